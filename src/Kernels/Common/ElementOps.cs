@@ -1,0 +1,83 @@
+using System.Numerics;
+
+namespace Nabla.Kernels;
+
+/// <summary>A scalar binary function, as an operator struct so loops specialise per op (dotnet/runtime's IBinaryOperator pattern).</summary>
+internal interface IBinaryOperator<T, TResult>
+{
+    static abstract TResult Invoke(T a, T b);
+}
+
+internal readonly struct AddOperator<T> : IBinaryOperator<T, T> where T : INumber<T> { public static T Invoke(T a, T b) => a + b; }
+internal readonly struct SubOperator<T> : IBinaryOperator<T, T> where T : INumber<T> { public static T Invoke(T a, T b) => a - b; }
+internal readonly struct MulOperator<T> : IBinaryOperator<T, T> where T : INumber<T> { public static T Invoke(T a, T b) => a * b; }
+internal readonly struct DivOperator<T> : IBinaryOperator<T, T> where T : INumber<T> { public static T Invoke(T a, T b) => a / b; }
+internal readonly struct MaxOperator<T> : IBinaryOperator<T, T> where T : INumber<T> { public static T Invoke(T a, T b) => T.Max(a, b); }
+internal readonly struct MinOperator<T> : IBinaryOperator<T, T> where T : INumber<T> { public static T Invoke(T a, T b) => T.Min(a, b); }
+internal readonly struct PowOperator<T> : IBinaryOperator<T, T> where T : IFloatingPointIeee754<T> { public static T Invoke(T a, T b) => T.Pow(a, b); }
+internal readonly struct EqualOperator<T> : IBinaryOperator<T, bool> where T : IEquatable<T> { public static bool Invoke(T a, T b) => a.Equals(b) && !(a is double d && double.IsNaN(d)) && !(a is float f && float.IsNaN(f)); }
+internal readonly struct NotEqualOperator<T> : IBinaryOperator<T, bool> where T : IEquatable<T> { public static bool Invoke(T a, T b) => !EqualOperator<T>.Invoke(a, b); }
+internal readonly struct LessOperator<T> : IBinaryOperator<T, bool> where T : INumber<T> { public static bool Invoke(T a, T b) => a < b; }
+internal readonly struct LessEqualOperator<T> : IBinaryOperator<T, bool> where T : INumber<T> { public static bool Invoke(T a, T b) => a <= b; }
+internal readonly struct GreaterOperator<T> : IBinaryOperator<T, bool> where T : INumber<T> { public static bool Invoke(T a, T b) => a > b; }
+internal readonly struct GreaterEqualOperator<T> : IBinaryOperator<T, bool> where T : INumber<T> { public static bool Invoke(T a, T b) => a >= b; }
+internal readonly struct AndOperator : IBinaryOperator<bool, bool> { public static bool Invoke(bool a, bool b) => a & b; }
+internal readonly struct OrOperator : IBinaryOperator<bool, bool> { public static bool Invoke(bool a, bool b) => a | b; }
+internal readonly struct XorOperator : IBinaryOperator<bool, bool> { public static bool Invoke(bool a, bool b) => a ^ b; }
+
+/// <summary>Scalar definitions of the unary ops, in double precision; every backend's result is checked against these.</summary>
+internal static class ScalarMath
+{
+    /// <summary>ln(1+x) without cancellation (Goldberg, "What every computer scientist should know about floating-point arithmetic", thm. 4).</summary>
+    public static double Log1p(double x)
+    {
+        var u = 1.0 + x;
+        if (u == 1.0) return x;
+        if (double.IsInfinity(u)) return Math.Log(u);
+        return Math.Log(u) * x / (u - 1.0);
+    }
+
+    /// <summary>eˣ−1 without cancellation (Kahan's trick).</summary>
+    public static double Expm1(double x)
+    {
+        if (Math.Abs(x) > 0.5) return Math.Exp(x) - 1.0;
+        var u = Math.Exp(x);
+        if (u == 1.0) return x;
+        var um1 = u - 1.0;
+        return um1 * x / Math.Log(u);
+    }
+
+    /// <summary>Logistic function, evaluated on the side where exp cannot overflow.</summary>
+    public static double Sigmoid(double x)
+    {
+        if (x >= 0) return 1.0 / (1.0 + Math.Exp(-x));
+        var e = Math.Exp(x);
+        return e / (1.0 + e);
+    }
+
+    /// <summary>ln(1+eˣ) = max(x,0) + log1p(e^−|x|): no overflow for large x, no underflow to 0 for large −x.</summary>
+    public static double Softplus(double x) => double.IsNaN(x) ? x : Math.Max(x, 0) + Log1p(Math.Exp(-Math.Abs(x)));
+
+    public static double Apply(UnaryOp op, double x) => op switch
+    {
+        UnaryOp.Neg => -x,
+        UnaryOp.Abs => Math.Abs(x),
+        UnaryOp.Sign => double.IsNaN(x) ? x : Math.Sign(x),
+        UnaryOp.Square => x * x,
+        UnaryOp.Sqrt => Math.Sqrt(x),
+        UnaryOp.Rsqrt => 1.0 / Math.Sqrt(x),
+        UnaryOp.Reciprocal => 1.0 / x,
+        UnaryOp.Exp => Math.Exp(x),
+        UnaryOp.Expm1 => Expm1(x),
+        UnaryOp.Log => Math.Log(x),
+        UnaryOp.Log1p => Log1p(x),
+        UnaryOp.Sin => Math.Sin(x),
+        UnaryOp.Cos => Math.Cos(x),
+        UnaryOp.Tanh => Math.Tanh(x),
+        UnaryOp.Sigmoid => Sigmoid(x),
+        UnaryOp.Relu => x > 0 ? x : (double.IsNaN(x) ? x : 0.0),
+        UnaryOp.Softplus => Softplus(x),
+        UnaryOp.Erf => double.IsNaN(x) ? x : MathNet.Numerics.SpecialFunctions.Erf(x),
+        _ => throw new ArgumentOutOfRangeException(nameof(op), op, "not a numeric unary op"),
+    };
+}

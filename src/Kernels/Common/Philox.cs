@@ -1,0 +1,63 @@
+namespace Nabla.Kernels;
+
+/// <summary>
+/// Philox 4x32-10 counter-based generator (Salmon et al., "Parallel random numbers: as easy as
+/// 1, 2, 3", SC 2011). Every backend derives element i of a stream from the block
+/// (i, counter) under the key seed, so CPU, reference and GPU produce identical values for the
+/// same seed without sharing state.
+/// </summary>
+public static class Philox
+{
+    private const uint M0 = 0xD2511F53, M1 = 0xCD9E8D57, W0 = 0x9E3779B9, W1 = 0xBB67AE85;
+
+    /// <summary>One Philox 4x32-10 block.</summary>
+    public static (uint, uint, uint, uint) Block(ulong key, ulong c0, ulong c1)
+    {
+        uint k0 = (uint)key, k1 = (uint)(key >> 32);
+        uint x0 = (uint)c0, x1 = (uint)(c0 >> 32), x2 = (uint)c1, x3 = (uint)(c1 >> 32);
+        for (var r = 0; r < 10; r++)
+        {
+            ulong p0 = (ulong)M0 * x0, p1 = (ulong)M1 * x2;
+            uint y0 = (uint)(p1 >> 32) ^ x1 ^ k0, y1 = (uint)p1, y2 = (uint)(p0 >> 32) ^ x3 ^ k1, y3 = (uint)p0;
+            x0 = y0; x1 = y1; x2 = y2; x3 = y3;
+            k0 += W0; k1 += W1;
+        }
+        return (x0, x1, x2, x3);
+    }
+
+    /// <summary>Maps 24 random bits to [0, 1) exactly representable in float32.</summary>
+    public static double ToUnit(uint bits) => (bits >> 8) * (1.0 / 16777216.0);
+
+    /// <summary>
+    /// Value i of the stream. Uniform uses lane 0 of block (i, counter); normals use Box–Muller on
+    /// lanes 0 and 1, and the truncated normal redraws from blocks (i, counter + 2⁶³·t) for t = 1, 2, ...
+    /// </summary>
+    public static double Sample(RandomDistribution dist, ulong seed, ulong counter, long i, double a, double b)
+    {
+        switch (dist)
+        {
+            case RandomDistribution.Uniform:
+                {
+                    var (x0, _, _, _) = Block(seed, (ulong)i, counter);
+                    return a + (b - a) * ToUnit(x0);
+                }
+            case RandomDistribution.Normal:
+                return a + b * BoxMuller(seed, (ulong)i, counter);
+            default:
+                for (ulong t = 0; ; t++)
+                {
+                    var z = BoxMuller(seed, (ulong)i, counter + (t << 40));
+                    if (Math.Abs(z) <= 2.0) return a + b * z;
+                }
+        }
+    }
+
+    private static double BoxMuller(ulong seed, ulong i, ulong counter)
+    {
+        var (x0, x1, _, _) = Block(seed, i, counter);
+        // 1 - u keeps the logarithm's argument in (0, 1].
+        var u1 = 1.0 - ToUnit(x0);
+        var u2 = ToUnit(x1);
+        return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
+    }
+}

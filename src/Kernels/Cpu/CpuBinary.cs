@@ -1,0 +1,105 @@
+using System.Numerics.Tensors;
+
+namespace Nabla.Kernels.Cpu;
+
+/// <summary>
+/// float32 binary kernels. Fast paths cover what training graphs produce: equal contiguous
+/// shapes, a scalar on either side, and a row vector broadcast over rows (bias add); everything
+/// else takes the generic strided loop.
+/// </summary>
+internal static class CpuBinary
+{
+    public static bool TryFloat(BinaryOp op, float[] a, StridedView av, float[] b, StridedView bv, float[] y, ReadOnlySpan<int> shape)
+    {
+        if (op is not (BinaryOp.Add or BinaryOp.Sub or BinaryOp.Mul or BinaryOp.Div or BinaryOp.Maximum or BinaryOp.Minimum)) return false;
+        var n = StridedLoops.Count(shape);
+        if (n == 0) return true;
+        var rank = shape.Length;
+        bool aC = IsContiguous(av.Strides, shape), bC = IsContiguous(bv.Strides, shape);
+        bool aS = IsScalar(av.Strides), bS = IsScalar(bv.Strides);
+        if (aC && bC) { Vec(op, a.AsSpan(av.Offset, n), b.AsSpan(bv.Offset, n), y.AsSpan(0, n)); return true; }
+        if (aC && bS) { VecScalar(op, a.AsSpan(av.Offset, n), b[bv.Offset], y.AsSpan(0, n)); return true; }
+        if (aS && bC) { ScalarVec(op, a[av.Offset], b.AsSpan(bv.Offset, n), y.AsSpan(0, n)); return true; }
+        if (rank >= 1)
+        {
+            var cols = shape[rank - 1];
+            var rows = n / cols;
+            // [rows, cols] (+|*|...) [cols]: a row vector repeated over all leading dims.
+            if (aC && IsRowVector(bv.Strides, shape))
+            {
+                for (var r = 0; r < rows; r++) Vec(op, a.AsSpan(av.Offset + r * cols, cols), b.AsSpan(bv.Offset, cols), y.AsSpan(r * cols, cols));
+                return true;
+            }
+            if (bC && IsRowVector(av.Strides, shape))
+            {
+                for (var r = 0; r < rows; r++) Vec(op, a.AsSpan(av.Offset, cols), b.AsSpan(bv.Offset + r * cols, cols), y.AsSpan(r * cols, cols));
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static bool IsContiguous(int[] strides, ReadOnlySpan<int> shape)
+    {
+        var expect = 1;
+        for (var d = shape.Length - 1; d >= 0; d--)
+        {
+            if (shape[d] != 1 && strides[d] != expect) return false;
+            expect *= shape[d];
+        }
+        return true;
+    }
+
+    private static bool IsScalar(int[] strides)
+    {
+        foreach (var s in strides) if (s != 0) return false;
+        return true;
+    }
+
+    private static bool IsRowVector(int[] strides, ReadOnlySpan<int> shape)
+    {
+        var r = shape.Length;
+        if (strides[r - 1] != 1 && shape[r - 1] != 1) return false;
+        for (var d = 0; d < r - 1; d++) if (strides[d] != 0 && shape[d] != 1) return false;
+        return true;
+    }
+
+    private static void Vec(BinaryOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y)
+    {
+        switch (op)
+        {
+            case BinaryOp.Add: TensorPrimitives.Add(a, b, y); break;
+            case BinaryOp.Sub: TensorPrimitives.Subtract(a, b, y); break;
+            case BinaryOp.Mul: TensorPrimitives.Multiply(a, b, y); break;
+            case BinaryOp.Div: TensorPrimitives.Divide(a, b, y); break;
+            case BinaryOp.Maximum: TensorPrimitives.Max(a, b, y); break;
+            default: TensorPrimitives.Min(a, b, y); break;
+        }
+    }
+
+    private static void VecScalar(BinaryOp op, ReadOnlySpan<float> a, float b, Span<float> y)
+    {
+        switch (op)
+        {
+            case BinaryOp.Add: TensorPrimitives.Add(a, b, y); break;
+            case BinaryOp.Sub: TensorPrimitives.Subtract(a, b, y); break;
+            case BinaryOp.Mul: TensorPrimitives.Multiply(a, b, y); break;
+            case BinaryOp.Div: TensorPrimitives.Divide(a, b, y); break;
+            case BinaryOp.Maximum: TensorPrimitives.Max(a, b, y); break;
+            default: TensorPrimitives.Min(a, b, y); break;
+        }
+    }
+
+    private static void ScalarVec(BinaryOp op, float a, ReadOnlySpan<float> b, Span<float> y)
+    {
+        switch (op)
+        {
+            case BinaryOp.Add: TensorPrimitives.Add(b, a, y); break;
+            case BinaryOp.Sub: TensorPrimitives.Subtract(a, b, y); break;
+            case BinaryOp.Mul: TensorPrimitives.Multiply(b, a, y); break;
+            case BinaryOp.Div: TensorPrimitives.Divide(a, b, y); break;
+            case BinaryOp.Maximum: TensorPrimitives.Max(b, a, y); break;
+            default: TensorPrimitives.Min(b, a, y); break;
+        }
+    }
+}

@@ -1,0 +1,89 @@
+using MathNet.Numerics.LinearAlgebra.Double;
+
+namespace Nabla.Kernels.Reference;
+
+/// <summary>
+/// The float64 oracle. Every floating dtype is stored and computed in double precision with the
+/// simplest correct loops; matrix products go through MathNet.Numerics. Never optimised: other
+/// backends and every gradient are checked against it.
+/// </summary>
+public sealed class ReferenceBackend : HostBackend
+{
+    /// <inheritdoc/>
+    public override string Name => "reference";
+
+    /// <inheritdoc/>
+    protected override DType StorageOf(DType dtype) => dtype.IsFloating() ? DType.Float64 : dtype;
+
+    /// <inheritdoc/>
+    public override void MatMul(DeviceBuffer a, DeviceBuffer b, DeviceBuffer c, in MatMulArgs p)
+    {
+        double[] av = H(a).Array<double>(), bv = H(b).Array<double>(), cv = H(c).Array<double>();
+        for (var bi = 0; bi < p.Batch; bi++)
+        {
+            var co = bi * p.M * p.N;
+            if (p.M == 0 || p.N == 0) continue;
+            if (p.K == 0) { Array.Clear(cv, co, p.M * p.N); continue; }
+            // MathNet is column-major: a row-major R×C block is the column-major C×R matrix, i.e. its transpose.
+            var aRows = p.TransA ? p.K : p.M;
+            var aCols = p.TransA ? p.M : p.K;
+            var bRows = p.TransB ? p.N : p.K;
+            var bCols = p.TransB ? p.K : p.N;
+            var am = DenseMatrix.OfColumnMajor(aCols, aRows, av.AsSpan((int)(bi * p.BatchStrideA), aRows * aCols).ToArray()).Transpose();
+            var bm = DenseMatrix.OfColumnMajor(bCols, bRows, bv.AsSpan((int)(bi * p.BatchStrideB), bRows * bCols).ToArray()).Transpose();
+            var opA = p.TransA ? am.Transpose() : am;
+            var opB = p.TransB ? bm.Transpose() : bm;
+            var cm = opA * opB;
+            for (var i = 0; i < p.M; i++)
+                for (var j = 0; j < p.N; j++)
+                    cv[co + i * p.N + j] = cm[i, j];
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void Softmax(DeviceBuffer x, DeviceBuffer y, int rows, int cols, bool log)
+    {
+        double[] xv = H(x).Array<double>(), yv = H(y).Array<double>();
+        for (var r = 0; r < rows; r++)
+        {
+            var o = r * cols;
+            var lse = LogSumExp(xv, o, cols);
+            for (var j = 0; j < cols; j++)
+                yv[o + j] = log ? xv[o + j] - lse : Math.Exp(xv[o + j] - lse);
+        }
+    }
+
+    /// <summary>log Σ exp(x) with the maximum subtracted first, so no term overflows.</summary>
+    private static double LogSumExp(double[] x, int o, int n)
+    {
+        var m = double.NegativeInfinity;
+        for (var j = 0; j < n; j++) m = Math.Max(m, x[o + j]);
+        if (double.IsNegativeInfinity(m) || double.IsNaN(m)) return m;
+        if (double.IsPositiveInfinity(m)) return m;
+        var s = 0.0;
+        for (var j = 0; j < n; j++) s += Math.Exp(x[o + j] - m);
+        return m + Math.Log(s);
+    }
+
+    /// <inheritdoc/>
+    public override void SoftmaxCrossEntropy(DeviceBuffer logits, DeviceBuffer labels, bool sparse, int rows, int cols, DeviceBuffer loss, DeviceBuffer? backprop)
+    {
+        double[] x = H(logits).Array<double>(), l = H(loss).Array<double>();
+        var bp = backprop is null ? null : H(backprop).Array<double>();
+        var dense = sparse ? null : H(labels).Array<double>();
+        for (var r = 0; r < rows; r++)
+        {
+            var o = r * cols;
+            var lse = LogSumExp(x, o, cols);
+            var label = sparse ? LabelAt(labels, r) : -1;
+            var acc = 0.0;
+            for (var j = 0; j < cols; j++)
+            {
+                var t = sparse ? (j == label ? 1.0 : 0.0) : dense![o + j];
+                if (t != 0) acc += t * (lse - x[o + j]);
+                if (bp is not null) bp[o + j] = Math.Exp(x[o + j] - lse) - t;
+            }
+            l[r] = acc;
+        }
+    }
+}
