@@ -1,13 +1,122 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 
 namespace Nabla.Kernels.Cpu;
 
 /// <summary>Row-major GEMM C = op(A)·op(B) (C overwritten).</summary>
 public static partial class Gemm
 {
+    /// <summary>
+    /// Below this many flops (2·M·N·K) the product runs on the calling thread: a Parallel.For round trip
+    /// costs a few µs of wake-up/handoff, which is only amortised once each core gets ≳ 100 µs of work.
+    /// </summary>
+    internal const double ParallelThresholdFlops = 8e6;
+
+    /// <summary>Which micro-kernel the float32 path uses (tests force each one).</summary>
+    internal enum Kernel
+    {
+        /// <summary>Widest kernel the hardware accelerates.</summary>
+        Auto,
+
+        /// <summary>12×32 AVX-512 kernel.</summary>
+        Vector512,
+
+        /// <summary>6×16 AVX2 kernel.</summary>
+        Vector256,
+
+        /// <summary>Scalar triple loop.</summary>
+        Naive,
+    }
+
     /// <summary>float32 product; op(A) is M×K, op(B) is K×N, C is M×N contiguous.</summary>
     public static void Multiply(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c)
-        => MultiplyNaive(transA, transB, m, n, k, a, b, c);
+        => Multiply(Kernel.Auto, Environment.ProcessorCount, transA, transB, m, n, k, a, b, c);
+
+    /// <summary>float32 product with an explicit kernel choice and thread cap (≥ 1).</summary>
+    internal static unsafe void Multiply(Kernel kernel, int maxThreads, bool transA, bool transB, int m, int n, int k,
+        ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        if (a.Length < (long)m * k) throw new ArgumentException($"A holds {a.Length} elements, needs {(long)m * k}.", nameof(a));
+        if (b.Length < (long)k * n) throw new ArgumentException($"B holds {b.Length} elements, needs {(long)k * n}.", nameof(b));
+        if (c.Length < (long)m * n) throw new ArgumentException($"C holds {c.Length} elements, needs {(long)m * n}.", nameof(c));
+        if (m == 0 || n == 0) return;
+        if (k == 0)
+        {
+            c[..(m * n)].Clear();
+            return;
+        }
+
+        if (kernel == Kernel.Auto)
+            kernel = Vector512.IsHardwareAccelerated ? Kernel.Vector512
+                : Vector256.IsHardwareAccelerated ? Kernel.Vector256
+                : Kernel.Naive;
+        if (kernel == Kernel.Naive)
+        {
+            MultiplyNaive(transA, transB, m, n, k, a, b, c);
+            return;
+        }
+
+        var threads = 2.0 * m * n * k >= ParallelThresholdFlops ? Math.Max(1, maxThreads) : 1;
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            // Leading dimensions of the stored matrices: A is M×K (or K×M), B is K×N (or N×K), C is M×N.
+            nint lda = transA ? m : k, ldb = transB ? k : n;
+            if (threads == 1)
+            {
+                RunBlocked(kernel, transA, transB, m, n, k, pa, lda, pb, ldb, pc, n);
+                return;
+            }
+
+            RunParallel(kernel, threads, transA, transB, m, n, k, (nint)pa, lda, (nint)pb, ldb, (nint)pc);
+        }
+    }
+
+    /// <summary>
+    /// Splits C into <paramref name="threads"/> independent slabs along its larger dimension (whole MR rows
+    /// or NR columns) and runs the sequential blocked GEMM on each. Each worker packs its own copy of the
+    /// shared operand: that redundant packing is O(K·N) against O(M·N·K/threads) flops, and it buys a
+    /// barrier-free schedule (no synchronisation between the pc/ic steps that BLIS's shared-panel scheme needs).
+    /// </summary>
+    private static unsafe void RunParallel(Kernel kernel, int threads, bool transA, bool transB, int m, int n, int k,
+        nint pa, nint lda, nint pb, nint ldb, nint pc)
+    {
+        var splitRows = m >= n;
+        var unit = kernel == Kernel.Vector512 ? (splitRows ? 12 : 32) : (splitRows ? 6 : 16);
+        var extent = splitRows ? m : n;
+        var units = (extent + unit - 1) / unit;
+        var chunks = Math.Min(threads, units);
+        if (chunks <= 1)
+        {
+            RunBlocked(kernel, transA, transB, m, n, k, (float*)pa, lda, (float*)pb, ldb, (float*)pc, n);
+            return;
+        }
+
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, t =>
+        {
+            var lo = (int)Math.Min(extent, (long)units * t / chunks * unit);
+            var hi = (int)Math.Min(extent, (long)units * (t + 1) / chunks * unit);
+            if (hi <= lo) return;
+            var a = (float*)pa;
+            var b = (float*)pb;
+            var c = (float*)pc;
+            if (splitRows)
+                RunBlocked(kernel, transA, transB, hi - lo, n, k, transA ? a + lo : a + lo * lda, lda, b, ldb, c + (nint)lo * n, n);
+            else
+                RunBlocked(kernel, transA, transB, m, hi - lo, k, a, lda, transB ? b + lo * ldb : b + lo, ldb, c + lo, n);
+        });
+    }
+
+    private static unsafe void RunBlocked(Kernel kernel, bool transA, bool transB, int m, int n, int k,
+        float* a, nint lda, float* b, nint ldb, float* c, nint ldc)
+    {
+        if (kernel == Kernel.Vector512)
+            GemmDriver<GemmKernel512>.Run(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+        else
+            GemmDriver<GemmKernel256>.Run(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+    }
 
     /// <summary>Straightforward i-k-j loop for any floating type; used for float64 and as the float32 fallback.</summary>
     public static void MultiplyNaive<T>(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c)

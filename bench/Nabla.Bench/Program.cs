@@ -1,0 +1,19 @@
+using BenchmarkDotNet.Running;
+
+namespace Nabla.Bench;
+
+/// <summary>Entry point: pick benchmarks with --filter, e.g. <c>dotnet run -c Release -- --filter '*Gemm*'</c>.</summary>
+public static class Program
+{
+    /// <summary>Runs the benchmarks selected on the command line.</summary>
+    public static void Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "--gemm-quick")
+        {
+            GemmQuick.Run(args[1..]);
+            return;
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    }
+}

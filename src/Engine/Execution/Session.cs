@@ -1,0 +1,165 @@
+using Nabla.Kernels;
+
+namespace Nabla;
+
+/// <summary>
+/// Runs a <see cref="Graph"/> on a <see cref="Device"/>. Each distinct request (fetches, targets,
+/// feed shapes) is compiled once into a <see cref="Plan"/> and reused. Variables live in the
+/// session. Not thread-safe: use one session per thread.
+/// </summary>
+public sealed class Session : IDisposable
+{
+    private readonly Dictionary<string, Plan> _plans = new(StringComparer.Ordinal);
+    private readonly IBackend _backend;
+    private readonly BufferPool _pool;
+    private readonly KernelContext _kernelContext = new();
+    private bool _disposed;
+
+    /// <summary>Creates a session on <paramref name="device"/> (default <see cref="Device.Cpu"/>).</summary>
+    public Session(Graph graph, Device? device = null)
+    {
+        Graph = graph;
+        Device = device ?? Device.Cpu;
+        _backend = Device.CreateBackend();
+        _pool = new BufferPool(_backend);
+        State = new SessionState(_backend);
+    }
+
+    /// <summary>The graph this session runs.</summary>
+    public Graph Graph { get; }
+
+    /// <summary>The device kernels run on.</summary>
+    public Device Device { get; }
+
+    /// <summary>Variables and other state owned by this session.</summary>
+    public SessionState State { get; }
+
+    /// <summary>Number of distinct compiled plans (for tests and diagnostics).</summary>
+    public int CompiledPlanCount => _plans.Count;
+
+    /// <summary>Evaluates <paramref name="fetches"/> after running <paramref name="targets"/>, with placeholders (or any outputs) replaced by <paramref name="feeds"/>.</summary>
+    /// <exception cref="FeedException">A needed placeholder is not fed, or a feed has the wrong dtype or shape.</exception>
+    /// <exception cref="InvalidArgumentException">A run-time value is invalid (index out of range, uninitialised variable).</exception>
+    public Tensor[] Run(Output[] fetches, IReadOnlyDictionary<Output, Tensor>? feeds = null, params Operation[] targets)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        feeds ??= new Dictionary<Output, Tensor>();
+        CheckFeeds(feeds);
+        var plan = GetPlan(fetches, targets, feeds);
+        var run = Execute(plan, (output, feed) => { var b = _pool.Rent(feed.DType, feed.Size); _backend.Upload(feed.Data, b); return b; }, feeds);
+        try
+        {
+            var result = new Tensor[fetches.Length];
+            for (var i = 0; i < fetches.Length; i++)
+            {
+                var host = fetches[i].DType.NewArray(plan.FetchShapes[i].Size);
+                _backend.Download(run.Slots[plan.FetchSlots[i]].Buffer!, host);
+                result[i] = new Tensor(host, plan.FetchShapes[i], fetches[i].DType);
+            }
+            return result;
+        }
+        finally
+        {
+            run.ReleaseAll();
+        }
+    }
+
+    /// <summary>Evaluates one output.</summary>
+    public Tensor Run(Output fetch, IReadOnlyDictionary<Output, Tensor>? feeds = null) => Run([fetch], feeds)[0];
+
+    /// <summary>Runs operations for their effect (initialisers, training steps).</summary>
+    public void Run(Operation target, IReadOnlyDictionary<Output, Tensor>? feeds = null) => Run([], feeds, target);
+
+    /// <summary>Runs and returns fetched values as float64 at the backend's storage precision, with float64 feeds; used by <see cref="GradientCheck"/>.</summary>
+    internal double[][] RunFloat64(Output[] fetches, IReadOnlyDictionary<Output, (Shape Shape, double[] Values)> feeds)
+    {
+        var shapeFeeds = feeds.ToDictionary(kv => kv.Key, kv => kv.Value.Shape);
+        var plan = GetPlanForShapes(fetches, [], shapeFeeds);
+        var run = Execute(plan, (output, feed) => { var b = _pool.Rent(output.DType, feed.Values.Length); _backend.WriteFloat64(feed.Values, b); return b; }, feeds);
+        try
+        {
+            return plan.FetchSlots.Select(s => _backend.ReadFloat64(run.Slots[s].Buffer!)).ToArray();
+        }
+        finally
+        {
+            run.ReleaseAll();
+        }
+    }
+
+    private RunState Execute<TFeed>(Plan plan, Func<Output, TFeed, DeviceBuffer> upload, IReadOnlyDictionary<Output, TFeed> feeds)
+    {
+        var run = new RunState(_backend, State, _pool, plan.SlotCount);
+        try
+        {
+            PreRunChecks(plan, feeds);
+            foreach (var (output, slot) in plan.FeedSlots) run.SetSlot(slot, upload(output, feeds[output]));
+            var ctx = _kernelContext;
+            ctx.Run = run;
+            foreach (var step in plan.Steps)
+            {
+                ctx.Step = step;
+                step.Op.Def.Kernel(ctx);
+                foreach (var s in step.FreeAfter) run.Release(s);
+            }
+            return run;
+        }
+        catch
+        {
+            run.ReleaseAll();
+            throw;
+        }
+    }
+
+    private static void PreRunChecks<TFeed>(Plan plan, IReadOnlyDictionary<Output, TFeed> feeds)
+    {
+        foreach (var step in plan.Steps)
+        {
+            if (step.Op.Def.PreRunCheck is not { } check) continue;
+            check(step.Op, step.InputShapes, i =>
+            {
+                var input = step.Op.Inputs[i];
+                if (feeds.TryGetValue(input, out var f) && f is Tensor t) return t;
+                return input.Op.Type == "Const" ? input.Op.Attrs.Get<Tensor>("value") : null;
+            });
+        }
+    }
+
+    private void CheckFeeds(IReadOnlyDictionary<Output, Tensor> feeds)
+    {
+        foreach (var (output, tensor) in feeds)
+        {
+            if (!ReferenceEquals(output.Graph, Graph)) throw new FeedException($"feed key '{output.Name}' belongs to another graph");
+            if (tensor.DType != output.DType)
+                throw new FeedException($"{output.Op} expects a {output.DType.Name()} feed of shape {output.Shape}, got {tensor.DType.Name()} {tensor.Shape}");
+            if (!tensor.Shape.IsCompatibleWith(output.Shape))
+                throw new FeedException($"{output.Op} expects a feed of shape {output.Shape}, got {tensor.Shape}");
+        }
+    }
+
+    private Plan GetPlan(Output[] fetches, Operation[] targets, IReadOnlyDictionary<Output, Tensor> feeds) =>
+        GetPlanForShapes(fetches, targets, feeds.ToDictionary(kv => kv.Key, kv => kv.Value.Shape));
+
+    private Plan GetPlanForShapes(Output[] fetches, Operation[] targets, Dictionary<Output, Shape> feedShapes)
+    {
+        foreach (var f in fetches)
+            if (f.Op is null || !ReferenceEquals(f.Graph, Graph)) throw new ArgumentException("a fetch does not belong to this session's graph", nameof(fetches));
+        var key = string.Join(",", fetches.Select(f => $"{f.Op.Id}:{f.Index}")) + "|" + string.Join(",", targets.Select(t => t.Id))
+            + "|" + string.Join(",", feedShapes.OrderBy(kv => kv.Key.Op.Id).ThenBy(kv => kv.Key.Index).Select(kv => $"{kv.Key.Op.Id}:{kv.Key.Index}={kv.Value}"));
+        if (!_plans.TryGetValue(key, out var plan))
+        {
+            plan = Plan.Compile(fetches, targets, feedShapes);
+            _plans[key] = plan;
+        }
+        return plan;
+    }
+
+    /// <summary>Frees variables, constants and pooled buffers.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        State.Dispose();
+        _pool.Dispose();
+        _backend.Dispose();
+    }
+}

@@ -1,0 +1,180 @@
+using Nabla.Kernels;
+
+namespace Nabla;
+
+/// <summary>The static type of one output: shape (dims may be −1) and dtype.</summary>
+internal readonly record struct OutputSpec(Shape Shape, DType DType);
+
+/// <summary>Shape and dtype inference for a node: runs when the node is built (dims may be unknown) and again when a plan is compiled (all dims known).</summary>
+internal delegate OutputSpec[] InferFn(InferContext ctx);
+
+/// <summary>Runs a node's kernels on a backend.</summary>
+internal delegate void KernelFn(KernelContext ctx);
+
+/// <summary>Builds gradient nodes: returns one gradient (or null) per data input.</summary>
+internal delegate Output?[] GradientFn(GradContext ctx);
+
+/// <summary>Checks host-visible input values (fed or constant) before any kernel of the step runs.</summary>
+internal delegate void PreRunCheckFn(Operation op, Shape[] inputShapes, Func<int, Tensor?> hostInput);
+
+/// <summary>
+/// Everything about one op type in one place: its name, shape/dtype inference, kernel, and gradient
+/// (or the reason it has none).
+/// </summary>
+internal sealed class OpDef
+{
+    public required string Type { get; init; }
+
+    public required InferFn Infer { get; init; }
+
+    public required KernelFn Kernel { get; init; }
+
+    /// <summary>Null when the op is not differentiable; see <see cref="NotDifferentiable"/>.</summary>
+    public GradientFn? Gradient { get; init; }
+
+    /// <summary>Why the op has no gradient ("integer output", "random"), shown when one is requested.</summary>
+    public string? NotDifferentiable { get; init; }
+
+    /// <summary>Optional early check of fed/constant inputs (e.g. gather indices) before the plan executes.</summary>
+    public PreRunCheckFn? PreRunCheck { get; init; }
+
+    /// <summary>Stateful ops (variables, random) are never deduplicated or folded.</summary>
+    public bool IsStateful { get; init; }
+}
+
+/// <summary>The view of a node that shape inference sees.</summary>
+internal sealed class InferContext
+{
+    private readonly Shape[] _shapes;
+    private readonly DType[] _dtypes;
+
+    public InferContext(string type, string name, Shape[] shapes, DType[] dtypes, Attributes attrs)
+    {
+        Type = type;
+        Name = name;
+        _shapes = shapes;
+        _dtypes = dtypes;
+        Attrs = attrs;
+    }
+
+    public string Type { get; }
+
+    public string Name { get; }
+
+    public Attributes Attrs { get; }
+
+    public int NumInputs => _shapes.Length;
+
+    public Shape Shape(int i) => _shapes[i];
+
+    public DType DType(int i) => _dtypes[i];
+
+    /// <summary>An exception naming op and node: "MatMul 'dense_1/matmul': message".</summary>
+    public ShapeException Fail(string message) => new($"{Type} '{Name}': {message}");
+
+    /// <summary>Requires input i to be float32/float64.</summary>
+    public void RequireFloating(int i)
+    {
+        if (!_dtypes[i].IsFloating()) throw Fail($"input {i} must be float32 or float64, got {_dtypes[i].Name()} {_shapes[i]}");
+    }
+
+    /// <summary>Requires input i to be numeric (not bool).</summary>
+    public void RequireNumeric(int i)
+    {
+        if (!_dtypes[i].IsNumeric()) throw Fail($"input {i} must be numeric, got {_dtypes[i].Name()} {_shapes[i]}");
+    }
+
+    /// <summary>Requires all inputs to share one dtype.</summary>
+    public void RequireSameDType(int a, int b)
+    {
+        if (_dtypes[a] != _dtypes[b]) throw Fail($"dtypes differ: {_dtypes[a].Name()} {_shapes[a]} vs {_dtypes[b].Name()} {_shapes[b]}");
+    }
+
+    /// <summary>Normalises an axis against a rank or fails naming it.</summary>
+    public int Axis(int axis, int rank)
+    {
+        if (axis < -rank || axis >= rank) throw Fail($"axis {axis} is out of range for rank {rank} (valid: {-rank}..{rank - 1})");
+        return axis < 0 ? axis + rank : axis;
+    }
+
+    public static OutputSpec[] One(Shape shape, DType dtype) => [new OutputSpec(shape, dtype)];
+}
+
+/// <summary>The view of a node that a kernel sees while a plan executes: concrete shapes, input buffers, output allocation.</summary>
+internal sealed class KernelContext
+{
+    internal Step Step = null!;
+    internal RunState Run = null!;
+
+    public IBackend Backend => Run.Backend;
+
+    public Operation Op => Step.Op;
+
+    public Attributes Attrs => Step.Op.Attrs;
+
+    public int NumInputs => Step.InputSlots.Length;
+
+    public DeviceBuffer Input(int i) => Run.Slots[Step.InputSlots[i]].Buffer!;
+
+    public Shape InputShape(int i) => Step.InputShapes[i];
+
+    public DType InputDType(int i) => Step.Op.Inputs[i].DType;
+
+    public Shape OutputShape(int i) => Step.OutputShapes[i];
+
+    public DType OutputDType(int i) => Step.Op.OutputDTypes[i];
+
+    /// <summary>Allocates (from the session's pool) the buffer of output i.</summary>
+    public DeviceBuffer Output(int i)
+    {
+        var buf = Run.Allocate(OutputDType(i), OutputShape(i).Size);
+        Run.SetSlot(Step.OutputSlots[i], buf);
+        return buf;
+    }
+
+    /// <summary>Makes output i share input j's buffer (reshape, identity): no copy.</summary>
+    public void AliasInput(int output, int input) => Run.Alias(Step.OutputSlots[output], Step.InputSlots[input]);
+
+    /// <summary>Makes output i a buffer the session owns (variable, constant); never freed by the plan.</summary>
+    public void SetExternal(int output, DeviceBuffer buffer) => Run.SetExternal(Step.OutputSlots[output], buffer);
+
+    /// <summary>Session-lifetime state (variables, constants, random counters).</summary>
+    public SessionState State => Run.State;
+
+    /// <summary>Copies input i to the host as a tensor (for index checks and other host-side logic).</summary>
+    public Tensor HostInput(int i)
+    {
+        var t = Op.Inputs[i];
+        var host = t.DType.NewArray(InputShape(i).Size);
+        Backend.Download(Input(i), host);
+        return new Tensor(host, InputShape(i), t.DType);
+    }
+}
+
+/// <summary>What a gradient function sees: the forward node and the gradients flowing into its outputs.</summary>
+internal sealed class GradContext
+{
+    private readonly Output?[] _grads;
+
+    public GradContext(Operation op, Output?[] grads)
+    {
+        Op = op;
+        _grads = grads;
+    }
+
+    public Operation Op { get; }
+
+    public Graph Graph => Op.Graph;
+
+    public Attributes Attrs => Op.Attrs;
+
+    public Output Input(int i) => Op.Inputs[i];
+
+    public Output Result(int i) => Op[i];
+
+    /// <summary>Gradient flowing into output i, or null when nothing downstream depends on it.</summary>
+    public Output? Grad(int i) => _grads[i];
+
+    /// <summary>Gradient into output i, or zeros shaped like that output.</summary>
+    public Output GradOrZeros(int i) => _grads[i] ?? Graph.ZerosLike(Op[i]);
+}

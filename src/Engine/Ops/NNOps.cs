@@ -1,0 +1,6 @@
+namespace Nabla;
+
+internal static class NNOps
+{
+    public static IEnumerable<OpDef> Defs() => [];
+}

@@ -1,0 +1,130 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+
+namespace Nabla.Kernels.Cpu;
+
+/// <summary>
+/// Single-threaded Goto/BLIS five-loop GEMM around a register micro-kernel (Goto &amp; van de Geijn 2008;
+/// Van Zee &amp; van de Geijn, "BLIS: A Framework for Rapidly Instantiating BLAS Functionality", 2015, Fig. 2):
+/// <code>
+/// for jc in N step NC        // B̃ panel kc×NC, lives in L3
+///   for pc in K step KC      //   pack B̃; first pc writes C, later ones accumulate
+///     for ic in M step MC    //   pack Ã block MC×kc, lives in L2
+///       for jr in NC step NR //     B̃ micro-panel kc×NR stays in L1 across the ir loop
+///         for ir in MC step MR // Ã micro-panel streams from L2; MR×NR tile lives in registers
+/// </code>
+/// Block sizes are for Zen 5 (48 KiB L1d, 1 MiB L2 per core): KC=256 makes the B̃ micro-panel
+/// 256·32·4 = 32 KiB (2/3 of L1, leaving room for the 12 KiB Ã micro-panel stream); MC=384 makes the Ã
+/// block 384·256·4 = 384 KiB (under half of L2, as BLIS recommends so B̃ and C lines are not evicted);
+/// NC=4096 bounds the B̃ panel to 4 MiB (well inside the shared L3).
+/// </summary>
+internal static unsafe class GemmDriver<TKernel>
+    where TKernel : struct, IGemmMicroKernel
+{
+    private static readonly int KC = int.Parse(Environment.GetEnvironmentVariable("GKC") ?? "256");
+    private static readonly int NC = int.Parse(Environment.GetEnvironmentVariable("GNC") ?? "4096");
+
+    // A multiple of both MR values (12 and 6) so only the last block of M is ragged.
+    private static readonly int MC = int.Parse(Environment.GetEnvironmentVariable("GMC") ?? "384");
+
+    /// <summary>
+    /// C[m×n] (row stride ldc) = op(A)·op(B) with A(i,p) = transA ? a[p·lda+i] : a[i·lda+p] and
+    /// B(p,j) = transB ? b[j·ldb+p] : b[p·ldb+j]. Requires m, n, k &gt; 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(bool transA, bool transB, int m, int n, int k, float* a, nint lda, float* b, nint ldb, float* c, nint ldc)
+    {
+        var mr = TKernel.MR;
+        var nr = TKernel.NR;
+        // Split K and M into equal blocks no larger than KC/MC rather than full blocks plus a runt
+        // (K=784 → 4×196, not 3×256+16): a thin last kc block pays a full C read-modify-write per tile
+        // for very few flops.
+        var kcMax = CeilDiv(k, CeilDiv(k, KC));
+        var mcMax = RoundUp(CeilDiv(m, CeilDiv(m, MC)), mr);
+        var ncMax = Math.Min(NC, RoundUp(n, nr));
+
+        // 16 spare floats let us align each buffer to 64 bytes (one cache line / one zmm) inside the rented array.
+        var bufA = ArrayPool<float>.Shared.Rent(mcMax * kcMax + 16);
+        var bufB = ArrayPool<float>.Shared.Rent(ncMax * kcMax + 16);
+        var edge = stackalloc float[mr * nr + 16];
+        try
+        {
+            fixed (float* pA = bufA, pB = bufB)
+            {
+                var packA = Align64(pA);
+                var packB = Align64(pB);
+                var tile = Align64(edge);
+                for (var jc = 0; jc < n; jc += NC)
+                {
+                    var nc = Math.Min(NC, n - jc);
+                    for (var pc = 0; pc < k; pc += kcMax)
+                    {
+                        var kc = Math.Min(kcMax, k - pc);
+                        var accumulate = pc != 0;
+                        GemmPacking.PackB(nr, transB, b, ldb, pc, jc, kc, nc, packB);
+                        for (var ic = 0; ic < m; ic += mcMax)
+                        {
+                            var mc = Math.Min(mcMax, m - ic);
+                            GemmPacking.PackA(mr, transA, a, lda, ic, pc, mc, kc, packA);
+                            MacroKernel(mc, nc, kc, packA, packB, c + ic * ldc + jc, ldc, accumulate, tile);
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(bufA);
+            ArrayPool<float>.Shared.Return(bufB);
+        }
+    }
+
+    /// <summary>The two innermost loops (BLIS "macro-kernel") over one packed Ã block and B̃ panel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MacroKernel(int mc, int nc, int kc, float* packA, float* packB, float* c, nint ldc, bool accumulate, float* tile)
+    {
+        var mr = TKernel.MR;
+        var nr = TKernel.NR;
+        for (var jr = 0; jr < nc; jr += nr)
+        {
+            var cols = Math.Min(nr, nc - jr);
+            var bPanel = packB + (nint)jr * kc;
+            for (var ir = 0; ir < mc; ir += mr)
+            {
+                var rows = Math.Min(mr, mc - ir);
+                var aPanel = packA + (nint)ir * kc;
+                var cTile = c + ir * ldc + jr;
+                if (rows == mr && cols == nr)
+                    TKernel.Run(kc, aPanel, bPanel, cTile, ldc, accumulate);
+                else
+                    EdgeTile(kc, aPanel, bPanel, cTile, ldc, rows, cols, accumulate, tile);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Ragged tile: run the full kernel on the zero-padded panels into a scratch tile, then copy (or add)
+    /// only the valid rows×cols with scalar code, so C is never written out of bounds.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void EdgeTile(int kc, float* aPanel, float* bPanel, float* c, nint ldc, int rows, int cols, bool accumulate, float* tile)
+    {
+        var nr = TKernel.NR;
+        TKernel.Run(kc, aPanel, bPanel, tile, nr, false);
+        for (var r = 0; r < rows; r++)
+        {
+            var src = tile + r * nr;
+            var dst = c + r * ldc;
+            if (accumulate)
+                for (var j = 0; j < cols; j++) dst[j] += src[j];
+            else
+                for (var j = 0; j < cols; j++) dst[j] = src[j];
+        }
+    }
+
+    private static int CeilDiv(int x, int d) => (x + d - 1) / d;
+
+    private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+
+    private static float* Align64(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
+}
