@@ -82,7 +82,7 @@ public sealed partial class Tensor
         return new Tensor(FromDoubles(v, dtype), new[] { num }, dtype);
     }
 
-    /// <summary>Uniform values on [min, max) from the Philox stream for <paramref name="seed"/> (the same stream every backend draws).</summary>
+    /// <summary>Uniform values on [min, max) from the Philox stream for <paramref name="seed"/>: the values the first run of <c>graph.RandomUniform(shape, min, max, seed)</c> draws on any device when the graph seed is 0.</summary>
     public static Tensor RandomUniform(Shape shape, double min = 0, double max = 1, ulong seed = 0, DType dtype = DType.Float32)
         => Random(RandomDistribution.Uniform, shape, min, max, seed, dtype);
 
@@ -94,7 +94,7 @@ public sealed partial class Tensor
     {
         if (!dtype.IsFloating()) throw new ArgumentException($"random tensors must be float32 or float64, got {dtype.Name()}", nameof(dtype));
         var v = new double[shape.Size];
-        for (var i = 0; i < v.Length; i++) v[i] = Philox.Sample(dist, seed, 0, i, a, b);
+        for (var i = 0; i < v.Length; i++) v[i] = Philox.Sample(dist, Philox.Key(0, seed), 0, i, a, b);
         return new Tensor(FromDoubles(v, dtype), shape, dtype);
     }
 

@@ -32,14 +32,6 @@ internal static class RandomOps
         },
     ];
 
-    /// <summary>SplitMix64 finaliser: spreads seeds so nearby seeds give unrelated Philox keys.</summary>
-    internal static ulong Mix(ulong z)
-    {
-        z += 0x9E3779B97F4A7C15;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
-        return z ^ (z >> 31);
-    }
 }
 
 public sealed partial class Graph
@@ -49,7 +41,7 @@ public sealed partial class Graph
         // Without an op seed the node's creation index stands in, so every op draws its own stream.
         var opSeed = seed ?? (ulong)(Operations.Count + 1) * 0x9E37;
         var attrs = new Attributes().Set("dist", dist).Set("a", a).Set("b", b).Set("dtype", dtype)
-            .Set("key", RandomOps.Mix(Seed ^ RandomOps.Mix(opSeed)));
+            .Set("key", Philox.Key(Seed, opSeed));
         if (like is null)
         {
             if (!shape.IsFullyDefined) throw new ShapeException($"Random '{name}': shape {shape} must be fully defined (use a *Like overload for dynamic shapes)");

@@ -25,6 +25,21 @@ public static class Philox
         return (x0, x1, x2, x3);
     }
 
+    /// <summary>
+    /// The Philox key for an op seed under a graph seed: SplitMix64-mixed so nearby seeds give
+    /// unrelated streams. Host tensors (<c>Tensor.RandomUniform(seed: s)</c>) use graph seed 0, so
+    /// they equal the first run of a graph random op with op seed s in a graph with seed 0.
+    /// </summary>
+    public static ulong Key(ulong graphSeed, ulong opSeed) => Mix(graphSeed ^ Mix(opSeed));
+
+    private static ulong Mix(ulong z)
+    {
+        z += 0x9E3779B97F4A7C15;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
+        return z ^ (z >> 31);
+    }
+
     /// <summary>Maps 24 random bits to [0, 1) exactly representable in float32.</summary>
     public static double ToUnit(uint bits) => (bits >> 8) * (1.0 / 16777216.0);
 
