@@ -9,6 +9,8 @@ internal static class CpuUnary
 
     public static bool TryFloat(UnaryOp op, float[] x, float[] y)
     {
+        // Some TensorPrimitives functions (Sigmoid) reject empty spans.
+        if (x.Length == 0) return true;
         if (x.Length >= 2 * Chunk)
         {
             // Large arrays: split into chunks so both cores work; each chunk is one vectorised call.

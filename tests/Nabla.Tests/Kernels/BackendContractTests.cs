@@ -1,0 +1,238 @@
+using Nabla.Kernels;
+using Nabla.Kernels.Cpu;
+using Nabla.Kernels.Reference;
+using Nabla.Tests.Support;
+using NUnit.Framework;
+
+namespace Nabla.Tests.Kernels;
+
+/// <summary>
+/// The backend contract, written once and run on every backend (one subclass each): kernels are
+/// called directly, outputs are poisoned with NaN before each call so an unwritten element fails,
+/// and results are compared with scalar float64 definitions at atol + |ref|·rtol.
+/// </summary>
+public abstract class BackendContractTests
+{
+    private IBackend _be = null!;
+
+    protected abstract IBackend Create();
+
+    /// <summary>Relative tolerance of this backend's float32 (or float64) storage.</summary>
+    protected abstract double Rtol { get; }
+
+    [SetUp]
+    public void SetUp() => _be = Create();
+
+    [TearDown]
+    public void TearDown() => _be.Dispose();
+
+    private DeviceBuffer Upload(double[] values, DType dtype = DType.Float32)
+    {
+        var b = _be.Allocate(dtype, values.Length);
+        _be.WriteFloat64(values, b);
+        return b;
+    }
+
+    private DeviceBuffer Poisoned(int length, DType dtype = DType.Float32)
+    {
+        var b = _be.Allocate(dtype, length);
+        if (dtype.IsFloating()) _be.Fill(b, double.NaN);
+        else _be.Fill(b, -12345);
+        return b;
+    }
+
+    private static double[] Values(int n, double lo, double hi, ulong seed) =>
+        Tensor.RandomUniform(new Shape(n), lo, hi, seed, DType.Float64).ToDoubleArray();
+
+    private static double[] Round32(double[] v) => v.Select(x => (double)(float)x).ToArray();
+
+    [TestCase(UnaryOp.Neg), TestCase(UnaryOp.Abs), TestCase(UnaryOp.Sign), TestCase(UnaryOp.Square), TestCase(UnaryOp.Sqrt)]
+    [TestCase(UnaryOp.Rsqrt), TestCase(UnaryOp.Reciprocal), TestCase(UnaryOp.Exp), TestCase(UnaryOp.Expm1), TestCase(UnaryOp.Log)]
+    [TestCase(UnaryOp.Log1p), TestCase(UnaryOp.Sin), TestCase(UnaryOp.Cos), TestCase(UnaryOp.Tanh), TestCase(UnaryOp.Sigmoid)]
+    [TestCase(UnaryOp.Relu), TestCase(UnaryOp.Softplus), TestCase(UnaryOp.Erf)]
+    public void UnaryMatchesScalarDefinition(UnaryOp op)
+    {
+        var positiveOnly = op is UnaryOp.Sqrt or UnaryOp.Rsqrt or UnaryOp.Log;
+        // Odd length crosses vector-width tails; 70_001 crosses the CPU's parallel chunking.
+        foreach (var n in new[] { 0, 1, 7, 33, 70_001 })
+        {
+            var x = Round32(Values(n, positiveOnly ? 0.01 : -5, 5, (ulong)n + 3));
+            var y = Poisoned(n);
+            _be.Unary(op, Upload(x), y);
+            var expected = x.Select(v => ScalarMath.Apply(op, v)).ToArray();
+            // Transcendentals in float32 are accurate to a few ulp; 4·rtol leaves room for that.
+            OpHarness.AssertClose(expected, _be.ReadFloat64(y), 4 * Rtol, 1e-6, $"{op} n={n}");
+        }
+    }
+
+    [Test]
+    public void BinaryBroadcastsThroughStrides()
+    {
+        // [3,1] + [4] → [3,4]: a has stride 0 on axis 1, b stride 0 on axis 0.
+        double[] a = [1, 2, 3], b = [10, 20, 30, 40];
+        var y = Poisoned(12);
+        _be.Binary(BinaryOp.Add, new StridedView(Upload(a), 0, [1, 0]), new StridedView(Upload(b), 0, [0, 1]), y, [3, 4]);
+        var expected = new double[12];
+        for (var i = 0; i < 3; i++) for (var j = 0; j < 4; j++) expected[i * 4 + j] = a[i] + b[j];
+        OpHarness.AssertClose(expected, _be.ReadFloat64(y), 0, 0, "broadcast add");
+    }
+
+    [TestCase(BinaryOp.Sub), TestCase(BinaryOp.Mul), TestCase(BinaryOp.Div), TestCase(BinaryOp.Maximum), TestCase(BinaryOp.Minimum), TestCase(BinaryOp.Pow)]
+    public void BinaryContiguousRowAndScalarPaths(BinaryOp op)
+    {
+        const int rows = 5, cols = 37;
+        var a = Round32(Values(rows * cols, 0.5, 3, 11));
+        var b = Round32(Values(cols, 0.5, 3, 12));
+        Func<double, double, double> f = op switch
+        {
+            BinaryOp.Sub => (x, z) => x - z,
+            BinaryOp.Mul => (x, z) => x * z,
+            BinaryOp.Div => (x, z) => x / z,
+            BinaryOp.Maximum => Math.Max,
+            BinaryOp.Minimum => Math.Min,
+            _ => Math.Pow,
+        };
+        int[] shape = [rows, cols];
+        var full = new StridedView(Upload(a), 0, [cols, 1]);
+        // Row vector on the right, then on the left, then a scalar, then same-shape.
+        var y = Poisoned(rows * cols);
+        _be.Binary(op, full, new StridedView(Upload(b), 0, [0, 1]), y, shape);
+        OpHarness.AssertClose(a.Select((v, i) => f(v, b[i % cols])).ToArray(), _be.ReadFloat64(y), 2 * Rtol, 0, $"{op} row right");
+        y = Poisoned(rows * cols);
+        _be.Binary(op, new StridedView(Upload(b), 0, [0, 1]), full, y, shape);
+        OpHarness.AssertClose(a.Select((v, i) => f(b[i % cols], v)).ToArray(), _be.ReadFloat64(y), 2 * Rtol, 0, $"{op} row left");
+        y = Poisoned(rows * cols);
+        _be.Binary(op, full, new StridedView(Upload([1.5]), 0, [0, 0]), y, shape);
+        OpHarness.AssertClose(a.Select(v => f(v, 1.5)).ToArray(), _be.ReadFloat64(y), 2 * Rtol, 0, $"{op} scalar");
+        y = Poisoned(rows * cols);
+        _be.Binary(op, full, full, y, shape);
+        OpHarness.AssertClose(a.Select(v => f(v, v)).ToArray(), _be.ReadFloat64(y), 2 * Rtol, 0, $"{op} same");
+    }
+
+    [TestCase(ReduceOp.Sum), TestCase(ReduceOp.Mean), TestCase(ReduceOp.Max), TestCase(ReduceOp.Min), TestCase(ReduceOp.Prod)]
+    public void ReduceOverMiddleAxis(ReduceOp op)
+    {
+        foreach (var (outer, reduce, inner) in new[] { (1, 1, 1), (3, 7, 1), (2, 5, 3), (4, 1000, 1), (1, 3, 65) })
+        {
+            var x = Round32(Values(outer * reduce * inner, 0.9, 1.1, 5));
+            var y = Poisoned(outer * inner);
+            _be.Reduce(op, Upload(x), outer, reduce, inner, y);
+            var expected = new double[outer * inner];
+            for (var o = 0; o < outer; o++)
+                for (var i = 0; i < inner; i++)
+                {
+                    var vals = Enumerable.Range(0, reduce).Select(r => x[(o * reduce + r) * inner + i]).ToArray();
+                    expected[o * inner + i] = op switch
+                    {
+                        ReduceOp.Sum => vals.Sum(),
+                        ReduceOp.Mean => vals.Average(),
+                        ReduceOp.Max => vals.Max(),
+                        ReduceOp.Min => vals.Min(),
+                        _ => vals.Aggregate(1.0, (p, v) => p * v),
+                    };
+                }
+            // Summation error grows with the number of terms: rtol scaled by √reduce.
+            OpHarness.AssertClose(expected, _be.ReadFloat64(y), Rtol * (4 + Math.Sqrt(reduce)), 0, $"{op} {outer}x{reduce}x{inner}");
+        }
+    }
+
+    [Test]
+    public void MatMulAllTransposes()
+    {
+        const int m = 5, n = 7, k = 9;
+        var a = Round32(Values(m * k, -1, 1, 21));
+        var b = Round32(Values(k * n, -1, 1, 22));
+        foreach (var (ta, tb) in new[] { (false, false), (false, true), (true, false), (true, true) })
+        {
+            // Store A as K×M when transposed, B as N×K.
+            var aStored = ta ? Transpose(a, m, k) : a;
+            var bStored = tb ? Transpose(b, k, n) : b;
+            var c = Poisoned(m * n);
+            _be.MatMul(Upload(aStored), Upload(bStored), c, new MatMulArgs(1, m, n, k, ta, tb, 0, 0));
+            var expected = new double[m * n];
+            for (var i = 0; i < m; i++) for (var j = 0; j < n; j++) for (var p = 0; p < k; p++) expected[i * n + j] += a[i * k + p] * b[p * n + j];
+            OpHarness.AssertClose(expected, _be.ReadFloat64(c), 8 * Rtol, 1e-6, $"matmul ta={ta} tb={tb}");
+        }
+    }
+
+    private static double[] Transpose(double[] x, int rows, int cols)
+    {
+        var t = new double[x.Length];
+        for (var i = 0; i < rows; i++) for (var j = 0; j < cols; j++) t[j * rows + i] = x[i * cols + j];
+        return t;
+    }
+
+    [Test]
+    public void SoftmaxAndCrossEntropyAreStable()
+    {
+        double[] logits = [1000, 0, -1000, 1, 2, 3];
+        var y = Poisoned(6);
+        _be.Softmax(Upload(logits), y, 2, 3, log: false);
+        var e = new[] { 1, 0, 0, Math.Exp(-2) / (1 + Math.Exp(-1) + Math.Exp(-2)), Math.Exp(-1) / (1 + Math.Exp(-1) + Math.Exp(-2)), 1 / (1 + Math.Exp(-1) + Math.Exp(-2)) };
+        OpHarness.AssertClose(e, _be.ReadFloat64(y), 2 * Rtol, 1e-7, "softmax");
+        var loss = Poisoned(2);
+        var backprop = Poisoned(6);
+        var labels = _be.Allocate(DType.Int64, 2);
+        _be.Upload(new long[] { 2, 0 }, labels);
+        _be.SoftmaxCrossEntropy(Upload(logits), labels, sparse: true, 2, 3, loss, backprop);
+        var lse1 = 3 + Math.Log(1 + Math.Exp(-1) + Math.Exp(-2));
+        OpHarness.AssertClose([2000, lse1 - 1], _be.ReadFloat64(loss), 2 * Rtol, 1e-6, "sparse CE loss");
+        OpHarness.AssertClose([1, 0, -1, e[3] - 1, e[4], e[5]], _be.ReadFloat64(backprop), 2 * Rtol, 1e-7, "sparse CE backprop");
+    }
+
+    [Test]
+    public void GatherAndScatterAddAlongMiddleAxis()
+    {
+        // src [2, 3, 2]; gather indices [2, 0, 2] on axis 1.
+        var src = Enumerable.Range(0, 12).Select(i => (double)i).ToArray();
+        var idx = _be.Allocate(DType.Int32, 3);
+        _be.Upload(new[] { 2, 0, 2 }, idx);
+        var dst = Poisoned(12);
+        _be.Gather(Upload(src), idx, 2, 3, 2, dst);
+        OpHarness.AssertClose([4, 5, 0, 1, 4, 5, 10, 11, 6, 7, 10, 11], _be.ReadFloat64(dst), 0, 0, "gather");
+        var acc = Upload(new double[12]);
+        _be.ScatterAdd(Upload(Enumerable.Repeat(1.0, 12).ToArray()), idx, 2, 3, 2, acc);
+        OpHarness.AssertClose([1, 1, 0, 0, 2, 2, 1, 1, 0, 0, 2, 2], _be.ReadFloat64(acc), 0, 0, "scatter-add (duplicate index 2 accumulates)");
+    }
+
+    [Test]
+    public void StridedCopyTransposesAndCasts()
+    {
+        var src = Upload([1, 2, 3, 4, 5, 6]);
+        var dst = Poisoned(6);
+        _be.Copy(new StridedView(src, 0, [1, 3]), new StridedView(dst, 0, [2, 1]), [3, 2]);
+        OpHarness.AssertClose([1, 4, 2, 5, 3, 6], _be.ReadFloat64(dst), 0, 0, "transpose copy");
+        var ints = Poisoned(4, DType.Int32);
+        _be.Cast(Upload([-1.7, 2.9, double.NaN, 0.2]), ints);
+        OpHarness.AssertClose([-1, 2, 0, 0], _be.ReadFloat64(ints), 0, 0, "float→int truncates toward zero, NaN → 0");
+    }
+
+    [Test]
+    public void RandomStreamIsIdenticalAcrossBackends()
+    {
+        using var reference = new ReferenceBackend();
+        foreach (var dist in new[] { RandomDistribution.Uniform, RandomDistribution.Normal, RandomDistribution.TruncatedNormal })
+        {
+            var mine = Poisoned(1001);
+            _be.Random(dist, 1234, 5, 0, 1, mine);
+            var theirs = reference.Allocate(DType.Float32, 1001);
+            reference.Random(dist, 1234, 5, 0, 1, theirs);
+            // Values are drawn in float64 from the same Philox blocks; only float32 storage rounding may differ.
+            OpHarness.AssertClose(Round32(reference.ReadFloat64(theirs)), _be.ReadFloat64(mine), 1e-7, 1e-7, dist.ToString());
+        }
+    }
+}
+
+public class ReferenceBackendContractTests : BackendContractTests
+{
+    protected override IBackend Create() => new ReferenceBackend();
+
+    protected override double Rtol => 1e-13;
+}
+
+public class CpuBackendContractTests : BackendContractTests
+{
+    protected override IBackend Create() => new CpuBackend();
+
+    protected override double Rtol => 2e-7;
+}
