@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using Nabla.Bench.Peers;
@@ -14,9 +15,10 @@ namespace Nabla.Bench;
 /// float32 row-major C = A·B (no transposes): Nabla's blocked AVX-512 GEMM vs OpenBLAS cblas_sgemm in the
 /// same process and run. Both use all cores (OPENBLAS_NUM_THREADS deliberately unset). 128×784×128 is an
 /// MLP layer (batch 128, 784 → 128) and checks that small products do not pay threading overhead.
+/// Two jobs: OpenBLAS's own CPU detection ("auto"; 0.3.21 knows no Zen 5 and picks its AVX2 Haswell
+/// kernels) and OPENBLAS_CORETYPE=SkylakeX, its AVX-512 kernels, the strongest OpenBLAS peer on this CPU.
 /// </summary>
 [Config(typeof(GemmConfig))]
-[SimpleJob(warmupCount: 2, iterationCount: 5)]
 public unsafe class GemmBenchmarks
 {
     private float* a, b, c;
@@ -64,7 +66,13 @@ public unsafe class GemmBenchmarks
 
     private sealed class GemmConfig : ManualConfig
     {
-        public GemmConfig() => AddColumn(new GflopsColumn());
+        public GemmConfig()
+        {
+            var job = Job.Default.WithWarmupCount(2).WithIterationCount(5);
+            AddJob(job.WithId("openblas-auto"));
+            AddJob(job.WithEnvironmentVariables(new EnvironmentVariable("OPENBLAS_CORETYPE", "SkylakeX")).WithId("openblas-skx"));
+            AddColumn(new GflopsColumn());
+        }
     }
 
     /// <summary>GFLOP/s = 2·M·N·K / mean time, from the Shape parameter ("MxKxN").</summary>

@@ -31,34 +31,8 @@ internal static unsafe class GemmQuick
         return 2.0 * 12 * 32 * kc * 20000 / best / 1e9;
     }
 
-    private static void PackTimes()
-    {
-        const int m = 128, k = 784, n = 128;
-        var a = GemmBenchmarks.Alloc(m * k);
-        var b = GemmBenchmarks.Alloc(k * n);
-        var d = GemmBenchmarks.Alloc(200000);
-        for (var i = 0; i < m * k; i++) a[i] = i;
-        for (var i = 0; i < n * k; i++) b[i] = i;
-        foreach (var t in new[] { false, true })
-        {
-            var best = double.MaxValue; var bestB = double.MaxValue;
-            for (var r = 0; r < 200; r++)
-            {
-                var sw = Stopwatch.StartNew();
-                for (var pc = 0; pc < k; pc += 256) GemmPacking.PackA(12, t, a, t ? m : k, 0, pc, m, Math.Min(256, k - pc), d);
-                best = Math.Min(best, sw.Elapsed.TotalMicroseconds);
-                sw.Restart();
-                for (var pc = 0; pc < k; pc += 256) GemmPacking.PackB(32, t, b, t ? k : n, pc, 0, Math.Min(256, k - pc), n, d);
-                bestB = Math.Min(bestB, sw.Elapsed.TotalMicroseconds);
-            }
-
-            Console.WriteLine($"pack 128x784 A trans={t}: {best:F1} us, B trans={t}: {bestB:F1} us");
-        }
-    }
-
     public static void Run(string[] shapes)
     {
-        PackTimes();
         if (shapes.Length == 0) shapes = ["128x784x128", "512x512x512", "1024x1024x1024", "2048x2048x2048"];
         Console.WriteLine($"OpenBLAS: {OpenBlas.Config}, threads {OpenBlas.GetNumThreads()}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"micro-kernel 12x32, kc=256, L1-resident, 1 thread: {KernelPeak():F1} GFLOP/s"));

@@ -30,10 +30,14 @@ public static partial class Gemm
 
     /// <summary>float32 product; op(A) is M×K, op(B) is K×N, C is M×N contiguous.</summary>
     public static void Multiply(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c)
-        => Multiply(Kernel.Auto, Environment.ProcessorCount, transA, transB, m, n, k, a, b, c);
+        => Multiply(Kernel.Auto, 2.0 * m * n * k >= ParallelThresholdFlops ? Environment.ProcessorCount : 1,
+            transA, transB, m, n, k, a, b, c);
 
-    /// <summary>float32 product with an explicit kernel choice and thread cap (≥ 1).</summary>
-    internal static unsafe void Multiply(Kernel kernel, int maxThreads, bool transA, bool transB, int m, int n, int k,
+    /// <summary>
+    /// float32 product with an explicit kernel and number of independent slabs of C (1 = calling thread
+    /// only); tests use it to reach every kernel and split regardless of size.
+    /// </summary>
+    internal static unsafe void Multiply(Kernel kernel, int threads, bool transA, bool transB, int m, int n, int k,
         ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(m);
@@ -59,12 +63,11 @@ public static partial class Gemm
             return;
         }
 
-        var threads = 2.0 * m * n * k >= ParallelThresholdFlops ? Math.Max(1, maxThreads) : 1;
         fixed (float* pa = a, pb = b, pc = c)
         {
             // Leading dimensions of the stored matrices: A is M×K (or K×M), B is K×N (or N×K), C is M×N.
             nint lda = transA ? m : k, ldb = transB ? k : n;
-            if (threads == 1)
+            if (threads <= 1)
             {
                 RunBlocked(kernel, transA, transB, m, n, k, pa, lda, pb, ldb, pc, n);
                 return;
@@ -75,7 +78,7 @@ public static partial class Gemm
     }
 
     /// <summary>
-    /// Splits C into <paramref name="threads"/> independent slabs along its larger dimension (whole MR rows
+    /// Splits C into <paramref name="threads"/> independent slabs along M or N (whole MR rows
     /// or NR columns) and runs the sequential blocked GEMM on each. Each worker packs its own copy of the
     /// shared operand: that redundant packing is O(K·N) against O(M·N·K/threads) flops, and it buys a
     /// barrier-free schedule (no synchronisation between the pc/ic steps that BLIS's shared-panel scheme needs).
@@ -83,10 +86,16 @@ public static partial class Gemm
     private static unsafe void RunParallel(Kernel kernel, int threads, bool transA, bool transB, int m, int n, int k,
         nint pa, nint lda, nint pb, nint ldb, nint pc)
     {
-        var splitRows = m >= n;
-        var unit = kernel == Kernel.Vector512 ? (splitRows ? 12 : 32) : (splitRows ? 6 : 16);
+        // Split the dimension whose slabs keep the busiest thread's tile count lowest (128×128 on two
+        // threads: 2 slabs of 64 columns = 2×11 tiles each, rather than 6+5 row-tiles × 4).
+        int mr = kernel == Kernel.Vector512 ? 12 : 6, nr = kernel == Kernel.Vector512 ? 32 : 16;
+        int rowTiles = (m + mr - 1) / mr, colTiles = (n + nr - 1) / nr;
+        var rowCost = (long)((rowTiles + threads - 1) / threads) * colTiles;
+        var colCost = (long)((colTiles + threads - 1) / threads) * rowTiles;
+        var splitRows = rowCost <= colCost;
+        var unit = splitRows ? mr : nr;
         var extent = splitRows ? m : n;
-        var units = (extent + unit - 1) / unit;
+        var units = splitRows ? rowTiles : colTiles;
         var chunks = Math.Min(threads, units);
         if (chunks <= 1)
         {

@@ -21,11 +21,11 @@ namespace Nabla.Kernels.Cpu;
 internal static unsafe class GemmDriver<TKernel>
     where TKernel : struct, IGemmMicroKernel
 {
-    private static readonly int KC = int.Parse(Environment.GetEnvironmentVariable("GKC") ?? "256");
-    private static readonly int NC = int.Parse(Environment.GetEnvironmentVariable("GNC") ?? "4096");
+    private const int KC = 256;
+    private const int NC = 4096;
 
     // A multiple of both MR values (12 and 6) so only the last block of M is ragged.
-    private static readonly int MC = int.Parse(Environment.GetEnvironmentVariable("GMC") ?? "384");
+    private const int MC = 384;
 
     /// <summary>
     /// C[m×n] (row stride ldc) = op(A)·op(B) with A(i,p) = transA ? a[p·lda+i] : a[i·lda+p] and

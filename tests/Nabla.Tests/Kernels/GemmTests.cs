@@ -1,0 +1,175 @@
+using System.Runtime.Intrinsics;
+using System.Text;
+using Nabla.Kernels.Cpu;
+using NUnit.Framework;
+
+namespace Nabla.Tests.Kernels;
+
+/// <summary>
+/// float32 <see cref="Gemm"/> against a float64 triple loop, over shapes that exercise every code path:
+/// sub-tile sizes, ragged MR/NR edges, several KC/MC/NC blocks, all transpose flags, both SIMD kernels,
+/// the threaded split and the empty/NaN/Inf corner cases.
+/// </summary>
+[TestFixture]
+public class GemmTests
+{
+    private static readonly (int M, int N, int K)[] Shapes =
+    [
+        (1, 1, 1), (1, 1, 7), (2, 3, 1), (7, 13, 5), (12, 32, 16), (11, 31, 9), (13, 33, 257),
+        (33, 65, 17), (64, 64, 64), (128, 128, 784), (100, 1, 50), (1, 100, 50), (300, 257, 513),
+    ];
+
+    private static IEnumerable<TestCaseData> Cases()
+    {
+        foreach (var (m, n, k) in Shapes)
+            foreach (var ta in new[] { false, true })
+                foreach (var tb in new[] { false, true })
+                    yield return new TestCaseData(m, n, k, ta, tb).SetArgDisplayNames($"{m}x{n}x{k}", ta ? "At" : "A", tb ? "Bt" : "B");
+    }
+
+    private static IEnumerable<TestCaseData> KernelCases()
+    {
+        foreach (var kernel in new[] { nameof(Gemm.Kernel.Vector512), nameof(Gemm.Kernel.Vector256) })
+            foreach (var threads in new[] { 1, 2, 3 })
+                foreach (var (m, n, k) in new[] { (7, 13, 5), (37, 70, 300), (300, 257, 513), (41, 900, 33) })
+                    foreach (var ta in new[] { false, true })
+                        foreach (var tb in new[] { false, true })
+                            yield return new TestCaseData(kernel, threads, m, n, k, ta, tb);
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void MatchesFloat64Reference(int m, int n, int k, bool transA, bool transB)
+        => Check(null, 0, m, n, k, transA, transB);
+
+    [TestCaseSource(nameof(KernelCases))]
+    public void EachKernelAndThreadCountMatchesReference(string kernelName, int threads, int m, int n, int k, bool transA, bool transB)
+    {
+        var kernel = Enum.Parse<Gemm.Kernel>(kernelName);
+        // The kernels run on any x86-64 through software Vector512/256, but Vector512 emulation is slow.
+        if (kernel == Gemm.Kernel.Vector512 && !Vector512.IsHardwareAccelerated) Assert.Ignore("no AVX-512");
+        if (kernel == Gemm.Kernel.Vector256 && !Vector256.IsHardwareAccelerated) Assert.Ignore("no AVX2");
+        Check(kernel, threads, m, n, k, transA, transB);
+    }
+
+    [Test]
+    public void LargeProductUsesThreadsAndMatches()
+        => Check(null, 0, 520, 1030, 300, false, false);
+
+    [TestCase(0, 5, 3)]
+    [TestCase(4, 0, 3)]
+    [TestCase(4, 5, 0)]
+    [TestCase(0, 0, 0)]
+    public void EmptyDimensionsZeroFillC(int m, int n, int k)
+    {
+        foreach (var (ta, tb) in new[] { (false, false), (true, false), (false, true), (true, true) })
+        {
+            var c = Enumerable.Repeat(float.NaN, m * n + 3).ToArray();
+            Gemm.Multiply(ta, tb, m, n, k, new float[m * k], new float[k * n], c);
+            Assert.That(c.Take(m * n), Is.All.EqualTo(0f), "C must be zero-filled where it has elements");
+            Assert.That(c.Skip(m * n), Is.All.NaN, "elements past M·N must not be touched");
+        }
+    }
+
+    [Test]
+    public void StaleNaNInOutputDoesNotLeak()
+    {
+        const int m = 30, n = 40, k = 20;
+        var c = Enumerable.Repeat(float.NaN, m * n).ToArray();
+        Gemm.Multiply(false, false, m, n, k, Fill(m * k, 1), Fill(k * n, 2), c);
+        Assert.That(c, Has.None.NaN);
+    }
+
+    [TestCase(false, false)]
+    [TestCase(true, false)]
+    [TestCase(false, true)]
+    [TestCase(true, true)]
+    public void NaNAndInfPropagate(bool transA, bool transB)
+    {
+        // Shapes with a ragged edge and two K blocks; zeros elsewhere so that 0·Inf = NaN must appear
+        // (a kernel that skipped zero A entries would produce 0 instead).
+        const int m = 25, n = 70, k = 600;
+        var a = new float[m * k];
+        var b = Fill(k * n, 3);
+        for (var p = 0; p < k; p++) SetA(a, transA, m, k, 3, p, float.NaN); // row 3 all NaN
+        SetA(a, transA, m, k, 24, 599, float.PositiveInfinity);             // row 24: +Inf·B[599,j]
+        var b599 = new float[n];
+        for (var j = 0; j < n; j++) b599[j] = transB ? b[j * k + 599] : b[599 * n + j];
+        var c = new float[m * n];
+        Gemm.Multiply(transA, transB, m, n, k, a, b, c);
+        for (var j = 0; j < n; j++)
+        {
+            Assert.That(c[3 * n + j], Is.NaN, $"C[3,{j}]");
+            var expected = b599[j] > 0 ? float.PositiveInfinity : b599[j] < 0 ? float.NegativeInfinity : float.NaN;
+            Assert.That(c[24 * n + j], Is.EqualTo(expected), $"C[24,{j}]");
+        }
+
+        // Zero A times Inf in B → NaN in every row (the zero is multiplied, not skipped).
+        var a2 = new float[m * k];
+        var b2 = new float[k * n];
+        b2[transB ? 5 * k + 7 : 7 * n + 5] = float.PositiveInfinity; // B[7, 5]
+        var c2 = new float[m * n];
+        Gemm.Multiply(transA, transB, m, n, k, a2, b2, c2);
+        for (var i = 0; i < m; i++)
+            for (var j = 0; j < n; j++)
+                Assert.That(float.IsNaN(c2[i * n + j]), Is.EqualTo(j == 5), $"C2[{i},{j}] = {c2[i * n + j]}");
+    }
+
+    [Test]
+    public void RejectsTooShortBuffers()
+    {
+        Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, false, 2, 2, 2, new float[3], new float[4], new float[4]));
+        Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, false, 2, 2, 2, new float[4], new float[4], new float[3]));
+    }
+
+    private static void SetA(float[] a, bool transA, int m, int k, int i, int p, float value)
+        => a[transA ? p * m + i : i * k + p] = value;
+
+    private static float[] Fill(int count, int seed)
+    {
+        var rng = new Random(seed);
+        var x = new float[count];
+        for (var i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
+        return x;
+    }
+
+    /// <summary>Checks one product; a null kernel goes through the public entry point (size-based threading).</summary>
+    private static void Check(Gemm.Kernel? kernel, int threads, int m, int n, int k, bool transA, bool transB)
+    {
+        var a = Fill(m * k, m * 31 + k);
+        var b = Fill(k * n, n * 17 + k);
+        var c = Enumerable.Repeat(float.NaN, m * n).ToArray(); // C is overwritten, never read
+        if (kernel is { } kind)
+            Gemm.Multiply(kind, threads, transA, transB, m, n, k, a, b, c);
+        else
+            Gemm.Multiply(transA, transB, m, n, k, a, b, c);
+
+        // Reference in float64 from the same float32 inputs. float32 summation of k products has a
+        // worst-case relative error ~k·ε (ε = 2^-24 ≈ 6e-8) but blocked/FMA summation of random-signed
+        // terms behaves like a random walk, ~sqrt(k)·ε·Σ|a·b|. rtol = 1e-5·sqrt(k) is ~100× that typical
+        // error, and it is applied to Σ|a_ip·b_pj| (not |C|), which also covers cancellation where C ≈ 0;
+        // atol covers k = 1 products of tiny values.
+        var rtol = 1e-5 * Math.Sqrt(k);
+        const double atol = 1e-6;
+        var failures = new StringBuilder();
+        var bad = 0;
+        for (var i = 0; i < m; i++)
+            for (var j = 0; j < n; j++)
+            {
+                double sum = 0, abs = 0;
+                for (var p = 0; p < k; p++)
+                {
+                    var prod = (double)(transA ? a[p * m + i] : a[i * k + p]) * (transB ? b[j * k + p] : b[p * n + j]);
+                    sum += prod;
+                    abs += Math.Abs(prod);
+                }
+
+                var got = c[i * n + j];
+                if (!(Math.Abs(got - sum) <= atol + rtol * abs))
+                {
+                    if (bad++ < 10) failures.AppendLine($"  C[{i},{j}] = {got:R}, expected {sum:R} (|diff| {Math.Abs(got - sum):E2}, tol {atol + rtol * abs:E2})");
+                }
+            }
+
+        Assert.That(bad, Is.Zero, $"{kernel?.ToString() ?? "public API"}, {threads} threads, {m}x{n}x{k}, transA={transA}, transB={transB}: {bad} mismatches, first:\n{failures}");
+    }
+}
