@@ -88,6 +88,7 @@ public sealed partial class Graph
     /// <summary>x for x &gt; 0, alpha·x otherwise (tf.nn.leaky_relu; default alpha 0.2).</summary>
     public Output LeakyRelu(Output x, double alpha = 0.2, string? name = null)
     {
+        RequireFloatingInput("LeakyRelu", name, x);
         using (NameScope(name ?? "LeakyRelu"))
             return Select(Greater(x, Scalar(0, x.DType)), x, x * alpha);
     }
@@ -95,6 +96,7 @@ public sealed partial class Graph
     /// <summary>x for x &gt; 0, alpha·(eˣ − 1) otherwise. Uses expm1(min(x, 0)) so the unused branch never overflows into a NaN gradient.</summary>
     public Output Elu(Output x, double alpha = 1.0, string? name = null)
     {
+        RequireFloatingInput("Elu", name, x);
         using (NameScope(name ?? "Elu"))
             return Select(Greater(x, Scalar(0, x.DType)), x, Expm1(Minimum(x, Scalar(0, x.DType))) * alpha);
     }
@@ -103,6 +105,7 @@ public sealed partial class Graph
     public Output Selu(Output x, string? name = null)
     {
         const double alpha = 1.6732632423543772848170429916717, scale = 1.0507009873554804934193349852946;
+        RequireFloatingInput("Selu", name, x);
         using (NameScope(name ?? "Selu"))
             return Elu(x, alpha) * scale;
     }
@@ -110,6 +113,7 @@ public sealed partial class Graph
     /// <summary>x / (1 + |x|)</summary>
     public Output Softsign(Output x, string? name = null)
     {
+        RequireFloatingInput("Softsign", name, x);
         using (NameScope(name ?? "Softsign"))
             return x / (Abs(x) + 1.0);
     }
@@ -117,6 +121,7 @@ public sealed partial class Graph
     /// <summary>GELU: x·Φ(x) = ½x(1 + erf(x/√2)); with <paramref name="approximate"/>, the tanh form of Hendrycks &amp; Gimpel.</summary>
     public Output Gelu(Output x, bool approximate = false, string? name = null)
     {
+        RequireFloatingInput("Gelu", name, x);
         using (NameScope(name ?? "Gelu"))
         {
             if (!approximate) return x * 0.5 * (Erf(x * (1.0 / Math.Sqrt(2.0))) + 1.0);
@@ -126,12 +131,26 @@ public sealed partial class Graph
     }
 
     /// <summary>min(max(x, lo), hi) (tf.clip_by_value).</summary>
+    /// <exception cref="ShapeException"><paramref name="min"/> &gt; <paramref name="max"/>, or either bound is NaN.</exception>
     public Output Clip(Output x, double min, double max, string? name = null)
     {
-        if (min > max) throw new ShapeException($"Clip '{name ?? "clip_by_value"}': min {min} > max {max}");
+        // NaN bounds compare false with everything, so "min > max" alone would let them through and make every output NaN.
+        if (!(min <= max)) throw new ShapeException($"Clip '{ScopedName(name ?? "clip_by_value")}': bounds must satisfy min ≤ max, got min {min} and max {max} (input {x.DType.Name()} {x.Shape})");
         using (NameScope(name ?? "clip_by_value"))
             return Minimum(Maximum(x, Scalar(min, x.DType)), Scalar(max, x.DType));
     }
+
+    /// <summary>
+    /// Composites check the dtype up front: on an integer input their float constants (α, 0.044715,
+    /// the 1 in 1 + |x|) would be truncated by Scalar and the result silently wrong.
+    /// </summary>
+    private void RequireFloatingInput(string op, string? name, Output x)
+    {
+        if (!x.DType.IsFloating())
+            throw new ShapeException($"{op} '{ScopedName(name ?? op)}': input must be float32 or float64, got {x.DType.Name()} {x.Shape}");
+    }
+
+    private string ScopedName(string name) => _scopes.Count == 0 ? name : string.Join("/", _scopes.Reverse()) + "/" + name;
 
     /// <summary>Sums <paramref name="x"/> over the axes along which it was broadcast from <paramref name="like"/>'s shape (run-time shapes).</summary>
     public Output SumToShape(Output x, Output like, string? name = null) => Add1("SumToShape", [x, like], null, name);

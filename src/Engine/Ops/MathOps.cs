@@ -83,7 +83,13 @@ internal static class MathOps
         yield return new OpDef
         {
             Type = "Cast",
-            Infer = ctx => InferContext.One(ctx.Shape(0), ctx.Attrs.Get<DType>("dtype")),
+            Infer = ctx =>
+            {
+                // An undefined enum value would otherwise surface only when a buffer of that dtype is allocated.
+                var to = ctx.Attrs.Get<DType>("dtype");
+                if (!Enum.IsDefined(to)) throw ctx.Fail($"unknown target dtype {(int)to} (input {ctx.DType(0).Name()} {ctx.Shape(0)})");
+                return InferContext.One(ctx.Shape(0), to);
+            },
             Kernel = ctx =>
             {
                 if (ctx.InputDType(0) == ctx.OutputDType(0)) { ctx.AliasInput(0, 0); return; }
@@ -96,7 +102,16 @@ internal static class MathOps
         yield return new OpDef
         {
             Type = "SumToShape",
-            Infer = ctx => InferContext.One(ctx.Shape(1), ctx.DType(0)),
+            Infer = ctx =>
+            {
+                // `like` must broadcast to x: equal element counts are not enough ([2,6] is no broadcast of [3,4]).
+                // Checked here so it fails at build time, and again with concrete dims when a plan compiles.
+                var (from, to) = (ctx.Shape(0), ctx.Shape(1));
+                ctx.RequireFloating(0);
+                if (to.Rank > from.Rank || !ShapeRules.Broadcast(ctx, from, to).IsCompatibleWith(from))
+                    throw ctx.Fail($"cannot sum shape {from} down to {to}: {to} does not broadcast to {from}");
+                return InferContext.One(to, ctx.DType(0));
+            },
             Kernel = ctx =>
             {
                 var (from, to) = (ctx.InputShape(0), ctx.InputShape(1));
@@ -112,7 +127,14 @@ internal static class MathOps
         yield return new OpDef
         {
             Type = "BroadcastLike",
-            Infer = ctx => InferContext.One(ShapeRules.Broadcast(ctx, ctx.Shape(0), ctx.Shape(1)), ctx.DType(0)),
+            Infer = ctx =>
+            {
+                // The result must be like's shape, not merely a common broadcast shape of both.
+                var (x, like) = (ctx.Shape(0), ctx.Shape(1));
+                var shape = ShapeRules.Broadcast(ctx, x, like);
+                if (!shape.IsCompatibleWith(like)) throw ctx.Fail($"cannot broadcast {x} to {like}");
+                return InferContext.One(shape, ctx.DType(0));
+            },
             Kernel = ctx =>
             {
                 var s = ctx.OutputShape(0);

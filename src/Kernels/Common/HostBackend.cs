@@ -120,13 +120,14 @@ public abstract class HostBackend : IBackend
         }
     }
 
-    private static void UnaryInteger<T>(UnaryOp op, T[] x, T[] y) where T : IBinaryInteger<T>
+    private static void UnaryInteger<T>(UnaryOp op, T[] x, T[] y) where T : IBinaryInteger<T>, ISignedNumber<T>
     {
         for (var i = 0; i < x.Length; i++)
             y[i] = op switch
             {
                 UnaryOp.Neg => -x[i],
-                UnaryOp.Abs => T.Abs(x[i]),
+                // T.Abs throws for MIN; two's-complement wrap (|MIN| = MIN) is what NumPy and TensorFlow return.
+                UnaryOp.Abs => T.IsNegative(x[i]) ? -x[i] : x[i],
                 UnaryOp.Sign => T.CreateTruncating(T.Sign(x[i])),
                 UnaryOp.Square => x[i] * x[i],
                 _ => throw new NotSupportedException($"Unary {op} is not defined for integers"),
@@ -152,12 +153,12 @@ public abstract class HostBackend : IBackend
         BinaryNumber(op, x, z, a, b, y, s);
     }
 
-    private static void BinaryInteger<T>(BinaryOp op, T[] x, T[] z, StridedView a, StridedView b, Array y, ReadOnlySpan<int> s) where T : IBinaryInteger<T>
+    private static void BinaryInteger<T>(BinaryOp op, T[] x, T[] z, StridedView a, StridedView b, Array y, ReadOnlySpan<int> s) where T : IBinaryInteger<T>, ISignedNumber<T>
     {
         if (op == BinaryOp.Div)
         {
             // Integer division by zero is undefined in TensorFlow; here it raises rather than returning garbage.
-            StridedLoops.Binary<T, T, DivOperator<T>>(x, a.Offset, a.Strides, z, b.Offset, b.Strides, (T[])y, s);
+            StridedLoops.Binary<T, T, IntegerDivOperator<T>>(x, a.Offset, a.Strides, z, b.Offset, b.Strides, (T[])y, s);
             return;
         }
         if (op == BinaryOp.Pow) throw new NotSupportedException("Pow is not defined for integers");
