@@ -17,6 +17,8 @@ internal static class OpRegistry
         all.AddRange(ReduceOps.Defs());
         all.AddRange(ShapeOps.Defs());
         all.AddRange(ArrayOps.Defs());
+        all.AddRange(SliceOps.Defs());
+        all.AddRange(IndexOps.Defs());
         all.AddRange(NNOps.Defs());
         all.AddRange(RandomOps.Defs());
         var d = new Dictionary<string, OpDef>(StringComparer.Ordinal);

@@ -49,10 +49,9 @@ internal static class ShapeOps
             Infer = ctx =>
             {
                 var s = ctx.Shape(0);
-                var requested = ctx.Attrs.Get<int[]?>("axes", null);
-                var axes = requested is null
-                    ? Enumerable.Range(0, s.Rank).Where(d => s[d] == 1).ToArray()
-                    : requested.Select(a => ctx.Axis(a, s.Rank)).ToArray();
+                // The builder resolves "all size-1 axes" against the static shape; re-inferring that
+                // rule with run-time dims would drop unknown dims that happen to be 1 and change the rank.
+                var axes = ctx.Attrs.Ints("axes").Select(a => ctx.Axis(a, s.Rank)).ToArray();
                 foreach (var a in axes)
                     if (s[a] != 1 && s[a] != -1) throw ctx.Fail($"cannot squeeze axis {a} of {s}: its size is {s[a]}, not 1");
                 return InferContext.One(new Shape(Enumerable.Range(0, s.Rank).Where(d => !axes.Contains(d)).Select(d => s[d]).ToArray()), ctx.DType(0));
@@ -99,7 +98,8 @@ internal static class ShapeOps
     {
         var inferred = Array.IndexOf(target, -1);
         if (target.Count(d => d == -1) > 1) throw ctx.Fail($"only one -1 is allowed in the target shape {Shape.Format(target)}");
-        if (target.Any(d => d < -1)) throw ctx.Fail($"invalid target shape {Shape.Format(target)}");
+        // Printed raw: Shape.Format would show an invalid −2 as "?".
+        if (target.Any(d => d < -1)) throw ctx.Fail($"invalid target shape [{string.Join(",", target)}]: dimensions must be ≥ 0, or -1 once");
         long known = 1;
         foreach (var d in target) if (d >= 0) known *= d;
         var size = input.Size;
@@ -127,8 +127,9 @@ public sealed partial class Graph
     /// <summary>Inserts a size-1 axis at <paramref name="axis"/> (−1 appends).</summary>
     public Output ExpandDims(Output x, int axis, string? name = null) => Add1("ExpandDims", [x], new Attributes().Set("axis", axis), name);
 
-    /// <summary>Removes size-1 axes: the given ones (each must be 1), or all when null.</summary>
-    public Output Squeeze(Output x, int[]? axes = null, string? name = null) => Add1("Squeeze", [x], new Attributes().Set("axes", axes!), name);
+    /// <summary>Removes size-1 axes: the given ones (each must be 1), or, when null, every axis whose static size is 1 (unknown dims are kept).</summary>
+    public Output Squeeze(Output x, int[]? axes = null, string? name = null) =>
+        Add1("Squeeze", [x], new Attributes().Set("axes", axes is null ? Enumerable.Range(0, x.Shape.Rank).Where(d => x.Shape[d] == 1).ToArray() : (int[])axes.Clone()), name);
 
     /// <summary>Permutes axes (default: reverses them).</summary>
     public Output Transpose(Output x, int[]? perm = null, string? name = null) =>
