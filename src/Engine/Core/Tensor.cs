@@ -68,10 +68,14 @@ public sealed partial class Tensor
     public double this[params int[] index] => GetDouble(FlatIndex(index));
 
     /// <summary>The element at a multi-index, typed; <typeparamref name="T"/> must be the dtype's element type.</summary>
-    public T Get<T>(params int[] index) => ((T[])_data)[FlatIndex(index)];
+    public T Get<T>(params int[] index) => Typed<T>(nameof(Get))[FlatIndex(index)];
 
     /// <summary>The single element of a size-1 tensor.</summary>
-    public T ToScalar<T>() => _data.Length == 1 ? ((T[])_data)[0] : throw new InvalidOperationException($"ToScalar() needs exactly one element, shape is {Shape}");
+    public T ToScalar<T>() => _data.Length == 1 ? Typed<T>(nameof(ToScalar))[0] : throw new InvalidOperationException($"ToScalar() needs exactly one element, shape is {Shape}");
+
+    /// <summary>The storage as T[], or the same InvalidOperationException as <see cref="ToArray{T}"/> (a bare cast threw InvalidCastException naming no dtype).</summary>
+    private T[] Typed<T>(string method) => _data as T[]
+        ?? throw new InvalidOperationException($"tensor is {DType.Name()}; {method}<{typeof(T).Name}>() needs {DType.ClrType().Name}");
 
     private int FlatIndex(int[] index)
     {
@@ -124,11 +128,15 @@ public sealed partial class Tensor
         var n = Shape[axis];
         var stride = 1;
         for (var d = axis + 1; d < Rank; d++) stride *= Shape[d];
+        // The ellipsis takes the place of one item, with the same separator on both sides, as NumPy's repr:
+        // "[0, 1, 2, ..., 7, 8, 9]", and on its own line between rows. (It used to be glued to the
+        // previous item: "[0, 1, 2..., 7, 8, 9]".)
+        var separator = axis == Rank - 1 ? ", " : ",\n" + new string(' ', axis + 1);
         sb.Append('[');
         for (var i = 0; i < n; i++)
         {
-            if (abbreviate && n > 6 && i == 3) { sb.Append("..., "); i = n - 3; }
-            if (i > 0 && !(abbreviate && n > 6 && i == n - 3 && sb[^2] == ',')) sb.Append(axis == Rank - 1 ? ", " : ",\n" + new string(' ', axis + 1));
+            if (i > 0) sb.Append(separator);
+            if (abbreviate && n > 6 && i == 3) { sb.Append("...").Append(separator); i = n - 3; }
             Append(sb, axis + 1, offset + i * stride, abbreviate);
         }
         sb.Append(']');

@@ -78,7 +78,8 @@ public sealed partial class Tensor
         if (num < 1) throw new ArgumentOutOfRangeException(nameof(num), num, "linspace needs at least one value");
         var v = new double[num];
         for (var i = 0; i < num; i++) v[i] = num == 1 ? start : start + (stop - start) * i / (num - 1);
-        v[num - 1] = stop;
+        // Pin the end exactly against rounding in the formula; with num == 1 the single value is start (tf.linspace), not stop.
+        if (num > 1) v[num - 1] = stop;
         return new Tensor(FromDoubles(v, dtype), new[] { num }, dtype);
     }
 

@@ -27,7 +27,9 @@ internal static class RandomOps
                 ctx.Backend.Random(ctx.Attrs.Get<RandomDistribution>("dist"), ctx.Attrs.Get<ulong>("key"), ctx.State.NextCounter(ctx.Op),
                     ctx.Attrs.Double("a"), ctx.Attrs.Double("b"), y);
             },
-            NotDifferentiable = "random values do not depend differentiably on any input",
+            // The optional input only supplies a run-time shape, so its gradient is zero (as ZerosLike/OnesLike),
+            // not undefined: x + RandomNormalLike(x) (Gaussian noise) must differentiate to 1.
+            Gradient = g => new Output?[g.Op.Inputs.Count],
             IsStateful = true,
         },
     ];

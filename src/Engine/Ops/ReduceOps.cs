@@ -25,11 +25,20 @@ internal static class ReduceOps
         yield return Reduce("Min", ReduceOp.Min, ExtremumGradient);
         yield return Reduce("Prod", ReduceOp.Prod, g =>
         {
-            // NOTE: ∂Π/∂xᵢ = Π/xᵢ, so this gradient is undefined (NaN) where an input is exactly zero.
+            // ∂Π/∂xᵢ = Π_{j≠i} xⱼ. Π/xᵢ gave NaN wherever xᵢ = 0 (TensorFlow's gradient is finite there), so
+            // zeros are handled apart: with no zero in a group the entry is Π/xᵢ; with exactly one, the zero's
+            // entry is the product of the others and the rest are 0; with two or more, every entry is 0.
             var gr = g.Graph;
             var x = g.Input(0);
-            var y = gr.BroadcastLike(KeepDimsOf(g, g.Result(0)), x);
-            return gr.BroadcastLike(KeepDims(g), x) * y / x;
+            var axes = g.Attrs.Get<int[]?>("axes", null);
+            var isZero = gr.Equal(x, gr.ZerosLike(x));
+            var safe = gr.Select(isZero, gr.OnesLike(x), x);
+            var zeros = gr.BroadcastLike(gr.ReduceSum(gr.Cast(isZero, x.DType), axes, keepDims: true), x);
+            var nonZeroProduct = gr.BroadcastLike(gr.ReduceProd(safe, axes, keepDims: true), x);
+            var onlyZeroHere = gr.LogicalAnd(isZero, gr.Equal(zeros, gr.OnesLike(zeros)));
+            var partial = gr.Select(gr.Equal(zeros, gr.ZerosLike(zeros)), nonZeroProduct / safe,
+                gr.Select(onlyZeroHere, nonZeroProduct, gr.ZerosLike(x)));
+            return gr.BroadcastLike(KeepDims(g), x) * partial;
         });
         yield return ArgReduce("ArgMax", ReduceOp.ArgMax);
         yield return ArgReduce("ArgMin", ReduceOp.ArgMin);
@@ -107,14 +116,17 @@ internal static class ReduceOps
         Kernel = ctx =>
         {
             var s = ctx.InputShape(0);
-            if (s.Size == 0) return;
             var axis = ctx.Attrs.Int("axis");
             axis = axis < 0 ? axis + s.Rank : axis;
             if (s[axis] == 0) throw new InvalidArgumentException($"{ctx.Op}: axis {axis} of {s} is empty");
+            // The output slot must be filled even when it is empty (e.g. [0,3] along axis 1): returning
+            // before Output(0) left the slot null and the fetch crashed with a NullReferenceException.
+            var y = ctx.Output(0);
+            if (s.Size == 0) return;
             int outer = 1, inner = 1;
             for (var d = 0; d < axis; d++) outer *= s[d];
             for (var d = axis + 1; d < s.Rank; d++) inner *= s[d];
-            ctx.Backend.Reduce(op, ctx.Input(0), outer, s[axis], inner, ctx.Output(0));
+            ctx.Backend.Reduce(op, ctx.Input(0), outer, s[axis], inner, y);
         },
         NotDifferentiable = $"{type} returns integer indices",
     };
