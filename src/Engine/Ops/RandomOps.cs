@@ -79,7 +79,8 @@ public sealed partial class Graph
     /// </summary>
     public Output DropoutMask(Output x, double rate, ulong? seed = null, string? name = null)
     {
-        if (rate is < 0 or >= 1) throw new ShapeException($"DropoutMask '{name ?? "dropout"}': rate must be in [0, 1), got {rate}");
+        // Written as !(in range) so that NaN, which fails every comparison, is rejected too.
+        if (!(rate >= 0 && rate < 1)) throw new ShapeException($"DropoutMask '{name ?? "dropout"}': rate must be in [0, 1), got {rate}");
         using (NameScope(name ?? "dropout"))
         {
             var u = RandomUniformLike(x, 0, 1, seed);
