@@ -23,6 +23,9 @@ internal sealed class Plan
     public required Shape[] FetchShapes { get; init; }
     public required Dictionary<Output, int> FeedSlots { get; init; }
 
+    /// <summary>Slot table and reference counts, reused by every run of this plan (a session runs one request at a time).</summary>
+    public RunState? RunState { get; set; }
+
     public static Plan Compile(Output[] fetches, Operation[] targets, IReadOnlyDictionary<Output, Shape> feedShapes)
     {
         var fedOps = new HashSet<Operation>(feedShapes.Keys.Select(o => o.Op));

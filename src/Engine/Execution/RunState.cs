@@ -60,6 +60,7 @@ internal sealed class RunState
     public void ReleaseAll()
     {
         for (var s = 0; s < Slots.Length; s++) Release(s);
+        _refs.Clear();
     }
 
     internal struct Slot

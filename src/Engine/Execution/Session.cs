@@ -9,7 +9,7 @@ namespace Nabla;
 /// </summary>
 public sealed class Session : IDisposable
 {
-    private readonly Dictionary<string, Plan> _plans = new(StringComparer.Ordinal);
+    private readonly Dictionary<PlanKey, Plan> _plans = [];
     private readonly IBackend _backend;
     private readonly BufferPool _pool;
     private readonly KernelContext _kernelContext = new();
@@ -73,8 +73,7 @@ public sealed class Session : IDisposable
     /// <summary>Runs and returns fetched values as float64 at the backend's storage precision, with float64 feeds; used by <see cref="GradientCheck"/>.</summary>
     internal double[][] RunFloat64(Output[] fetches, IReadOnlyDictionary<Output, (Shape Shape, double[] Values)> feeds)
     {
-        var shapeFeeds = feeds.ToDictionary(kv => kv.Key, kv => kv.Value.Shape);
-        var plan = GetPlanForShapes(fetches, [], shapeFeeds);
+        var plan = GetPlan(fetches, [], feeds.Select(kv => new KeyValuePair<Output, Shape>(kv.Key, kv.Value.Shape)));
         var run = Execute(plan, (output, feed) => { var b = _pool.Rent(output.DType, feed.Values.Length); _backend.WriteFloat64(feed.Values, b); return b; }, feeds);
         try
         {
@@ -88,7 +87,7 @@ public sealed class Session : IDisposable
 
     private RunState Execute<TFeed>(Plan plan, Func<Output, TFeed, DeviceBuffer> upload, IReadOnlyDictionary<Output, TFeed> feeds)
     {
-        var run = new RunState(_backend, State, _pool, plan.SlotCount);
+        var run = plan.RunState ??= new RunState(_backend, State, _pool, plan.SlotCount);
         try
         {
             PreRunChecks(plan, feeds);
@@ -137,17 +136,16 @@ public sealed class Session : IDisposable
     }
 
     private Plan GetPlan(Output[] fetches, Operation[] targets, IReadOnlyDictionary<Output, Tensor> feeds) =>
-        GetPlanForShapes(fetches, targets, feeds.ToDictionary(kv => kv.Key, kv => kv.Value.Shape));
+        GetPlan(fetches, targets, feeds.Select(kv => new KeyValuePair<Output, Shape>(kv.Key, kv.Value.Shape)));
 
-    private Plan GetPlanForShapes(Output[] fetches, Operation[] targets, Dictionary<Output, Shape> feedShapes)
+    private Plan GetPlan(Output[] fetches, Operation[] targets, IEnumerable<KeyValuePair<Output, Shape>> feedShapes)
     {
         foreach (var f in fetches)
             if (f.Op is null || !ReferenceEquals(f.Graph, Graph)) throw new ArgumentException("a fetch does not belong to this session's graph", nameof(fetches));
-        var key = string.Join(",", fetches.Select(f => $"{f.Op.Id}:{f.Index}")) + "|" + string.Join(",", targets.Select(t => t.Id))
-            + "|" + string.Join(",", feedShapes.OrderBy(kv => kv.Key.Op.Id).ThenBy(kv => kv.Key.Index).Select(kv => $"{kv.Key.Op.Id}:{kv.Key.Index}={kv.Value}"));
+        var key = new PlanKey(fetches, targets, feedShapes);
         if (!_plans.TryGetValue(key, out var plan))
         {
-            plan = Plan.Compile(fetches, targets, feedShapes);
+            plan = Plan.Compile(fetches, targets, feedShapes.ToDictionary(kv => kv.Key, kv => kv.Value));
             _plans[key] = plan;
         }
         return plan;
