@@ -45,7 +45,7 @@ public static class Philox
 
     /// <summary>
     /// Value i of the stream. Uniform uses lane 0 of block (i, counter); normals use Box–Muller on
-    /// lanes 0 and 1, and the truncated normal redraws from blocks (i, counter + 2⁶³·t) for t = 1, 2, ...
+    /// lanes 0 and 1, and the truncated normal redraws from blocks (i, counter + 2⁴⁰·t) for t = 1, 2, ... (run counters stay far below 2⁴⁰)
     /// </summary>
     public static double Sample(RandomDistribution dist, ulong seed, ulong counter, long i, double a, double b)
     {

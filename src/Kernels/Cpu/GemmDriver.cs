@@ -24,7 +24,7 @@ internal static unsafe class GemmDriver<TKernel>
     private const int KC = 256;
     private const int NC = 4096;
 
-    // A multiple of both MR values (12 and 6) so only the last block of M is ragged.
+    // A multiple of both MR values (12 and 6): M is cut into balanced blocks, each rounded up to a multiple of MR, which keeps every block ≤ MC.
     private const int MC = 384;
 
     /// <summary>
