@@ -9,6 +9,9 @@ internal sealed class Step
     public required Shape[] InputShapes { get; init; }
     public required Shape[] OutputShapes { get; init; }
     public int[] FreeAfter { get; set; } = [];
+
+    /// <summary>Per input: its value is fed or constant, so <see cref="OpDef.PreRunCheck"/> saw it on the host before the run.</summary>
+    public required bool[] HostVisibleInputs { get; init; }
 }
 
 /// <summary>
@@ -82,6 +85,7 @@ internal sealed class Plan
                 InputSlots = op.Inputs.Select(i => slots[i]).ToArray(),
                 OutputSlots = outSlots,
                 InputShapes = inShapes,
+                HostVisibleInputs = op.Inputs.Select(i => feedShapes.ContainsKey(i) || i.Op.Type == "Const").ToArray(),
                 OutputShapes = outSpecs.Select(s => s.Shape).ToArray(),
             });
         }

@@ -117,7 +117,12 @@ public sealed class Session : IDisposable
             check(step.Op, step.InputShapes, i =>
             {
                 var input = step.Op.Inputs[i];
-                if (feeds.TryGetValue(input, out var f) && f is Tensor t) return t;
+                if (feeds.TryGetValue(input, out var f))
+                {
+                    // Every fed value is checked here: kernels skip re-checking inputs that were fed (Step.HostVisibleInputs).
+                    if (f is Tensor t) return t;
+                    if (f is ValueTuple<Shape, double[]> raw) return new Tensor(Tensor.FromDoubles(raw.Item2, input.DType), raw.Item1, input.DType);
+                }
                 return input.Op.Type == "Const" ? input.Op.Attrs.Get<Tensor>("value") : null;
             });
         }

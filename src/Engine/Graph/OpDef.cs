@@ -120,6 +120,9 @@ internal sealed class KernelContext
 
     public DType InputDType(int i) => Step.Op.Inputs[i].DType;
 
+    /// <summary>True when input i was fed or constant, so its values already passed the op's PreRunCheck on the host (kernels skip re-checking it, which on a device would cost a copy back).</summary>
+    public bool InputCheckedBeforeRun(int i) => Step.HostVisibleInputs[i];
+
     public Shape OutputShape(int i) => Step.OutputShapes[i];
 
     public DType OutputDType(int i) => Step.Op.OutputDTypes[i];

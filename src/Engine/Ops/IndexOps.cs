@@ -25,8 +25,8 @@ internal static class IndexOps
             {
                 var p = ctx.InputShape(0);
                 var (outer, axisDim, inner) = Split3(p, Regions.Norm(ctx.Attrs.Int("axis"), p.Rank));
-                // Constants were checked by PreRunCheck before the step; anything else (computed or fed) is checked here.
-                if (ctx.Op.Inputs[1].Op.Type != "Const") CheckIndices(ctx.Op, ctx.HostInput(1), p, ctx.Attrs.Int("axis"));
+                // Fed and constant indices were checked by PreRunCheck before the run; computed ones are checked here.
+                if (!ctx.InputCheckedBeforeRun(1)) CheckIndices(ctx.Op, ctx.HostInput(1), p, ctx.Attrs.Int("axis"));
                 var y = ctx.Output(0);
                 if (y.Length > 0) ctx.Backend.Gather(ctx.Input(0), ctx.Input(1), outer, axisDim, inner, y);
             },
@@ -49,7 +49,7 @@ internal static class IndexOps
             {
                 var p = ctx.InputShape(2);
                 var (outer, axisDim, inner) = Split3(p, Regions.Norm(ctx.Attrs.Int("axis"), p.Rank));
-                if (ctx.Op.Inputs[1].Op.Type != "Const") CheckIndices(ctx.Op, ctx.HostInput(1), p, ctx.Attrs.Int("axis"));
+                if (!ctx.InputCheckedBeforeRun(1)) CheckIndices(ctx.Op, ctx.HostInput(1), p, ctx.Attrs.Int("axis"));
                 var y = ctx.Output(0);
                 ctx.Backend.Fill(y, 0);
                 if (ctx.InputShape(0).Size > 0) ctx.Backend.ScatterAdd(ctx.Input(0), ctx.Input(1), outer, axisDim, inner, y);

@@ -108,7 +108,7 @@ internal static class NNOps
     {
         var (rows, cols) = RowsCols(ctx.InputShape(0));
         // Labels that were neither fed nor constant were not seen by PreRunCheck: check them here, before the kernel.
-        if (sparse) CheckLabels(ctx.Op.ToString(), ctx.HostInput(1), cols);
+        if (sparse && !ctx.InputCheckedBeforeRun(1)) CheckLabels(ctx.Op.ToString(), ctx.HostInput(1), cols);
         var loss = ctx.Output(0);
         var backprop = IsRead(ctx, 1) ? ctx.Output(1) : null;
         if (rows > 0) ctx.Backend.SoftmaxCrossEntropy(ctx.Input(0), ctx.Input(1), sparse, rows, cols, loss, backprop);
