@@ -87,10 +87,23 @@ public sealed partial class Graph
             {
                 UnconnectedGradients.Zero => ZerosLike(xs[i]),
                 UnconnectedGradients.None => null,
-                _ => throw new GradientException($"'{xs[i].Name}' is not connected to {string.Join(", ", ys.Select(y => $"'{y.Name}'"))}: no gradient path exists"),
+                _ => throw new GradientException(UnconnectedMessage(xs[i], ys, onPath)),
             };
         }
         return result;
+    }
+
+    /// <summary>Says whether x is unrelated to the ys, or related only through ops that pass no gradient (and names those).</summary>
+    private static string UnconnectedMessage(Output x, Output[] ys, HashSet<Operation> onPath)
+    {
+        var targets = string.Join(", ", ys.Select(y => $"'{y.Name}'"));
+        if (!onPath.Contains(x.Op)) return $"'{x.Name}' is not connected to {targets}: no gradient path exists";
+        // A data path exists, so some op on it returned no gradient for the input leading back to x.
+        var blockers = onPath.Where(op => op != x.Op && op.Def.Gradient is not null && op.Inputs.Any(i => onPath.Contains(i.Op))
+                && (op.Type is "StopGradient" || op.NumOutputs > 0 && !op.OutputDTypes[0].IsFloating() || op.Inputs.Any(i => onPath.Contains(i.Op) && !i.DType.IsFloating())))
+            .OrderBy(op => op.Id).Take(3).Select(op => op.ToString()).ToArray();
+        var named = blockers.Length == 0 ? "" : $" ({string.Join(", ", blockers)})";
+        return $"'{x.Name}' is not connected to {targets} by a differentiable path: it reaches it only through ops that pass no gradient{named}, such as integer or bool casts, random ops or StopGradient";
     }
 
     private Output Sum(List<Output> terms)
