@@ -19,7 +19,7 @@ internal static class ReduceKernels
             if (y.Length == 0) return;
             if (size == 0)
             {
-                be.Fill(y, op switch { ReduceOp.Sum => 0, ReduceOp.Prod => 1, ReduceOp.Max => double.NegativeInfinity, ReduceOp.Min => double.PositiveInfinity, ReduceOp.Mean => double.NaN, _ => 0 });
+                be.Fill(y, EmptyValue(op, x.DType));
                 return;
             }
             if (op is ReduceOp.ArgMax or ReduceOp.ArgMin) { be.Fill(y, 0); return; }
@@ -63,6 +63,17 @@ internal static class ReduceKernels
         }
     }
 
+
+    /// <summary>The identity of a reduction over nothing; integers use their extreme values where floats use ±∞ (as NumPy's initial values).</summary>
+    private static double EmptyValue(ReduceOp op, DType dtype) => op switch
+    {
+        ReduceOp.Sum => 0,
+        ReduceOp.Prod => 1,
+        ReduceOp.Max => dtype == DType.Int32 ? int.MinValue : dtype == DType.Int64 ? long.MinValue : double.NegativeInfinity,
+        ReduceOp.Min => dtype == DType.Int32 ? int.MaxValue : dtype == DType.Int64 ? long.MaxValue : double.PositiveInfinity,
+        ReduceOp.Mean => double.NaN,
+        _ => 0,
+    };
 
     /// <summary>The axes of a gradient of shape <paramref name="from"/> to sum to get shape <paramref name="to"/>.</summary>
     public static int[] BroadcastAxes(Shape from, Shape to)

@@ -88,7 +88,9 @@ internal static class ReduceOps
         Type = type,
         Infer = ctx =>
         {
-            ctx.RequireFloating(0);
+            // Sum/Max/Min/Prod accept integers (wrapping on overflow, as TensorFlow); Mean stays floating so it never truncates silently.
+            if (op == ReduceOp.Mean) ctx.RequireFloating(0);
+            else ctx.RequireNumeric(0);
             var axes = ShapeRules.ReduceAxes(ctx, ctx.Attrs.Get<int[]?>("axes", null), ctx.Shape(0).Rank);
             return InferContext.One(ShapeRules.Reduced(ctx.Shape(0), axes, ctx.Attrs.Bool("keep_dims")), ctx.DType(0));
         },
@@ -98,7 +100,8 @@ internal static class ReduceOps
             var axes = NormalizedAxes(ctx.Attrs.Get<int[]?>("axes", null), s.Rank);
             ReduceKernels.Reduce(ctx, op, ctx.Input(0), s, axes, ctx.Output(0));
         },
-        Gradient = g => [grad(g)],
+        // Integer reductions are piecewise constant in their (integer) input: no gradient flows back.
+        Gradient = g => g.Input(0).DType.IsFloating() ? [grad(g)] : [null],
     };
 
     private static OpDef ArgReduce(string type, ReduceOp op) => new()

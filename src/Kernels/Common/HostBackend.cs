@@ -55,8 +55,9 @@ public abstract class HostBackend : IBackend
         {
             case float[] f: Array.Fill(f, (float)value); break;
             case double[] d: Array.Fill(d, value); break;
-            case int[] i: Array.Fill(i, (int)value); break;
-            case long[] l: Array.Fill(l, (long)value); break;
+            // Saturating: (long)9.2e18 would wrap to long.MinValue on x64.
+            case int[] i: Array.Fill(i, int.CreateSaturating(value)); break;
+            case long[] l: Array.Fill(l, long.CreateSaturating(value)); break;
             case bool[] b: Array.Fill(b, value != 0); break;
         }
     }
@@ -225,6 +226,8 @@ public abstract class HostBackend : IBackend
             case long[] l when isArg: StridedLoops.ArgReduce(op == ReduceOp.ArgMax, l, outer, reduce, inner, H(y).Array<long>()); break;
             case double[] d: StridedLoops.Reduce(op, d, outer, reduce, inner, H(y).Array<double>()); break;
             case float[] f: StridedLoops.Reduce(op, f, outer, reduce, inner, H(y).Array<float>()); break;
+            case int[] n: StridedLoops.ReduceInteger(op, n, outer, reduce, inner, H(y).Array<int>()); break;
+            case long[] l: StridedLoops.ReduceInteger(op, l, outer, reduce, inner, H(y).Array<long>()); break;
             default: throw new NotSupportedException($"Reduce {op} is not defined for {x.DType.Name()}");
         }
     }

@@ -105,6 +105,36 @@ internal static class StridedLoops
             }
     }
 
+    /// <summary>Sum/Max/Min/Prod of integers over the middle axis; sums and products wrap on overflow.</summary>
+    public static void ReduceInteger<T>(ReduceOp op, T[] x, int outer, int reduce, int inner, T[] y) where T : IBinaryInteger<T>, IMinMaxValue<T>
+    {
+        for (var o = 0; o < outer; o++)
+            for (var i = 0; i < inner; i++)
+            {
+                var baseIdx = o * reduce * inner + i;
+                T acc = op switch
+                {
+                    ReduceOp.Max => T.MinValue,
+                    ReduceOp.Min => T.MaxValue,
+                    ReduceOp.Prod => T.One,
+                    ReduceOp.Sum => T.Zero,
+                    _ => throw new NotSupportedException($"Reduce {op} is not defined for integers"),
+                };
+                for (var r = 0; r < reduce; r++)
+                {
+                    var v = x[baseIdx + r * inner];
+                    acc = op switch
+                    {
+                        ReduceOp.Max => T.Max(acc, v),
+                        ReduceOp.Min => T.Min(acc, v),
+                        ReduceOp.Prod => unchecked(acc * v),
+                        _ => unchecked(acc + v),
+                    };
+                }
+                y[o * inner + i] = acc;
+            }
+    }
+
     /// <summary>Index of the first max (or min) along the middle axis; a NaN wins and stops the scan, as NumPy does.</summary>
     public static void ArgReduce<T>(bool max, T[] x, int outer, int reduce, int inner, long[] y) where T : INumber<T>
     {
