@@ -37,6 +37,9 @@ public sealed partial class Tensor
     /// <summary>Removes the given size-1 axes (all size-1 axes when none are given).</summary>
     public Tensor Squeeze(params int[] axes) => Eager.Run((g, x) => g.Squeeze(x[0], axes.Length == 0 ? null : axes), [this]);
 
+    /// <summary>Element-wise cosine (floating dtypes).</summary>
+    public Tensor Cos() => Eager.Run((g, x) => g.Cos(x[0]), [this]);
+
     /// <summary>Σ over axes (null = all).</summary>
     public Tensor Sum(int[]? axes = null, bool keepDims = false) => Eager.Run((g, x) => g.ReduceSum(x[0], axes, keepDims), [this]);
 

@@ -23,6 +23,8 @@ public class EagerTests
     public void Reductions()
     {
         Assert.That(M.Sum().ToScalar<float>(), Is.EqualTo(21f));
+        // cos over linspace(0, π, 3) = [1, 0, −1].
+        Assert.That(Tensor.Linspace(0, Math.PI, 3, DType.Float64).Cos().ToArray<double>(), Is.EqualTo(new[] { 1.0, 0.0, -1.0 }).Within(1e-15));
         Assert.That(M.Sum([0]).ToArray<float>(), Is.EqualTo(new[] { 5f, 7f, 9f }));
         Assert.That(M.Mean([1]).ToArray<float>(), Is.EqualTo(new[] { 2f, 5f }));
         // Population std of each column: values differ by 3, so std = 1.5.
