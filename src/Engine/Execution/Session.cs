@@ -71,9 +71,13 @@ public sealed class Session : IDisposable
     public void Run(Operation target, IReadOnlyDictionary<Output, Tensor>? feeds = null) => Run([], feeds, target);
 
     /// <summary>Runs and returns fetched values as float64 at the backend's storage precision, with float64 feeds; used by <see cref="GradientCheck"/>.</summary>
-    internal double[][] RunFloat64(Output[] fetches, IReadOnlyDictionary<Output, (Shape Shape, double[] Values)> feeds)
+    internal double[][] RunFloat64(Output[] fetches, IReadOnlyDictionary<Output, (Shape Shape, double[] Values)> feeds) => RunFloat64(fetches, feeds, out _);
+
+    /// <summary>As above, also returning the fetches' run-time shapes.</summary>
+    internal double[][] RunFloat64(Output[] fetches, IReadOnlyDictionary<Output, (Shape Shape, double[] Values)> feeds, out Shape[] shapes)
     {
         var plan = GetPlan(fetches, [], feeds.Select(kv => new KeyValuePair<Output, Shape>(kv.Key, kv.Value.Shape)));
+        shapes = plan.FetchShapes;
         var run = Execute(plan, (output, feed) => { var b = _pool.Rent(output.DType, feed.Values.Length); _backend.WriteFloat64(feed.Values, b); return b; }, feeds);
         try
         {

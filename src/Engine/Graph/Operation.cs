@@ -83,6 +83,4 @@ internal sealed class Attributes
     public double Double(string key) => Get<double>(key);
 
     public bool Bool(string key) => Get<bool>(key);
-
-    public IEnumerable<KeyValuePair<string, object>> All => _values;
 }
