@@ -1,0 +1,69 @@
+using Nabla.Data;
+
+namespace Nabla.Layers;
+
+/// <summary>One batch: model inputs, targets, and the number of samples.</summary>
+internal readonly record struct Batch(Tensor[] X, Tensor[] Y, int Size);
+
+/// <summary>Where a training or evaluation loop gets its batches from, epoch by epoch.</summary>
+internal interface IBatchSource
+{
+    /// <summary>Batches per epoch, when known.</summary>
+    int? Steps { get; }
+
+    /// <summary>The batches of one epoch.</summary>
+    IEnumerable<Batch> Epoch(int epoch);
+}
+
+/// <summary>Batches cut from in-memory arrays, shuffled each epoch when asked (Keras's array adapter).</summary>
+internal sealed class ArraySource : IBatchSource
+{
+    private readonly Tensor[] _x, _y;
+    private readonly int _batchSize;
+    private readonly Random? _shuffle;
+
+    public ArraySource(Tensor[] x, Tensor[] y, int batchSize, Random? shuffle)
+    {
+        if (x.Length == 0) throw new ArgumentException("no input arrays were given", nameof(x));
+        if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be positive");
+        Count = Rows(x[0]);
+        foreach (var t in x.Concat(y))
+            if (Rows(t) != Count)
+                throw new ArgumentException($"all input and target arrays must have the same number of samples: got {string.Join(", ", x.Concat(y).Select(a => a.Shape.ToString()))}");
+        if (Count == 0) throw new ArgumentException("the arrays hold no samples", nameof(x));
+        (_x, _y, _batchSize, _shuffle) = (x, y, batchSize, shuffle);
+    }
+
+    public int Count { get; }
+
+    public int? Steps => (Count + _batchSize - 1) / _batchSize;
+
+    public IEnumerable<Batch> Epoch(int epoch)
+    {
+        int[]? order = null;
+        if (_shuffle is not null)
+        {
+            order = Enumerable.Range(0, Count).ToArray();
+            _shuffle.Shuffle(order);
+        }
+        for (var start = 0; start < Count; start += _batchSize)
+        {
+            var n = Math.Min(_batchSize, Count - start);
+            yield return new Batch(Take(_x, order, start, n), Take(_y, order, start, n), n);
+        }
+    }
+
+    /// <summary>Keras's validation_split: the last <paramref name="fraction"/> of the samples (before any shuffling) become validation data.</summary>
+    public static (Tensor[] Train, Tensor[] Validation) SplitTail(Tensor[] arrays, double fraction)
+    {
+        var n = Rows(arrays[0]);
+        var cut = (int)(n * (1 - fraction));
+        if (cut <= 0 || cut >= n) throw new ArgumentException($"validation split {fraction} of {n} samples leaves an empty training or validation set");
+        return (arrays.Select(a => HostRows.Slice(a, 0, cut)).ToArray(), arrays.Select(a => HostRows.Slice(a, cut, n - cut)).ToArray());
+    }
+
+    private static Tensor[] Take(Tensor[] arrays, int[]? order, int start, int n) =>
+        arrays.Select(a => order is null ? (start == 0 && n == Rows(a) ? a : HostRows.Slice(a, start, n)) : HostRows.Gather(a, order, start, n)).ToArray();
+
+    private static int Rows(Tensor t) => t.Rank == 0 ? throw new ArgumentException($"a scalar ({t.DType.Name()}) cannot be split into samples") : t.Shape[0];
+}

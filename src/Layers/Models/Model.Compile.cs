@@ -1,0 +1,162 @@
+using Nabla.Optimizers;
+
+namespace Nabla.Layers;
+
+public partial class Model
+{
+    private Compiled? _compiled;
+    private StepFunction? _trainStep, _testStep;
+    private Output[]? _predictOutputs;
+
+    /// <summary>The optimizer given to Compile.</summary>
+    public Optimizer? Optimizer => _compiled?.Optimizer;
+
+    /// <summary>Whether Compile has been called.</summary>
+    public bool IsCompiled => _compiled is not null;
+
+    /// <summary>
+    /// Configures training (keras Model.compile): an optimizer, a loss for the (single) output, and
+    /// metrics. As in graph-mode Keras, the trainable weights are collected now (or when the model is
+    /// first built), so set <see cref="Layer.Trainable"/> before compiling.
+    /// </summary>
+    /// <param name="optimizer">The optimizer.</param>
+    /// <param name="loss">The loss; null when every loss term comes from <see cref="Layer"/>.AddLoss.</param>
+    /// <param name="metrics">Metric objects.</param>
+    public void Compile(Optimizer optimizer, Loss? loss = null, IEnumerable<Metric>? metrics = null) =>
+        Compile(optimizer, loss is null ? [] : [loss], metrics?.Select(MetricSpec.Of), null);
+
+    /// <summary>Compile with metrics given by Keras name ("accuracy", "mae", …).</summary>
+    public void Compile(Optimizer optimizer, Loss? loss, params string[] metrics) =>
+        Compile(optimizer, loss is null ? [] : [loss], metrics.Select(MetricSpec.Of), null);
+
+    /// <summary>Compile by Keras names: <c>Compile("adam", "sparse_categorical_crossentropy", "accuracy")</c>.</summary>
+    public void Compile(string optimizer, string? loss = null, params string[] metrics) =>
+        Compile(Optimizers.Optimizer.FromName(optimizer), loss is null ? [] : [Loss.FromName(loss)], metrics.Select(MetricSpec.Of), null);
+
+    /// <summary>Compile a multi-output model: one loss per output (null for none) and optional loss weights.</summary>
+    public void Compile(Optimizer optimizer, IReadOnlyList<Loss?> losses, IEnumerable<Metric>? metrics = null, IReadOnlyList<double>? lossWeights = null) =>
+        Compile(optimizer, losses, metrics?.Select(MetricSpec.Of), lossWeights);
+
+    private void Compile(Optimizer optimizer, IReadOnlyList<Loss?> losses, IEnumerable<MetricSpec>? metrics, IReadOnlyList<double>? lossWeights)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        if (lossWeights is not null && lossWeights.Count != losses.Count)
+            throw new ArgumentException($"model '{Name}': {lossWeights.Count} loss weights for {losses.Count} losses", nameof(lossWeights));
+        _compiled = new Compiled(optimizer, losses.ToArray(), metrics?.ToArray() ?? [], lossWeights?.ToArray());
+        if (Built) _compiled.Trainable = TrainableWeights;
+        _trainStep = _testStep = null;
+    }
+
+    private StepFunction TrainStep(IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y) => _trainStep ??= BuildStep(x, y, training: true);
+
+    private StepFunction TestStep(IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y) => _testStep ??= BuildStep(x, y, training: false);
+
+    private StepFunction BuildStep(IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, bool training)
+    {
+        var compiled = _compiled ?? throw new InvalidOperationException($"model '{Name}' must be compiled before training or evaluation: call Compile(optimizer, loss, metrics)");
+        var inputs = ExecutionInputs(x);
+        if (x.Count != inputs.Length) throw new ArgumentException($"model '{Name}' takes {inputs.Length} inputs, got {x.Count}");
+        var g = inputs[0].Graph;
+        Output[] outputs;
+        List<Output> extraLosses;
+        using (var trace = Trace.Begin(training))
+        {
+            outputs = Apply(inputs, training);
+            extraLosses = trace.Losses;
+        }
+        compiled.Trainable ??= TrainableWeights;
+        var losses = compiled.Losses;
+        if (losses.Length > 0 && losses.Length != outputs.Length)
+            throw new ArgumentException($"model '{Name}' has {outputs.Length} outputs but was compiled with {losses.Length} losses");
+        var supervised = Enumerable.Range(0, outputs.Length).Where(i => (losses.Length > 0 && losses[i] is not null) || compiled.Metrics.Length > 0).ToArray();
+        if (supervised.Length > 0 && y.Count != outputs.Length)
+            throw new ArgumentException($"model '{Name}' has {outputs.Length} outputs with a loss or metrics, but {y.Count} target arrays were given");
+
+        var mode = training ? "train" : "test";
+        var names = new List<string> { "loss" };
+        var fetches = new List<Output>();
+        var targets = new List<Output>();
+        Output? total = null;
+        using (g.NameScope($"{Name}_{mode}"))
+        {
+            for (var i = 0; i < outputs.Length; i++)
+            {
+                if (Array.IndexOf(supervised, i) < 0) continue;
+                var t = g.Placeholder(y[i].DType, new Shape([-1, .. y[i].Shape.Skip(1)]), $"target_{i}");
+                targets.Add(t);
+                if (losses.Length > 0 && losses[i] is { } loss)
+                {
+                    var term = loss.Compute(t, outputs[i]);
+                    if (compiled.LossWeights is { } w) term = term * w[i];
+                    total = total is null ? term : total.Value + term;
+                }
+            }
+            foreach (var extra in extraLosses) total = total is null ? extra : total.Value + extra;
+            if (total is null) throw new InvalidOperationException($"model '{Name}' has no loss: compile it with a loss, or add one in Call with AddLoss");
+            fetches.Add(total.Value);
+            var ti = 0;
+            for (var i = 0; i < outputs.Length; i++)
+            {
+                if (Array.IndexOf(supervised, i) < 0) continue;
+                var t = targets[ti++];
+                foreach (var spec in compiled.Metrics)
+                {
+                    var m = spec.Resolve(t.Shape, outputs[i].Shape);
+                    fetches.Add(g.ReduceMean(g.Cast(m.Call(t, outputs[i]), DType.Float32)));
+                    names.Add(outputs.Length == 1 ? m.Name : $"{OutputName(i)}_{m.Name}");
+                }
+            }
+        }
+        Operation? update = null;
+        if (training)
+        {
+            var vars = compiled.Trainable;
+            if (vars.Count == 0) throw new InvalidOperationException($"model '{Name}' has no trainable weights (are all its layers frozen?)");
+            var grads = g.Gradients([total.Value], vars.Select(v => v.Value).ToArray(), null, UnconnectedGradients.None);
+            var pairs = new List<(Output, Variable)>();
+            for (var i = 0; i < vars.Count; i++)
+                if (grads[i] is { } gr) pairs.Add((gr, vars[i]));
+            if (pairs.Count == 0) throw new InvalidOperationException($"model '{Name}': the loss does not depend on any trainable weight");
+            update = compiled.Optimizer.ApplyGradients(pairs);
+            Runtime.EnsureInitialized(compiled.Optimizer.Variables);
+        }
+        Runtime.EnsureInitialized(Weights);
+        return new StepFunction(inputs, targets.ToArray(), fetches.ToArray(), names.ToArray(), update);
+    }
+
+    private Output[] PredictOutputs(IReadOnlyList<Tensor> x)
+    {
+        if (_predictOutputs is not null) return _predictOutputs;
+        var inputs = ExecutionInputs(x);
+        using (Trace.Begin(training: false))
+            _predictOutputs = Apply(inputs, training: false);
+        Runtime.EnsureInitialized(Weights);
+        return _predictOutputs;
+    }
+
+    private string OutputName(int i) =>
+        IsFunctional && Outputs[i].Producer is { } p ? p.Layer.Name : $"output_{i + 1}";
+
+    private sealed class Compiled(Optimizer optimizer, Loss?[] losses, MetricSpec[] metrics, double[]? lossWeights)
+    {
+        public Optimizer Optimizer { get; } = optimizer;
+        public Loss?[] Losses { get; } = losses;
+        public MetricSpec[] Metrics { get; } = metrics;
+        public double[]? LossWeights { get; } = lossWeights;
+        public IReadOnlyList<Variable>? Trainable { get; set; }
+    }
+
+    /// <summary>A metric object, or a Keras name resolved once the target and output shapes are known.</summary>
+    private sealed class MetricSpec(Func<Shape, Shape, Metric> resolve)
+    {
+        public Metric Resolve(Shape yTrue, Shape yPred) => resolve(yTrue, yPred);
+
+        public static MetricSpec Of(Metric m) => new((_, _) => m);
+
+        public static MetricSpec Of(string name)
+        {
+            Metric.FromName(name, new Shape(1, 2), new Shape(1, 2)); // rejects an unknown name at Compile, not at the first Fit
+            return new((t, p) => Metric.FromName(name, t, p));
+        }
+    }
+}
