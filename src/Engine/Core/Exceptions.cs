@@ -85,3 +85,27 @@ public class DeviceException : NablaException
     /// <summary>Creates the exception with a cause.</summary>
     public DeviceException(string message, Exception inner) : base(message, inner) { }
 }
+
+/// <summary>
+/// A checkpoint file could not be read: it is truncated, its header is malformed, an offset, dtype or
+/// shape is inconsistent, its checksum does not match, or it lacks (or mismatches) a tensor that the
+/// caller asked for. <see cref="FilePath"/> names the file; the message names the file and the problem.
+/// </summary>
+public class CheckpointException : NablaException
+{
+    /// <summary>Creates the exception.</summary>
+    public CheckpointException(string message) : base(message) { }
+
+    /// <summary>Creates the exception.</summary>
+    public CheckpointException() { }
+
+    /// <summary>Creates the exception with a cause.</summary>
+    public CheckpointException(string message, Exception inner) : base(message, inner) { }
+
+    /// <summary>Creates the exception for <paramref name="filePath"/>, with message "checkpoint 'path': problem".</summary>
+    internal CheckpointException(string filePath, string problem, Exception? inner)
+        : base($"checkpoint '{filePath}': {problem}", inner!) => FilePath = filePath;
+
+    /// <summary>The file that failed to load, when known.</summary>
+    public string? FilePath { get; }
+}

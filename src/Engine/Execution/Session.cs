@@ -70,6 +70,48 @@ public sealed class Session : IDisposable
     /// <summary>Runs operations for their effect (initialisers, training steps).</summary>
     public void Run(Operation target, IReadOnlyDictionary<Output, Tensor>? feeds = null) => Run([], feeds, target);
 
+    /// <summary>Whether <paramref name="variable"/> has a value in this session: its initializer ran, or it was assigned or loaded.</summary>
+    /// <exception cref="ArgumentException">The variable belongs to another graph.</exception>
+    public bool IsInitialized(Variable variable)
+    {
+        CheckVariable(variable);
+        return State.IsInitialized(variable.Value.Op);
+    }
+
+    /// <summary>Copies the variable's current value to the host, without running the graph.</summary>
+    /// <exception cref="InvalidArgumentException">The variable is not initialized in this session.</exception>
+    /// <exception cref="ArgumentException">The variable belongs to another graph.</exception>
+    public Tensor ReadVariable(Variable variable)
+    {
+        CheckVariable(variable);
+        var host = variable.DType.NewArray(variable.Shape.Size);
+        _backend.Download(State.ReadVariable(variable.Value.Op), host);
+        return new Tensor(host, variable.Shape, variable.DType);
+    }
+
+    /// <summary>
+    /// Sets the variable to <paramref name="value"/> by uploading it straight into the session's buffer,
+    /// without running the graph. A variable never initialised becomes initialised (loading weights needs
+    /// no initializer run).
+    /// </summary>
+    /// <exception cref="InvalidArgumentException">The value's dtype or shape differs from the variable's.</exception>
+    /// <exception cref="ArgumentException">The variable belongs to another graph.</exception>
+    public void AssignVariable(Variable variable, Tensor value)
+    {
+        CheckVariable(variable);
+        ArgumentNullException.ThrowIfNull(value);
+        if (value.DType != variable.DType || !value.Shape.Equals(variable.Shape))
+            throw new InvalidArgumentException($"Variable '{variable.Name}' is {variable.DType.Name()} of shape {variable.Shape}; cannot assign a {value.DType.Name()} value of shape {value.Shape}");
+        _backend.Upload(value.Data, State.VariableForWrite(variable.Value.Op, variable.DType, variable.Shape.Size));
+    }
+
+    private void CheckVariable(Variable variable)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(variable);
+        if (!ReferenceEquals(variable.Graph, Graph)) throw new ArgumentException($"variable '{variable.Name}' belongs to another graph", nameof(variable));
+    }
+
     /// <summary>Runs and returns fetched values as float64 at the backend's storage precision, with float64 feeds; used by <see cref="GradientCheck"/>.</summary>
     internal double[][] RunFloat64(Output[] fetches, IReadOnlyDictionary<Output, (Shape Shape, double[] Values)> feeds) => RunFloat64(fetches, feeds, out _);
 

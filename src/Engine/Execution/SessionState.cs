@@ -17,6 +17,8 @@ public sealed class SessionState : IDisposable
         _variables.TryGetValue(variable, out var b) ? b
         : throw new InvalidArgumentException($"Variable '{variable.Name}' is not initialized: run its initializer (or graph.GlobalVariablesInitializer()) first");
 
+    internal bool IsInitialized(Operation variable) => _variables.ContainsKey(variable);
+
     /// <summary>The variable's buffer, allocated on first assignment.</summary>
     internal DeviceBuffer VariableForWrite(Operation variable, DType dtype, int length)
     {
