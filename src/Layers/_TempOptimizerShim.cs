@@ -21,13 +21,3 @@ public sealed class SGD(double learningRate = 0.01) : Optimizer
 }
 
 }
-namespace Nabla.Layers {
-internal static class TempSessionShim
-{
-    public static void AssignVariable(this Session s, Variable v, Tensor t)
-    {
-        var b = s.State.VariableForWrite(v.Value.Op, v.DType, v.Shape.Size);
-        s.State.Backend.Upload(t.Data, b);
-    }
-}
-}

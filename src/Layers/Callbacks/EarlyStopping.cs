@@ -83,7 +83,8 @@ public sealed class EarlyStopping : Callback
             if (RestoreBestWeights) _bestWeights = Model.GetWeights();
             return;
         }
-        if (++_wait > Patience)
+        // Keras counts the epoch, then stops once `patience` epochs in a row failed to improve.
+        if (++_wait >= Patience && epoch > 0)
         {
             StoppedEpoch = epoch;
             Model.StopTraining = true;

@@ -43,7 +43,7 @@ public partial class Model
         if (lossWeights is not null && lossWeights.Count != losses.Count)
             throw new ArgumentException($"model '{Name}': {lossWeights.Count} loss weights for {losses.Count} losses", nameof(lossWeights));
         _compiled = new Compiled(optimizer, losses.ToArray(), metrics?.ToArray() ?? [], lossWeights?.ToArray());
-        if (Built) _compiled.Trainable = TrainableWeights;
+        if (IsFunctional || Built) _compiled.Trainable = TrainableWeights;
         _trainStep = _testStep = null;
     }
 

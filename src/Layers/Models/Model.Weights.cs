@@ -2,6 +2,53 @@ namespace Nabla.Layers;
 
 public partial class Model
 {
+    private const string WeightOrderKey = "keras.weight_order";
+
+    /// <summary>
+    /// Saves every weight to <paramref name="path"/> in the safetensors format (see <see cref="Checkpoint"/>):
+    /// tensors are named "<c>layer/weight</c>", the file carries a SHA-256 checksum, and it is written to a
+    /// temporary file and renamed, so an interrupted save never leaves a partial file.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model has no weights yet (an unbuilt Sequential).</exception>
+    public void SaveWeights(string path)
+    {
+        var named = NamedWeights().ToList();
+        if (named.Count == 0) throw new InvalidOperationException($"model '{Name}' has no weights to save (is it built?)");
+        var duplicate = named.GroupBy(n => n.Name).FirstOrDefault(grp => grp.Count() > 1);
+        if (duplicate is not null) throw new InvalidOperationException($"model '{Name}': two weights are both named '{duplicate.Key}' (give the layers distinct names)");
+        Runtime.EnsureInitialized(named.Select(n => n.Variable));
+        var names = named.ToDictionary(n => n.Variable, n => n.Name);
+        Checkpoint.SaveVariables(Session, named.Select(n => n.Variable), path, v => names[v],
+            new Dictionary<string, string> { [WeightOrderKey] = string.Join("\n", named.Select(n => n.Name)), ["keras.model"] = Name });
+    }
+
+    /// <summary>
+    /// Loads weights saved by <see cref="SaveWeights"/>. Weights are matched by name when every name is in the
+    /// file, otherwise by position (Keras's topological order), so a model rebuilt with other layer names
+    /// still loads. The whole file is validated and every shape checked before any weight changes: a
+    /// corrupt, truncated or mismatched file throws and leaves the model as it was.
+    /// </summary>
+    /// <exception cref="CheckpointException">The file is corrupt, truncated, fails its checksum, or does not fit the model.</exception>
+    public void LoadWeights(string path)
+    {
+        var named = NamedWeights().ToList();
+        if (named.Count == 0) throw new InvalidOperationException($"model '{Name}' has no weights to load into (build it first, e.g. with Predict on a sample or an input shape)");
+        var metadata = Checkpoint.ReadMetadata(path);
+        var byName = named.ToDictionary(n => n.Variable, n => n.Name);
+        if (metadata.TryGetValue(WeightOrderKey, out var order))
+        {
+            var fileNames = order.Split('\n');
+            if (!named.All(n => fileNames.Contains(n.Name)))
+            {
+                if (fileNames.Length != named.Count)
+                    throw new CheckpointException(path, $"it holds {fileNames.Length} weights, model '{Name}' has {named.Count}, and their names differ", null);
+                for (var i = 0; i < named.Count; i++) byName[named[i].Variable] = fileNames[i];
+            }
+        }
+        Checkpoint.LoadVariables(Session, named.Select(n => n.Variable), path, v => byName[v]);
+        foreach (var (_, v) in named) Runtime.MarkInitialized(v);
+    }
+
     /// <summary>Current values of <see cref="Layer.Weights"/>, in order (keras get_weights).</summary>
     public Tensor[] GetWeights()
     {
