@@ -134,6 +134,23 @@ public unsafe class CudaDeviceTests
     }
 
     [Test]
+    public void EventsTimeWorkOnTheStream()
+    {
+        CuDriver.Check(CuDriver.cuEventCreate(out var start, CuDriver.EventDefault), nameof(CuDriver.cuEventCreate));
+        CuDriver.Check(CuDriver.cuEventCreate(out var end, CuDriver.EventDefault), nameof(CuDriver.cuEventCreate));
+        var block = Pool.Allocate(64UL << 20);
+        CuDriver.Check(CuDriver.cuEventRecord(start, Context.Stream), nameof(CuDriver.cuEventRecord));
+        CuDriver.Check(CuDriver.cuMemsetD32Async(block, 0, (nuint)(16UL << 20), Context.Stream), nameof(CuDriver.cuMemsetD32Async));
+        CuDriver.Check(CuDriver.cuEventRecord(end, Context.Stream), nameof(CuDriver.cuEventRecord));
+        CuDriver.Check(CuDriver.cuEventSynchronize(end), nameof(CuDriver.cuEventSynchronize));
+        CuDriver.Check(CuDriver.cuEventElapsedTime(out var ms, start, end), nameof(CuDriver.cuEventElapsedTime));
+        Assert.That(ms, Is.GreaterThan(0f).And.LessThan(1000f), "a 64 MiB memset takes microseconds to milliseconds");
+        CuDriver.Check(CuDriver.cuEventDestroy_v2(start), nameof(CuDriver.cuEventDestroy_v2));
+        CuDriver.Check(CuDriver.cuEventDestroy_v2(end), nameof(CuDriver.cuEventDestroy_v2));
+        Pool.Free(block);
+    }
+
+    [Test]
     public void EveryPtxModuleLoadsAndExposesItsEntries()
     {
         RequireSm90();
