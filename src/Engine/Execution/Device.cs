@@ -1,5 +1,6 @@
 using Nabla.Kernels;
 using Nabla.Kernels.Cpu;
+using Nabla.Kernels.Cuda;
 using Nabla.Kernels.Reference;
 
 namespace Nabla;
@@ -12,6 +13,27 @@ public abstract class Device
 
     /// <summary>The float64 oracle backend (simple loops, MathNet).</summary>
     public static Device Reference { get; } = new HostDevice("reference", static () => new ReferenceBackend());
+
+    /// <summary>
+    /// True when a CUDA driver is installed, initialises, and reports at least one device. Probes once
+    /// per process (loading libcuda if present); never throws.
+    /// </summary>
+    public static bool CudaAvailable => CudaDriver.Probe().Available;
+
+    /// <summary>
+    /// What the CUDA driver reports: its version and device count, or why CUDA is unavailable
+    /// (version 0, no devices and a reason on a machine without the NVIDIA driver). Never throws.
+    /// </summary>
+    public static CudaDriverInfo CudaInfo => CudaDriver.Probe();
+
+    /// <summary>The CUDA device with the given ordinal (0 = first visible device).</summary>
+    /// <remarks>This build has no CUDA backend yet, so this always throws; the message says whether
+    /// the driver or the device is missing, or only the backend.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="ordinal"/> is negative.</exception>
+    /// <exception cref="DeviceException">No CUDA driver, no such device, or no CUDA backend in this build,
+    /// e.g. <c>CUDA device 0 is unavailable: no CUDA driver (libcuda.so.1 not found; probed: libcuda.so.1,
+    /// libcuda.so). Use Device.Cpu, or install the NVIDIA driver.</c></exception>
+    public static Device Cuda(int ordinal = 0) => CudaDevices.Open(ordinal);
 
     /// <summary>Name ("cpu", "reference").</summary>
     public abstract string Name { get; }

@@ -1,0 +1,190 @@
+using System.Runtime.InteropServices;
+using Nabla.Kernels.Cuda;
+using NUnit.Framework;
+
+namespace Nabla.Tests.Kernels;
+
+/// <summary>
+/// The CUDA layer's behaviour that needs no GPU: what <see cref="Device.Cuda"/> says on this machine,
+/// library probing, status naming and message formatting, the caching allocator over a fake, the
+/// embedded PTX modules and the cuDNN struct layouts. Checks that need a device are in <see cref="CudaDeviceTests"/>.
+/// </summary>
+[TestFixture]
+public class CudaTests
+{
+    private static bool NoDriver => Device.CudaInfo.Library is null;
+
+    [Test]
+    public void CudaDeviceThrowsOneClearDeviceExceptionAndCpuStillWorks()
+    {
+        var info = Device.CudaInfo;
+        // Assert.Throws demands this exact type: an ArgumentException, DllNotFoundException or
+        // CudaException escaping would fail here.
+        var e = Assert.Throws<DeviceException>(() => Device.Cuda(0))!;
+        if (info.Library is null)
+        {
+            var probed = CudaLibraries.Candidates(CudaLibrary.Driver);
+            Assert.That(e.Message, Is.EqualTo(
+                $"CUDA device 0 is unavailable: no CUDA driver ({probed[0]} not found; probed: {string.Join(", ", probed)}). " +
+                "Use Device.Cpu, or install the NVIDIA driver."));
+        }
+        else if (!info.Available)
+            Assert.That(e.Message, Does.StartWith("CUDA device 0 is unavailable: ").And.EndWith("Use Device.Cpu."));
+        else
+            Assert.That(e.Message, Does.Contain("this build of Nabla has no CUDA backend yet"));
+
+        // The failed request leaves the CPU device untouched.
+        var g = new Graph();
+        var y = g.Constant(Tensor.FromArray([1f, 2f, 3f], 3)) * g.Constant(Tensor.FromArray([4f, 5f, 6f], 3));
+        using var s = new Session(g, Device.Cpu);
+        Assert.That(s.Run(y).ToArray<float>(), Is.EqualTo(new[] { 4f, 10f, 18f }));
+    }
+
+    [Test]
+    public void CudaDeviceThrowsTheSameWayEveryTime()
+    {
+        var first = Assert.Throws<DeviceException>(() => Device.Cuda())!.Message;
+        Assert.That(Assert.Throws<DeviceException>(() => Device.Cuda(0))!.Message, Is.EqualTo(first));
+    }
+
+    [Test]
+    public void CudaDeviceRejectsNegativeOrdinal() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => Device.Cuda(-1));
+
+    [Test]
+    public void CudaDeviceBeyondTheDeviceCountIsNamedAsMissing()
+    {
+        if (NoDriver) Assert.Ignore("no CUDA driver here: Device.Cuda(n) reports the missing driver first");
+        var info = Device.CudaInfo;
+        var e = Assert.Throws<DeviceException>(() => Device.Cuda(info.DeviceCount))!;
+        Assert.That(e.Message, Does.StartWith($"CUDA device {info.DeviceCount} "));
+    }
+
+    [Test]
+    public void CudaInfoWithoutDriverIsFalseAndZero()
+    {
+        if (!NoDriver) Assert.Ignore($"a CUDA driver is installed here ({Device.CudaInfo.Library})");
+        var info = Device.CudaInfo;
+        Assert.That(Device.CudaAvailable, Is.False);
+        Assert.That((info.Available, info.DriverVersion, info.DeviceCount, info.DriverVersionText), Is.EqualTo((false, 0, 0, "none")));
+        Assert.That(info.Reason, Does.StartWith("no CUDA driver ("));
+        Assert.That(CudaLibraries.IsLoaded(CudaLibrary.Driver), Is.False);
+    }
+
+    [Test]
+    public void BindingCalledWithoutDriverReportsTheProbedNames()
+    {
+        if (!NoDriver) Assert.Ignore("a CUDA driver is installed here");
+        // The resolver, not the runtime's default probing, answers for "cuda".
+        var e = Assert.Throws<CudaLibraryNotFoundException>(() => CuDriver.cuInit(0))!;
+        Assert.That(e.Probed, Is.EqualTo(CudaLibraries.Candidates(CudaLibrary.Driver)));
+        Assert.That(e.MissingLibrary, Is.EqualTo(CudaLibrary.Driver));
+    }
+
+    [TestCase(12040, "12.4"), TestCase(13000, "13.0"), TestCase(11080, "11.8"), TestCase(0, "none")]
+    public void DriverVersionText(int version, string text) =>
+        Assert.That(new CudaDriverInfo(true, version, 1, "libcuda.so.1", null).DriverVersionText, Is.EqualTo(text));
+
+    [Test]
+    public void CandidatesPutVersionedSonamesFirst()
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Ignore("Linux sonames");
+        Assert.That(CudaLibraries.Candidates(CudaLibrary.Driver), Is.EqualTo(new[] { "libcuda.so.1", "libcuda.so" }));
+        Assert.That(CudaLibraries.Candidates(CudaLibrary.Cublas), Is.EqualTo(new[] { "libcublas.so.13", "libcublas.so.12", "libcublas.so" }));
+        Assert.That(CudaLibraries.Candidates(CudaLibrary.Cudnn), Is.EqualTo(new[] { "libcudnn.so.9", "libcudnn.so" }));
+    }
+
+    [Test]
+    public void TryLoadFirstReturnsTheFirstNameThatOpens()
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Ignore("uses glibc's libm.so.6");
+        Assert.That(CudaLibraries.TryLoadFirst(["libnabla-absent.so.1", "libm.so.6"], out var handle, out var name), Is.True);
+        Assert.That((handle != IntPtr.Zero, name), Is.EqualTo((true, "libm.so.6")));
+        Assert.That(CudaLibraries.TryLoadFirst(["libnabla-absent.so.1", "libnabla-absent.so"], out handle, out name), Is.False);
+        Assert.That((handle, name), Is.EqualTo((IntPtr.Zero, (string?)null)));
+    }
+
+    [Test]
+    public void NotFoundMessageListsEveryProbedName()
+    {
+        var e = new CudaLibraryNotFoundException(CudaLibrary.Cudnn, ["libcudnn.so.9", "libcudnn.so"]);
+        Assert.That(e.Message, Is.EqualTo("libcudnn.so.9 not found; probed: libcudnn.so.9, libcudnn.so"));
+    }
+
+    [Test]
+    public void FailedCallMessageNamesCallCodeAndNumber()
+    {
+        var driver = Assert.Throws<CudaException>(() => CuDriver.Check(2, nameof(CuDriver.cuMemAlloc_v2)))!;
+        Assert.That(driver.Message, Is.EqualTo("cuMemAlloc_v2 failed: CUDA_ERROR_OUT_OF_MEMORY (2)"));
+        Assert.That((driver.Library, driver.Call, driver.Code, driver.CodeName),
+            Is.EqualTo((CudaLibrary.Driver, "cuMemAlloc_v2", 2, "CUDA_ERROR_OUT_OF_MEMORY")));
+
+        var blas = Assert.Throws<CudaException>(() => CuBlas.Check(7, nameof(CuBlas.cublasSgemm_v2)))!;
+        Assert.That(blas.Message, Is.EqualTo("cublasSgemm_v2 failed: CUBLAS_STATUS_INVALID_VALUE (7)"));
+
+        var dnn = Assert.Throws<CudaException>(() => CuDnn.Check(3003, nameof(CuDnn.cudnnConvolutionForward)))!;
+        Assert.That(dnn.Message, Is.EqualTo("cudnnConvolutionForward failed: CUDNN_STATUS_NOT_SUPPORTED_DATA_TYPE (3003)"));
+
+        Assert.DoesNotThrow(() => CuDriver.Check(0, nameof(CuDriver.cuInit)));
+        Assert.DoesNotThrow(() => CuBlas.Check(0, nameof(CuBlas.cublasCreate_v2)));
+        Assert.DoesNotThrow(() => CuDnn.Check(0, nameof(CuDnn.cudnnCreate)));
+    }
+
+    [Test]
+    public void UnknownStatusWithoutLibraryIsNamedByItsType()
+    {
+        if (CudaLibraries.IsLoaded(CudaLibrary.Driver)) Assert.Ignore("the loaded driver names codes our table lacks");
+        Assert.That(CudaStatus.Error(CudaLibrary.Driver, 4242, "cuInit").Message, Is.EqualTo("cuInit failed: unknown CUresult (4242)"));
+        if (!CudaLibraries.IsLoaded(CudaLibrary.Cudnn))
+            Assert.That(CudaStatus.Name(CudaLibrary.Cudnn, 3), Is.EqualTo("unknown cudnnStatus_t"));
+    }
+
+    // Spot checks against the headers (cuda.h 12.6, cublas_api.h 12.6, cudnn_graph.h 9.6).
+    [TestCase(CudaLibrary.Driver, 0, "CUDA_SUCCESS")]
+    [TestCase(CudaLibrary.Driver, 34, "CUDA_ERROR_STUB_LIBRARY")]
+    [TestCase(CudaLibrary.Driver, 100, "CUDA_ERROR_NO_DEVICE")]
+    [TestCase(CudaLibrary.Driver, 209, "CUDA_ERROR_NO_BINARY_FOR_GPU")]
+    [TestCase(CudaLibrary.Driver, 218, "CUDA_ERROR_INVALID_PTX")]
+    [TestCase(CudaLibrary.Driver, 222, "CUDA_ERROR_UNSUPPORTED_PTX_VERSION")]
+    [TestCase(CudaLibrary.Driver, 700, "CUDA_ERROR_ILLEGAL_ADDRESS")]
+    [TestCase(CudaLibrary.Driver, 999, "CUDA_ERROR_UNKNOWN")]
+    [TestCase(CudaLibrary.Cublas, 3, "CUBLAS_STATUS_ALLOC_FAILED")]
+    [TestCase(CudaLibrary.Cublas, 15, "CUBLAS_STATUS_NOT_SUPPORTED")]
+    [TestCase(CudaLibrary.Cudnn, 1001, "CUDNN_STATUS_NOT_INITIALIZED")]
+    [TestCase(CudaLibrary.Cudnn, 2000, "CUDNN_STATUS_BAD_PARAM")]
+    [TestCase(CudaLibrary.Cudnn, 4004, "CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED")]
+    [TestCase(CudaLibrary.Cudnn, 5000, "CUDNN_STATUS_EXECUTION_FAILED")]
+    public void StatusNameTable(CudaLibrary library, int code, string name) =>
+        Assert.That(CudaStatus.Name(library, code), Is.EqualTo(name));
+
+    [TestCase(CudaLibrary.Driver, "CUDA_", 50)]
+    [TestCase(CudaLibrary.Cublas, "CUBLAS_STATUS_", 10)]
+    [TestCase(CudaLibrary.Cudnn, "CUDNN_STATUS_", 48)]
+    public void StatusTablesAreDistinctAndPrefixed(CudaLibrary library, string prefix, int count)
+    {
+        Func<int, string?> table = library switch
+        {
+            CudaLibrary.Driver => CudaStatusNames.Driver,
+            CudaLibrary.Cublas => CudaStatusNames.Cublas,
+            _ => CudaStatusNames.Cudnn,
+        };
+        var names = Enumerable.Range(-1, 10_002).Select(table).OfType<string>().ToArray();
+        Assert.That(names, Has.Length.EqualTo(count));
+        Assert.That(names, Is.Unique);
+        Assert.That(names, Has.All.StartWith(prefix));
+        // cuDNN 9 renumbered its codes; cuDNN 8's small codes must not be mistaken for them.
+        if (library == CudaLibrary.Cudnn) Assert.That(Enumerable.Range(1, 999).Select(table), Has.All.Null);
+    }
+
+    [Test]
+    public void CudnnPerfStructsMatchTheCLayout()
+    {
+        // algo, status, time (4 bytes each), 4 bytes padding, size_t memory, determinism, mathType, int[3], 4 bytes padding.
+        foreach (var t in new[] { typeof(CudnnConvolutionFwdAlgoPerf), typeof(CudnnConvolutionBwdDataAlgoPerf), typeof(CudnnConvolutionBwdFilterAlgoPerf) })
+        {
+            Assert.That(Marshal.SizeOf(t), Is.EqualTo(48), t.Name);
+            Assert.That(Marshal.OffsetOf(t, "Memory").ToInt32(), Is.EqualTo(16), t.Name);
+            Assert.That(Marshal.OffsetOf(t, "Determinism").ToInt32(), Is.EqualTo(24), t.Name);
+        }
+    }
+}
