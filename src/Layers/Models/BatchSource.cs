@@ -67,3 +67,52 @@ internal sealed class ArraySource : IBatchSource
 
     private static int Rows(Tensor t) => t.Rank == 0 ? throw new ArgumentException($"a scalar ({t.DType.Name()}) cannot be split into samples") : t.Shape[0];
 }
+
+/// <summary>
+/// Batches from a <see cref="Dataset"/> whose elements are already batched: the first <c>inputs</c>
+/// components are the model's inputs and the rest its targets (Keras's (x, y) dataset elements).
+/// Each epoch is a new iteration, so an upstream Shuffle reshuffles.
+/// </summary>
+internal sealed class DatasetSource(Dataset dataset, int inputs, int? stepsPerEpoch) : IBatchSource
+{
+    private IEnumerator<Tensor[]>? _infinite;
+
+    public int? Steps => stepsPerEpoch ?? (dataset.Cardinality >= 0 ? (int)dataset.Cardinality : null);
+
+    public IEnumerable<Batch> Epoch(int epoch)
+    {
+        if (stepsPerEpoch is { } steps)
+        {
+            // Like Keras with steps_per_epoch: keep one iterator across epochs, restarting it only when it runs out.
+            for (var i = 0; i < steps; i++)
+            {
+                _infinite ??= dataset.GetEnumerator();
+                if (!_infinite.MoveNext())
+                {
+                    _infinite.Dispose();
+                    _infinite = dataset.GetEnumerator();
+                    if (!_infinite.MoveNext()) throw new InvalidOperationException("the dataset is empty");
+                }
+                yield return ToBatch(_infinite.Current);
+            }
+            yield break;
+        }
+        if (dataset.Cardinality == Dataset.InfiniteCardinality)
+            throw new ArgumentException("the dataset is infinite (Repeat()): pass stepsPerEpoch");
+        foreach (var element in dataset) yield return ToBatch(element);
+    }
+
+    /// <summary>The first element, to build the model's step functions from its shapes.</summary>
+    public Batch Peek()
+    {
+        using var e = dataset.GetEnumerator();
+        return e.MoveNext() ? ToBatch(e.Current) : throw new ArgumentException("the dataset is empty");
+    }
+
+    private Batch ToBatch(Tensor[] element)
+    {
+        if (element.Length < inputs) throw new ArgumentException($"dataset elements have {element.Length} components; the model takes {inputs} inputs");
+        if (element[0].Rank == 0) throw new ArgumentException("dataset elements must be batched (call Batch(n) on the dataset)");
+        return new Batch(element[..inputs], element[inputs..], element[0].Shape[0]);
+    }
+}

@@ -1,4 +1,7 @@
+using Nabla.Data;
+
 namespace Nabla.Layers;
+using Nabla.Data;
 
 public partial class Model
 {
@@ -49,6 +52,29 @@ public partial class Model
         var train = new ArraySource(x, y, batchSize, shuffle ? _shuffleRandom : null);
         return FitLoop(train, validation, x, y, epochs, verbose, callbacks, initialEpoch);
     }
+
+    /// <summary>
+    /// Trains on a batched <see cref="Dataset"/> whose elements are (inputs…, targets…), as Keras's fit(dataset).
+    /// Shuffling and batching are the dataset's; an infinite dataset needs <paramref name="stepsPerEpoch"/>.
+    /// </summary>
+    public History Fit(Dataset dataset, int epochs = 1, int verbose = 1, IReadOnlyList<Callback>? callbacks = null,
+        Dataset? validationData = null, int? stepsPerEpoch = null, int initialEpoch = 0)
+    {
+        var source = new DatasetSource(dataset, DatasetInputCount(), stepsPerEpoch);
+        var sample = source.Peek();
+        var validation = validationData is null ? null : new DatasetSource(validationData, DatasetInputCount(), null);
+        return FitLoop(source, validation, sample.X, sample.Y, epochs, verbose, callbacks, initialEpoch);
+    }
+
+    /// <summary>Loss and metrics over a batched dataset of (inputs…, targets…).</summary>
+    public IReadOnlyDictionary<string, double> Evaluate(Dataset dataset)
+    {
+        var source = new DatasetSource(dataset, DatasetInputCount(), null);
+        var sample = source.Peek();
+        return EvaluateSource(source, sample.X, sample.Y, "");
+    }
+
+    private int DatasetInputCount() => IsFunctional ? Inputs.Count : 1;
 
     /// <summary>Runs one training step on one batch (keras train_on_batch) and returns its loss and metrics.</summary>
     public IReadOnlyDictionary<string, double> TrainOnBatch(Tensor[] x, Tensor[] y)
