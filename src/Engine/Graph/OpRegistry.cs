@@ -21,6 +21,7 @@ internal static class OpRegistry
         all.AddRange(IndexOps.Defs());
         all.AddRange(NNOps.Defs());
         all.AddRange(RandomOps.Defs());
+        all.AddRange(OptimizerOps.Defs());
         var d = new Dictionary<string, OpDef>(StringComparer.Ordinal);
         foreach (var def in all)
             if (!d.TryAdd(def.Type, def)) throw new InvalidOperationException($"op {def.Type} registered twice");

@@ -288,6 +288,24 @@ public abstract class HostBackend : IBackend
     }
 
     /// <inheritdoc/>
+    public virtual void ApplyOptimizer(OptimizerKind kind, in OptimizerArgs args, DeviceBuffer variable, DeviceBuffer grad, DeviceBuffer? slot1, DeviceBuffer? slot2, DeviceBuffer? slot3)
+    {
+        switch (H(variable).Data)
+        {
+            case double[] d:
+                OptimizerLoops.Apply(kind, args, d, H(grad).Array<double>(), Slot<double>(slot1), Slot<double>(slot2), Slot<double>(slot3), 0, d.Length);
+                break;
+            case float[] f:
+                OptimizerLoops.Apply(kind, args, f, H(grad).Array<float>(), Slot<float>(slot1), Slot<float>(slot2), Slot<float>(slot3), 0, f.Length);
+                break;
+            default: throw new NotSupportedException($"optimizer updates are defined for float32 and float64 variables, not {variable.DType.Name()}");
+        }
+    }
+
+    /// <summary>The storage of an optional optimizer slot.</summary>
+    protected static T[]? Slot<T>(DeviceBuffer? b) => b is null ? null : H(b).Array<T>();
+
+    /// <inheritdoc/>
     public virtual void Random(RandomDistribution dist, ulong seed, ulong counter, double a, double b, DeviceBuffer dst)
     {
         var values = new double[dst.Length];

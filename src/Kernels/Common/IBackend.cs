@@ -112,6 +112,75 @@ public enum RandomDistribution
     TruncatedNormal,
 }
 
+/// <summary>
+/// The fused in-place updates of <see cref="IBackend.ApplyOptimizer"/>, with the slot buffers each
+/// one uses (w is the variable, g the gradient; all element-wise, Keras's update formulas).
+/// </summary>
+public enum OptimizerKind
+{
+    /// <summary>w ← w − g·η. No slots.</summary>
+    GradientDescent,
+    /// <summary>
+    /// slot1 = velocity m: m ← m·μ − g·η; w ← w + m, or with <see cref="OptimizerArgs.Nesterov"/>
+    /// w ← w + m·μ − g·η.
+    /// </summary>
+    Momentum,
+    /// <summary>
+    /// slot1 = m, slot2 = v: m ← m + (g − m)(1 − β₁); v ← v + (g² − v)(1 − β₂);
+    /// w ← w − m·η / (√v + ε), where η is already the bias-corrected α.
+    /// </summary>
+    Adam,
+    /// <summary>
+    /// slot1 = m, slot2 = v: the moments as Adam, then m̂ = m·<see cref="OptimizerArgs.MomentScale"/> +
+    /// g·<see cref="OptimizerArgs.GradientScale"/>, v̂ = v / <see cref="OptimizerArgs.SecondMomentDivisor"/>,
+    /// w ← w − m̂·η / (√v̂ + ε).
+    /// </summary>
+    Nadam,
+    /// <summary>
+    /// slot1 = mean square v, slot2 = momentum (optional), slot3 = mean gradient a (optional, "centered"):
+    /// v ← ρv + (1 − ρ)g²; centered: a ← ρa + (1 − ρ)g and d = v − a² + ε, else d = v + ε;
+    /// Δ = η·g / √d; with momentum: mom ← μ·mom + Δ, w ← w − mom; otherwise w ← w − Δ.
+    /// </summary>
+    RMSProp,
+}
+
+/// <summary>
+/// The scalars of one fused optimizer step. The caller folds every step-dependent factor (bias
+/// corrections) into them, so the kernel is one element-wise pass; fields a kind does not use are ignored.
+/// </summary>
+public readonly record struct OptimizerArgs
+{
+    /// <summary>Step size η (for <see cref="OptimizerKind.Adam"/>, the bias-corrected α = η·√(1 − β₂ᵗ) / (1 − β₁ᵗ)).</summary>
+    public double LearningRate { get; init; }
+
+    /// <summary>Momentum μ (<see cref="OptimizerKind.Momentum"/>, and <see cref="OptimizerKind.RMSProp"/> with a momentum slot).</summary>
+    public double Momentum { get; init; }
+
+    /// <summary>Nesterov momentum (<see cref="OptimizerKind.Momentum"/> only).</summary>
+    public bool Nesterov { get; init; }
+
+    /// <summary>Decay β₁ of the first moment (Adam, Nadam).</summary>
+    public double Beta1 { get; init; }
+
+    /// <summary>Decay β₂ of the second moment (Adam, Nadam).</summary>
+    public double Beta2 { get; init; }
+
+    /// <summary>Decay ρ of the mean square (RMSProp).</summary>
+    public double Rho { get; init; }
+
+    /// <summary>ε added to the denominator (Adam, Nadam: outside the square root; RMSProp: inside).</summary>
+    public double Epsilon { get; init; }
+
+    /// <summary>Nadam: factor of the first moment in m̂, u₍ₜ₊₁₎ / (1 − Πᵢ₌₁..ₜ₊₁ uᵢ).</summary>
+    public double MomentScale { get; init; }
+
+    /// <summary>Nadam: factor of the gradient in m̂, (1 − uₜ) / (1 − Πᵢ₌₁..ₜ uᵢ).</summary>
+    public double GradientScale { get; init; }
+
+    /// <summary>Nadam: v̂ = v / (1 − β₂ᵗ); this is 1 − β₂ᵗ.</summary>
+    public double SecondMomentDivisor { get; init; }
+}
+
 /// <summary>A strided window onto a buffer: element (i₀..iₙ) lives at Offset + Σ iₖ·Strides[k].</summary>
 /// <param name="Buffer">Underlying buffer.</param>
 /// <param name="Offset">Element offset of index zero.</param>
@@ -193,6 +262,13 @@ public interface IBackend : IDisposable
 
     /// <summary>dst[o, indices[j], i] += updates[o, j, i] for dst [outer, axisDim, inner]; indices already range-checked.</summary>
     void ScatterAdd(DeviceBuffer updates, DeviceBuffer indices, int outer, int axisDim, int inner, DeviceBuffer dst);
+
+    /// <summary>
+    /// One optimizer step, fused into a single in-place pass over the variable, its gradient and the
+    /// slots <paramref name="kind"/> uses (see <see cref="OptimizerKind"/>; unused slots are null). All
+    /// buffers have the variable's dtype and length; the gradient may alias the variable.
+    /// </summary>
+    void ApplyOptimizer(OptimizerKind kind, in OptimizerArgs args, DeviceBuffer variable, DeviceBuffer grad, DeviceBuffer? slot1, DeviceBuffer? slot2, DeviceBuffer? slot3);
 
     /// <summary>Fills dst from the Philox 4x32-10 stream (<see cref="Philox"/>) keyed by seed, starting at block counter <paramref name="counter"/>.</summary>
     void Random(RandomDistribution dist, ulong seed, ulong counter, double a, double b, DeviceBuffer dst);

@@ -79,6 +79,15 @@ public sealed class CpuBackend : HostBackend
     }
 
     /// <inheritdoc/>
+    public override void ApplyOptimizer(OptimizerKind kind, in OptimizerArgs args, DeviceBuffer variable, DeviceBuffer grad, DeviceBuffer? slot1, DeviceBuffer? slot2, DeviceBuffer? slot3)
+    {
+        if (H(variable).Data is float[] w)
+            CpuOptimizer.Apply(kind, args, w, H(grad).Array<float>(), Slot<float>(slot1), Slot<float>(slot2), Slot<float>(slot3));
+        else
+            base.ApplyOptimizer(kind, args, variable, grad, slot1, slot2, slot3);
+    }
+
+    /// <inheritdoc/>
     public override void Random(RandomDistribution dist, ulong seed, ulong counter, double a, double b, DeviceBuffer dst)
     {
         switch (H(dst).Data)

@@ -207,6 +207,88 @@ public abstract class BackendContractTests
         OpHarness.AssertClose([-1, 2, 0, 0], _be.ReadFloat64(ints), 0, 0, "float→int truncates toward zero, NaN → 0");
     }
 
+    [TestCase(OptimizerKind.GradientDescent, false, false)]
+    [TestCase(OptimizerKind.Momentum, false, false), TestCase(OptimizerKind.Momentum, true, false)]
+    [TestCase(OptimizerKind.Adam, false, false), TestCase(OptimizerKind.Nadam, false, false)]
+    [TestCase(OptimizerKind.RMSProp, false, false), TestCase(OptimizerKind.RMSProp, true, false)]
+    [TestCase(OptimizerKind.RMSProp, false, true), TestCase(OptimizerKind.RMSProp, true, true)]
+    public void ApplyOptimizerMatchesScalarDefinition(OptimizerKind kind, bool flag, bool centered)
+    {
+        // flag: Nesterov for Momentum, a momentum slot for RMSProp.
+        var a = new OptimizerArgs
+        {
+            LearningRate = 0.05, Momentum = 0.8, Nesterov = kind == OptimizerKind.Momentum && flag, Beta1 = 0.9, Beta2 = 0.99, Rho = 0.85,
+            Epsilon = 1e-3, MomentScale = 0.7, GradientScale = 0.3, SecondMomentDivisor = 0.02,
+        };
+        var slotCount = kind switch
+        {
+            OptimizerKind.GradientDescent => 0,
+            OptimizerKind.Momentum => 1,
+            OptimizerKind.RMSProp => 3,
+            _ => 2,
+        };
+        // Same lengths as the unary contract: empty, scalar, vector tails, and the CPU's parallel chunking.
+        foreach (var n in new[] { 0, 1, 7, 33, 70_001 })
+        {
+            var w = Round32(Values(n, -2, 2, (ulong)n + 31));
+            var g = Round32(Values(n, -1, 1, (ulong)n + 32));
+            // Second moments are positive and, for centered RMSProp, exceed the squared mean gradient (as they do in use).
+            var s = new[] { Round32(Values(n, kind == OptimizerKind.Momentum ? -1 : 1, 2, (ulong)n + 33)), Round32(Values(n, kind == OptimizerKind.RMSProp ? -1 : 0.5, 2, (ulong)n + 34)), Round32(Values(n, -0.5, 0.5, (ulong)n + 35)) };
+            // Adam/Nadam: slot1 = m (any sign), slot2 = v (positive).
+            if (kind is OptimizerKind.Adam or OptimizerKind.Nadam) s[0] = Round32(Values(n, -1, 1, (ulong)n + 36));
+            var useSlot = new[] { slotCount >= 1, slotCount >= 2 && (kind != OptimizerKind.RMSProp || flag), slotCount >= 3 && centered };
+            var wb = Upload(w);
+            var sb = new DeviceBuffer?[3];
+            for (var k = 0; k < 3; k++) sb[k] = useSlot[k] ? Upload(s[k]) : null;
+            _be.ApplyOptimizer(kind, a, wb, Upload(g), sb[0], sb[1], sb[2]);
+            var (ew, es) = OptimizerDefinition(kind, a, w, g, s, useSlot);
+            OptimizerLoopsTolerance(ew, _be.ReadFloat64(wb), $"{kind} w n={n}");
+            for (var k = 0; k < 3; k++)
+                if (useSlot[k]) OptimizerLoopsTolerance(es[k], _be.ReadFloat64(sb[k]!), $"{kind} slot{k + 1} n={n}");
+        }
+    }
+
+    // A chain of ~8 float32 operations, each rounding once: 16·rtol with an absolute floor for values near 0.
+    private void OptimizerLoopsTolerance(double[] expected, double[] actual, string what) => OpHarness.AssertClose(expected, actual, 16 * Rtol, 16 * Rtol, what);
+
+    /// <summary>The update formulas of <see cref="OptimizerKind"/>, written out in float64.</summary>
+    private static (double[] W, double[][] Slots) OptimizerDefinition(OptimizerKind kind, OptimizerArgs a, double[] w0, double[] g, double[][] s0, bool[] useSlot)
+    {
+        var w = (double[])w0.Clone();
+        var s = s0.Select(x => (double[])x.Clone()).ToArray();
+        for (var i = 0; i < w.Length; i++)
+        {
+            switch (kind)
+            {
+                case OptimizerKind.GradientDescent: w[i] -= a.LearningRate * g[i]; break;
+                case OptimizerKind.Momentum:
+                    s[0][i] = a.Momentum * s[0][i] - a.LearningRate * g[i];
+                    w[i] += a.Nesterov ? a.Momentum * s[0][i] - a.LearningRate * g[i] : s[0][i];
+                    break;
+                case OptimizerKind.Adam or OptimizerKind.Nadam:
+                    s[0][i] = a.Beta1 * s[0][i] + (1 - a.Beta1) * g[i];
+                    s[1][i] = a.Beta2 * s[1][i] + (1 - a.Beta2) * g[i] * g[i];
+                    w[i] -= kind == OptimizerKind.Adam
+                        ? a.LearningRate * s[0][i] / (Math.Sqrt(s[1][i]) + a.Epsilon)
+                        : a.LearningRate * (a.MomentScale * s[0][i] + a.GradientScale * g[i]) / (Math.Sqrt(s[1][i] / a.SecondMomentDivisor) + a.Epsilon);
+                    break;
+                default:
+                    s[0][i] = a.Rho * s[0][i] + (1 - a.Rho) * g[i] * g[i];
+                    var d = s[0][i] + a.Epsilon;
+                    if (useSlot[2])
+                    {
+                        s[2][i] = a.Rho * s[2][i] + (1 - a.Rho) * g[i];
+                        d -= s[2][i] * s[2][i];
+                    }
+                    var delta = a.LearningRate * g[i] / Math.Sqrt(d);
+                    if (useSlot[1]) { s[1][i] = a.Momentum * s[1][i] + delta; delta = s[1][i]; }
+                    w[i] -= delta;
+                    break;
+            }
+        }
+        return (w, s);
+    }
+
     [Test]
     public void RandomStreamIsIdenticalAcrossBackends()
     {

@@ -1,0 +1,99 @@
+using System.Numerics;
+
+namespace Nabla.Kernels;
+
+/// <summary>
+/// Scalar definitions of the fused optimizer updates (<see cref="OptimizerKind"/>) over an index
+/// range: the reference backend runs them over whole buffers, the CPU backend over the tails its
+/// vector loops leave. Each line keeps the operation order of the Keras update it cites.
+/// </summary>
+internal static class OptimizerLoops
+{
+    public static void Apply<T>(OptimizerKind kind, in OptimizerArgs a, T[] w, T[] g, T[]? s1, T[]? s2, T[]? s3, int start, int end)
+        where T : IFloatingPointIeee754<T>
+    {
+        var lr = T.CreateTruncating(a.LearningRate);
+        var eps = T.CreateTruncating(a.Epsilon);
+        switch (kind)
+        {
+            case OptimizerKind.GradientDescent:
+                for (var i = start; i < end; i++) w[i] -= g[i] * lr;
+                break;
+            case OptimizerKind.Momentum:
+                {
+                    var mu = T.CreateTruncating(a.Momentum);
+                    var m = s1!;
+                    for (var i = start; i < end; i++)
+                    {
+                        var gi = g[i];
+                        var mi = m[i] * mu - gi * lr;
+                        m[i] = mi;
+                        w[i] += a.Nesterov ? mi * mu - gi * lr : mi;
+                    }
+                    break;
+                }
+            case OptimizerKind.Adam:
+                {
+                    T c1 = T.CreateTruncating(1 - a.Beta1), c2 = T.CreateTruncating(1 - a.Beta2);
+                    T[] m = s1!, v = s2!;
+                    for (var i = start; i < end; i++)
+                    {
+                        var gi = g[i];
+                        var mi = m[i] + (gi - m[i]) * c1;
+                        var vi = v[i] + (gi * gi - v[i]) * c2;
+                        m[i] = mi;
+                        v[i] = vi;
+                        w[i] -= mi * lr / (T.Sqrt(vi) + eps);
+                    }
+                    break;
+                }
+            case OptimizerKind.Nadam:
+                {
+                    T c1 = T.CreateTruncating(1 - a.Beta1), c2 = T.CreateTruncating(1 - a.Beta2);
+                    T ms = T.CreateTruncating(a.MomentScale), gs = T.CreateTruncating(a.GradientScale), vd = T.CreateTruncating(a.SecondMomentDivisor);
+                    T[] m = s1!, v = s2!;
+                    for (var i = start; i < end; i++)
+                    {
+                        var gi = g[i];
+                        var mi = m[i] + (gi - m[i]) * c1;
+                        var vi = v[i] + (gi * gi - v[i]) * c2;
+                        m[i] = mi;
+                        v[i] = vi;
+                        var mHat = mi * ms + gi * gs;
+                        w[i] -= mHat * lr / (T.Sqrt(vi / vd) + eps);
+                    }
+                    break;
+                }
+            case OptimizerKind.RMSProp:
+                {
+                    T rho = T.CreateTruncating(a.Rho), oneMinusRho = T.CreateTruncating(1 - a.Rho), mu = T.CreateTruncating(a.Momentum);
+                    var v = s1!;
+                    for (var i = start; i < end; i++)
+                    {
+                        var gi = g[i];
+                        var vi = rho * v[i] + oneMinusRho * (gi * gi);
+                        v[i] = vi;
+                        T denominator;
+                        if (s3 is not null)
+                        {
+                            var ai = rho * s3[i] + oneMinusRho * gi;
+                            s3[i] = ai;
+                            denominator = vi - ai * ai + eps;
+                        }
+                        else denominator = vi + eps;
+                        var increment = lr * gi / T.Sqrt(denominator);
+                        if (s2 is not null)
+                        {
+                            var mom = mu * s2[i] + increment;
+                            s2[i] = mom;
+                            w[i] -= mom;
+                        }
+                        else w[i] -= increment;
+                    }
+                    break;
+                }
+            default:
+                throw new NotSupportedException($"optimizer kind {kind}");
+        }
+    }
+}
