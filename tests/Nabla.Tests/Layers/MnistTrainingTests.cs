@@ -40,12 +40,12 @@ public sealed class MnistTrainingTests : KerasTestBase
     {
         var (x, y, xTest, yTest) = Flat();
         var model = new Sequential([new Dense(128, "relu", inputShape: [784]), new Dropout(0.3), new Dense(10, "softmax")]);
-        model.Compile(new SGD(0.1), new SparseCategoricalCrossentropy(), "accuracy");
+        model.Compile(new Adam(), new SparseCategoricalCrossentropy(), "accuracy");
         var train = Dataset.FromTensorSlices(x, y).Shuffle(10_000, seed: 1).Batch(128);
         var history = model.Fit(train, epochs: 1, verbose: 0, validationData: Dataset.FromTensorSlices(xTest, yTest).Batch(1000));
         var test = model.Evaluate(Dataset.FromTensorSlices(xTest, yTest).Batch(1000));
         TestContext.Out.WriteLine($"MLP via Dataset, 1 epoch: test accuracy {test["accuracy"]:F4}");
         Assert.That(history["val_accuracy"][0], Is.EqualTo(test["accuracy"]).Within(1e-9), "validation at epoch end = evaluation of the same weights");
-        Assert.That(test["accuracy"], Is.GreaterThan(0.90));
+        Assert.That(test["accuracy"], Is.GreaterThan(0.93), "one Adam epoch at batch 128 (469 steps) reaches about 0.94");
     }
 }
