@@ -34,6 +34,12 @@ public sealed class Session : IDisposable
     /// <summary>Variables and other state owned by this session.</summary>
     public SessionState State { get; }
 
+    /// <summary>
+    /// When set (e.g. <c>session.StepStats = []</c>), each Run clears it and records every executed
+    /// kernel's wall time in plan order (TensorFlow's RunMetadata step stats). Null (the default) records nothing.
+    /// </summary>
+    public List<StepStat>? StepStats { get; set; }
+
     /// <summary>Number of distinct compiled plans (for tests and diagnostics).</summary>
     public int CompiledPlanCount => _plans.Count;
 
@@ -140,11 +146,15 @@ public sealed class Session : IDisposable
             foreach (var (output, slot) in plan.FeedSlots) run.SetSlot(slot, upload(output, feeds[output]));
             var ctx = _kernelContext;
             ctx.Run = run;
+            var stats = StepStats;
+            stats?.Clear();
             foreach (var step in plan.Steps)
             {
                 ctx.Step = step;
+                var start = stats is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
                 step.Op.Def.Kernel(ctx);
                 foreach (var s in step.FreeAfter) run.Release(s);
+                if (stats is not null) stats.Add(new StepStat(step.Op.Name, step.Op.Type, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds));
             }
             return run;
         }
@@ -212,3 +222,6 @@ public sealed class Session : IDisposable
         _backend.Dispose();
     }
 }
+
+/// <summary>One executed kernel of a run: node name, op type and wall time in microseconds.</summary>
+public readonly record struct StepStat(string Node, string OpType, double Microseconds);

@@ -93,10 +93,18 @@ public sealed class CpuBackend : HostBackend
         switch (H(dst).Data)
         {
             case float[] f:
-                Parallel.For(0, (f.Length + 4095) / 4096, chunk =>
+                if (dist == RandomDistribution.Uniform && f.Length <= 65536)
                 {
-                    var end = Math.Min(f.Length, (chunk + 1) * 4096);
-                    for (var i = chunk * 4096; i < end; i++) f[i] = (float)Philox.Sample(dist, seed, counter, i, a, b);
+                    // Vectorised, and small enough that splitting it across threads costs more than it saves.
+                    PhiloxSimd.Uniform(seed, counter, a, b, 0, f);
+                    break;
+                }
+                Parallel.For(0, (f.Length + 16383) / 16384, chunk =>
+                {
+                    var start = chunk * 16384;
+                    var end = Math.Min(f.Length, start + 16384);
+                    if (dist == RandomDistribution.Uniform) PhiloxSimd.Uniform(seed, counter, a, b, start, f.AsSpan(start, end - start));
+                    else for (var i = start; i < end; i++) f[i] = (float)Philox.Sample(dist, seed, counter, i, a, b);
                 });
                 break;
             default: base.Random(dist, seed, counter, a, b, dst); break;
