@@ -41,11 +41,22 @@ public static class GradientCheck
     }
 
     /// <summary>Checks gradients of an output with respect to float64 placeholders of an existing graph, fed with <paramref name="values"/>.</summary>
-    public static GradientCheckResult Check(Graph graph, Output y, Output[] xs, double[][] values, double delta = 1e-6)
+    public static GradientCheckResult Check(Graph graph, Output y, Output[] xs, double[][] values, double delta = 1e-6) =>
+        Check(graph, y, xs, values, [], delta);
+
+    /// <summary>
+    /// As <see cref="Check(Graph, Output, Output[], double[][], double)"/>, and also checks ∂L/∂v for each of
+    /// <paramref name="variables"/> (float64 variables, such as a layer's weights), perturbing their values in the
+    /// check's session. Every variable of the graph is initialised first. Results list the placeholders, then the variables.
+    /// </summary>
+    public static GradientCheckResult Check(Graph graph, Output y, Output[] xs, double[][] values, IReadOnlyList<Variable> variables, double delta = 1e-6)
     {
         foreach (var x in xs)
             if (x.Op.Type != "Placeholder") throw new ArgumentException($"'{x.Name}' must be a placeholder", nameof(xs));
+        foreach (var v in variables)
+            if (v.DType != DType.Float64) throw new ArgumentException($"variable '{v.Name}' must be float64 for a gradient check, got {v.DType.Name()}", nameof(variables));
         using var session = new Session(graph, Device.Reference);
+        if (graph.Variables.Count > 0) session.Run([], null, graph.Variables.Select(v => v.Initializer).ToArray());
         var feeds = new Dictionary<Output, (Shape, double[])>();
         for (var i = 0; i < xs.Length; i++)
         {
@@ -58,38 +69,51 @@ public static class GradientCheck
         for (var k = 0; k < weights.Length; k++) weights[k] = 0.5 + Kernels.Philox.ToUnit(Kernels.Philox.Block(0x5EED, (ulong)k, 7).Item1);
         var w = graph.Constant(new Tensor(weights, yShapes[0], DType.Float64), "gradcheck_weights");
         var loss = graph.ReduceSum(graph.Mul(graph.Cast(y, DType.Float64), w));
-        var grads = graph.Gradients([loss], xs, null, UnconnectedGradients.Zero);
+        var grads = graph.Gradients([loss], [.. xs, .. variables.Select(v => v.Value)], null, UnconnectedGradients.Zero);
         var analytic = session.RunFloat64(grads.Select(o => o!.Value).ToArray(), feeds);
+        double Loss() => session.RunFloat64([loss], feeds)[0][0];
 
         var results = new List<GradientCheckInput>();
         for (var i = 0; i < xs.Length; i++)
+            results.Add(Compare(analytic[i], feeds[xs[i]].Item2, _ => { }, Loss, delta));
+        for (var j = 0; j < variables.Count; j++)
         {
-            var x = feeds[xs[i]].Item2;
-            var numeric = new double[x.Length];
-            for (var k = 0; k < x.Length; k++)
-            {
-                var orig = x[k];
-                var h = delta * Math.Max(1, Math.Abs(orig));
-                x[k] = orig + h;
-                var up = session.RunFloat64([loss], feeds)[0][0];
-                x[k] = orig - h;
-                var down = session.RunFloat64([loss], feeds)[0][0];
-                x[k] = orig;
-                numeric[k] = (up - down) / (2 * h);
-            }
-            double worst = 0;
-            var at = x.Length == 0 ? -1 : 0;
-            for (var k = 0; k < x.Length; k++)
-            {
-                var a = analytic[i][k];
-                var n = numeric[k];
-                var err = Math.Abs(a - n) / Math.Max(1, Math.Max(Math.Abs(a), Math.Abs(n)));
-                if (double.IsNaN(err)) err = double.PositiveInfinity;
-                if (err > worst) { worst = err; at = k; }
-            }
-            results.Add(new GradientCheckInput(worst, at, analytic[i], numeric));
+            var v = variables[j];
+            var current = session.ReadVariable(v).ToDoubleArray();
+            results.Add(Compare(analytic[xs.Length + j], current, x => session.AssignVariable(v, new Tensor((double[])x.Clone(), v.Shape, DType.Float64)), Loss, delta));
         }
         return new GradientCheckResult(results);
+    }
+
+    /// <summary>Central differences over each element of <paramref name="x"/> (changed in place; <paramref name="apply"/> pushes it to the graph).</summary>
+    private static GradientCheckInput Compare(double[] analytic, double[] x, Action<double[]> apply, Func<double> loss, double delta)
+    {
+        var numeric = new double[x.Length];
+        for (var k = 0; k < x.Length; k++)
+        {
+            var orig = x[k];
+            var h = delta * Math.Max(1, Math.Abs(orig));
+            x[k] = orig + h;
+            apply(x);
+            var up = loss();
+            x[k] = orig - h;
+            apply(x);
+            var down = loss();
+            x[k] = orig;
+            apply(x);
+            numeric[k] = (up - down) / (2 * h);
+        }
+        double worst = 0;
+        var at = x.Length == 0 ? -1 : 0;
+        for (var k = 0; k < x.Length; k++)
+        {
+            var a = analytic[k];
+            var n = numeric[k];
+            var err = Math.Abs(a - n) / Math.Max(1, Math.Max(Math.Abs(a), Math.Abs(n)));
+            if (double.IsNaN(err)) err = double.PositiveInfinity;
+            if (err > worst) { worst = err; at = k; }
+        }
+        return new GradientCheckInput(worst, at, analytic, numeric);
     }
 
 }
