@@ -87,6 +87,10 @@ public abstract class HostBackend : IBackend
             case double[] d: ConvertFrom(d, to); break;
             case int[] i: ConvertFrom(i, to); break;
             case long[] l: ConvertFrom(l, to); break;
+            case bool[] b when to is float[] f:
+                // The hot path of dropout masks and relu gradients: .NET stores bool as one byte holding 0 or 1.
+                System.Numerics.Tensors.TensorPrimitives.ConvertChecked<byte, float>(System.Runtime.InteropServices.MemoryMarshal.Cast<bool, byte>(b), f);
+                break;
             case bool[] b:
                 var asInt = new int[b.Length];
                 for (var k = 0; k < b.Length; k++) asInt[k] = b[k] ? 1 : 0;
