@@ -26,6 +26,12 @@ void AddSample(string name, string description, Func<SampleOptions, SampleResult
     var output = new Option<string>("--out") { Description = "Folder for PNGs and logs", DefaultValueFactory = _ => Path.Combine("samples-output", name) };
     var quick = new Option<bool>("--quick") { Description = "A few epochs on a subset of the data (a smoke test, not a result)" };
     var dev = new Option<string>("--device") { Description = "cpu or reference", DefaultValueFactory = _ => "cpu" };
+    foreach (var positive in new[] { epochs, batchSize })
+        positive.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is <= 0) r.AddError($"{positive.Name} must be positive, got {r.GetValueOrDefault<int?>()}");
+        });
+    dev.AcceptOnlyFromAmong("cpu", "reference");
     var command = new Command(name, description) { epochs, batchSize, output, quick, dev };
     command.SetAction(r =>
     {
