@@ -51,7 +51,7 @@ internal static class W10DenoisingAutoencoder
             var noisy = Corrupt(shown, kind, seed: 11);
             rows.Add(noisy);
             rows.Add(autoencoder.Predict(noisy));
-            headline.Add($"{kind}: {Autoencoders.Scores(result, $"{kind}_test")}");
+            headline.Add(Autoencoders.Scores(result, $"{kind}_test"));
             result.Files.Add(options.PathFor($"history-{kind}.csv"));
             result.Files.Add(LossCurve.Save(history, options.PathFor($"loss-{kind}.png"), $"W10 denoising autoencoder ({kind}): loss (binary CE)"));
         }
