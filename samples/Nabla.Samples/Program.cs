@@ -5,6 +5,45 @@ var device = new Option<string>("--device") { Description = "cpu or reference", 
 var root = new RootCommand("Nabla samples: runnable workloads from SEEDS.md");
 var linear = new Command("linear-regression", "Graph mode: fit y = 3x + 2 with gradient descent and print the loss falling");
 linear.Options.Add(device);
-linear.SetAction(r => LinearRegression.Run(r.GetValue(device) == "reference" ? Nabla.Device.Reference : Nabla.Device.Cpu));
+linear.SetAction(r => LinearRegression.Run(ParseDevice(r.GetValue(device))));
 root.Subcommands.Add(linear);
+
+AddSample(W1SoftmaxRegression.Name, W1SoftmaxRegression.Description, W1SoftmaxRegression.Run);
+AddSample(W2MnistMlp.Name, W2MnistMlp.Description, W2MnistMlp.Run);
+AddSample(W4LinearRegression.Name, W4LinearRegression.Description, W4LinearRegression.Run);
+AddSample(W6PcaAutoencoder.Name, W6PcaAutoencoder.Description, W6PcaAutoencoder.Run);
+AddSample(W7StackedAutoencoder.Name, W7StackedAutoencoder.Description, W7StackedAutoencoder.Run);
+AddSample(W10DenoisingAutoencoder.Name, W10DenoisingAutoencoder.Description, W10DenoisingAutoencoder.Run);
+AddSample(W11SparseAutoencoder.Name, W11SparseAutoencoder.Description, W11SparseAutoencoder.Run);
+AddSample(W13Vae.Name, W13Vae.Description, W13Vae.Run);
 return root.Parse(args).Invoke();
+
+// Every workload sample takes the same options and runs in-process through its Run(SampleOptions).
+void AddSample(string name, string description, Func<SampleOptions, SampleResult> run)
+{
+    var epochs = new Option<int?>("--epochs") { Description = "Epochs to train (default: the workload's SEEDS.md figure)" };
+    var batchSize = new Option<int?>("--batch-size") { Description = "Batch size (default: the workload's)" };
+    var output = new Option<string>("--out") { Description = "Folder for PNGs and logs", DefaultValueFactory = _ => Path.Combine("samples-output", name) };
+    var quick = new Option<bool>("--quick") { Description = "A few epochs on a subset of the data (a smoke test, not a result)" };
+    var dev = new Option<string>("--device") { Description = "cpu or reference", DefaultValueFactory = _ => "cpu" };
+    foreach (var positive in new[] { epochs, batchSize })
+        positive.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is <= 0) r.AddError($"{positive.Name} must be positive, got {r.GetValueOrDefault<int?>()}");
+        });
+    dev.AcceptOnlyFromAmong("cpu", "reference");
+    var command = new Command(name, description) { epochs, batchSize, output, quick, dev };
+    command.SetAction(r =>
+    {
+        run(new SampleOptions(name, r.GetValue(epochs), r.GetValue(batchSize), r.GetValue(output), r.GetValue(quick), ParseDevice(r.GetValue(dev))));
+        return 0;
+    });
+    root.Subcommands.Add(command);
+}
+
+static Nabla.Device ParseDevice(string? name) => name switch
+{
+    "cpu" => Nabla.Device.Cpu,
+    "reference" => Nabla.Device.Reference,
+    _ => throw new ArgumentException($"unknown device '{name}'; use cpu or reference", nameof(name)),
+};

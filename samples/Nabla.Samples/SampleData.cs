@@ -1,0 +1,62 @@
+using Nabla.Data;
+
+namespace Nabla.Samples;
+
+/// <summary>Host-side data preparation shared by the samples: scaling, subsets, flattening, splits.</summary>
+internal static class SampleData
+{
+    /// <summary>Images 0..255 → float32 in [0, 1] (Keras samples divide by 255), optionally flattened to [N, h·w].</summary>
+    public static Tensor Scale(Tensor images, bool flatten = false)
+    {
+        var data = images.DType == DType.Float32 ? images.ToArray<float>() : Array.ConvertAll(images.ToDoubleArray(), v => (float)v);
+        for (var i = 0; i < data.Length; i++) data[i] /= 255f;
+        var shape = flatten ? new Shape(images.Shape[0], images.Size / Math.Max(1, images.Shape[0])) : images.Shape;
+        return new Tensor(data, shape, DType.Float32);
+    }
+
+    /// <summary>Rows <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> − 1 of a float32 or int32 tensor.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The range leaves the tensor.</exception>
+    public static Tensor Rows(Tensor t, int start, int count)
+    {
+        var n = t.Shape[0];
+        if (start < 0 || count < 0 || start + count > n)
+            throw new ArgumentOutOfRangeException(nameof(count), $"rows {start}..{start + count - 1} are outside a tensor of {n} rows ({t.Shape})");
+        var row = n == 0 ? 0 : t.Size / n;
+        var shape = new Shape([count, .. t.Shape.Skip(1)]);
+        return t.DType switch
+        {
+            DType.Float32 => new Tensor(t.ToArray<float>().AsSpan(start * row, count * row).ToArray(), shape, DType.Float32),
+            DType.Int32 => new Tensor(t.ToArray<int>().AsSpan(start * row, count * row).ToArray(), shape, DType.Int32),
+            _ => throw new ArgumentException($"Rows supports float32 and int32, got {t.DType.Name()}", nameof(t)),
+        };
+    }
+
+    /// <summary>The first <paramref name="count"/> rows, or all of them when there are fewer.</summary>
+    public static Tensor Head(Tensor t, int count) => Rows(t, 0, Math.Min(count, t.Shape[0]));
+
+    /// <summary>
+    /// MNIST scaled to [0, 1] and flattened to [N, 784], labels int32; a quick run keeps the first
+    /// 6,000 training and 1,000 test examples.
+    /// </summary>
+    public static (Tensor XTrain, Tensor YTrain, Tensor XTest, Tensor YTest) MnistFlat(bool quick)
+    {
+        var d = Mnist.Load();
+        var (train, test) = quick ? (6000, 1000) : (d.TrainImages.Shape[0], d.TestImages.Shape[0]);
+        return (Scale(Head(d.TrainImages, train), flatten: true), Head(d.TrainLabels, train),
+                Scale(Head(d.TestImages, test), flatten: true), Head(d.TestLabels, test));
+    }
+
+    /// <summary>
+    /// Fashion-MNIST images [N, 28, 28] scaled to [0, 1], split as the Keras autoencoder chapter does:
+    /// the last 5,000 training images validate, the first 55,000 train. A quick run keeps 3,000 / 500 / 500.
+    /// The test labels (int32) come along for samples that pick images by class.
+    /// </summary>
+    public static (Tensor Train, Tensor Valid, Tensor Test, Tensor TestLabels) FashionImages(bool quick)
+    {
+        var d = FashionMnist.Load();
+        var n = d.TrainImages.Shape[0];
+        var (train, valid, test) = quick ? (3000, 500, 500) : (n - 5000, 5000, d.TestImages.Shape[0]);
+        return (Scale(Rows(d.TrainImages, 0, train)), Scale(Rows(d.TrainImages, n - valid, valid)), Scale(Head(d.TestImages, test)),
+                Head(d.TestLabels, test));
+    }
+}
