@@ -31,7 +31,7 @@ Task("Sample").IsDependentOn("Build").Does(() =>
 {
     var exit = StartProcess("dotnet", new ProcessSettings
     {
-        Arguments = $"run --project samples/Nabla.Samples -c {configuration} --no-build -- linear-regression",
+        Arguments = $"run --project samples/Nabla.Samples -c {configuration} --no-build -- w2-mnist-mlp",
     });
     if (exit != 0) throw new Exception($"sample failed (exit code {exit})");
 });
