@@ -30,6 +30,8 @@ public sealed class CpuBackend : HostBackend
     {
         if (H(a.Buffer).Data is float[] af && H(y).Data is float[] yf
             && CpuBinary.TryFloat(op, af, a, H(b.Buffer).Array<float>(), b, yf, shape)) return;
+        if (H(a.Buffer).Data is float[] ac && H(b.Buffer).Data is float[] bc && H(y).Data is bool[] yb
+            && CpuBinary.TryCompareScalar(op, ac, a, bc, b, yb, shape)) return;
         base.Binary(op, a, b, y, shape);
     }
 

@@ -39,6 +39,32 @@ internal static class CpuBinary
         return false;
     }
 
+    /// <summary>
+    /// float32 comparisons of a contiguous tensor with a scalar (x &gt; 0 in ReLU gradients, u ≥ rate in
+    /// dropout masks) as a plain loop instead of the generic strided one. IEEE semantics as everywhere:
+    /// every comparison with NaN is false except ≠.
+    /// </summary>
+    public static bool TryCompareScalar(BinaryOp op, float[] a, StridedView av, float[] b, StridedView bv, bool[] y, ReadOnlySpan<int> shape)
+    {
+        if (op is not (BinaryOp.Greater or BinaryOp.GreaterEqual or BinaryOp.Less or BinaryOp.LessEqual or BinaryOp.Equal or BinaryOp.NotEqual)) return false;
+        if (!IsContiguous(av.Strides, shape) || !IsScalar(bv.Strides)) return false;
+        var n = StridedLoops.Count(shape);
+        if (n == 0) return true;
+        var x = a.AsSpan(av.Offset, n);
+        var s = b[bv.Offset];
+        var dst = y.AsSpan(0, n);
+        switch (op)
+        {
+            case BinaryOp.Greater: for (var i = 0; i < x.Length; i++) dst[i] = x[i] > s; break;
+            case BinaryOp.GreaterEqual: for (var i = 0; i < x.Length; i++) dst[i] = x[i] >= s; break;
+            case BinaryOp.Less: for (var i = 0; i < x.Length; i++) dst[i] = x[i] < s; break;
+            case BinaryOp.LessEqual: for (var i = 0; i < x.Length; i++) dst[i] = x[i] <= s; break;
+            case BinaryOp.Equal: for (var i = 0; i < x.Length; i++) dst[i] = x[i] == s; break;
+            default: for (var i = 0; i < x.Length; i++) dst[i] = x[i] != s; break;
+        }
+        return true;
+    }
+
     private static bool IsContiguous(int[] strides, ReadOnlySpan<int> shape)
     {
         var expect = 1;

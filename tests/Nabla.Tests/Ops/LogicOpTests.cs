@@ -70,6 +70,20 @@ public class LogicOpTests : ICoversOps
     }
 
     [TestCaseSource(nameof(Comparisons))]
+    public void ContiguousAgainstScalarFastPathKeepsIeeeSemantics(CompareCase c)
+    {
+        // The CPU's contiguous-vs-scalar loop (ReLU gradients, dropout masks), 1000 elements plus the specials, each special as the scalar.
+        var values = s_specials.Concat(Tensor.RandomUniform(new Shape(1000), -2, 2, seed: 5, dtype: DType.Float64).ToDoubleArray()).ToArray();
+        var a = OpHarness.ToFloat32(Tensor.FromArray(values, 2, values.Length / 2));
+        foreach (var s in s_specials)
+        {
+            var y = OpHarness.Evaluate((g, x) => c.Build(g, x[0], g.Scalar(s, DType.Float32)), [a], Device.Cpu);
+            var expected = a.ToArray<float>().Select(v => c.Independent(v, (float)s)).ToArray();
+            Assert.That(y.ToArray<bool>(), Is.EqualTo(expected), $"{c.Op} against {s}");
+        }
+    }
+
+    [TestCaseSource(nameof(Comparisons))]
     public void IntegerAndBoolOperands(CompareCase c)
     {
         long[] a = [long.MinValue, -3, 0, 2, long.MaxValue];
