@@ -20,7 +20,6 @@ public sealed class ProgressLogger : Callback
     private readonly TextWriter _out;
     private readonly Stopwatch _clock = new();
     private long _lastDraw;
-    private int _epoch;
 
     /// <summary>Creates a logger writing to <paramref name="output"/> (default the console).</summary>
     /// <param name="epochs">Total epochs (for "Epoch i/N").</param>
@@ -47,7 +46,6 @@ public sealed class ProgressLogger : Callback
     /// <inheritdoc/>
     public override void OnEpochBegin(int epoch)
     {
-        _epoch = epoch;
         _clock.Restart();
         _lastDraw = 0;
         if (_live) _out.WriteLine($"Epoch {epoch + 1}/{_epochs}");
@@ -87,7 +85,6 @@ public sealed class ProgressLogger : Callback
         sb.Append(" - ").Append(seconds.ToString(seconds < 10 ? "0.0" : "0", CultureInfo.InvariantCulture)).Append('s');
         if (final && done > 0) sb.Append(' ').Append((seconds * 1000 / done).ToString("0", CultureInfo.InvariantCulture)).Append("ms/step");
         foreach (var (k, v) in logs) sb.Append(" - ").Append(k).Append(": ").Append(v.ToString("0.0000", CultureInfo.InvariantCulture));
-        _ = _epoch;
         return sb.ToString();
     }
 }

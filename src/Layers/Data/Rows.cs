@@ -48,6 +48,24 @@ internal static class Rows
         return new Tensor(data, new Shape(dims), source.DType);
     }
 
+    /// <summary>Joins tensors of equal row shape along axis 0 (one copy each); a single part is returned as is.</summary>
+    public static Tensor Concat(IReadOnlyList<Tensor> parts)
+    {
+        if (parts.Count == 1) return parts[0];
+        var first = parts[0];
+        var rows = parts.Sum(p => p.Shape[0]);
+        var data = first.DType.NewArray(rows * RowSize(first.Shape));
+        var offset = 0;
+        foreach (var p in parts)
+        {
+            Array.Copy(p.Data, 0, data, offset, p.Size);
+            offset += p.Size;
+        }
+        var dims = first.Shape.ToArray();
+        dims[0] = rows;
+        return new Tensor(data, new Shape(dims), first.DType);
+    }
+
     /// <summary>
     /// Stacks same-shaped, same-dtype tensors along a new axis 0, as tf.stack.
     /// </summary>

@@ -64,19 +64,7 @@ public static class Utils
                 (order[i], order[j]) = (order[j], order[i]);
             }
         }
-        return (Rows(x, order.AsSpan(0, splitAt)), Rows(y, order.AsSpan(0, splitAt)),
-                Rows(x, order.AsSpan(splitAt)), Rows(y, order.AsSpan(splitAt)));
-    }
-
-    /// <summary>The examples (slices along axis 0) at <paramref name="indices"/>, in that order.</summary>
-    private static Tensor Rows(Tensor t, ReadOnlySpan<int> indices)
-    {
-        var rowSize = t.Shape[0] == 0 ? 0 : t.Size / t.Shape[0];
-        var data = t.DType.NewArray(indices.Length * rowSize);
-        for (var i = 0; i < indices.Length; i++)
-            Array.Copy(t.Data, indices[i] * rowSize, data, i * rowSize, rowSize);
-        var dims = t.Shape.ToArray();
-        dims[0] = indices.Length;
-        return new Tensor(data, new Shape(dims), t.DType);
+        return (Rows.Gather(x, order.AsSpan(0, splitAt)), Rows.Gather(y, order.AsSpan(0, splitAt)),
+                Rows.Gather(x, order.AsSpan(splitAt)), Rows.Gather(y, order.AsSpan(splitAt)));
     }
 }

@@ -26,9 +26,9 @@ internal sealed class ArraySource : IBatchSource
     {
         if (x.Length == 0) throw new ArgumentException("no input arrays were given", nameof(x));
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be positive");
-        Count = Rows(x[0]);
+        Count = RowCount(x[0]);
         foreach (var t in x.Concat(y))
-            if (Rows(t) != Count)
+            if (RowCount(t) != Count)
                 throw new ArgumentException($"all input and target arrays must have the same number of samples: got {string.Join(", ", x.Concat(y).Select(a => a.Shape.ToString()))}");
         if (Count == 0) throw new ArgumentException("the arrays hold no samples", nameof(x));
         (_x, _y, _batchSize, _shuffle) = (x, y, batchSize, shuffle);
@@ -56,16 +56,16 @@ internal sealed class ArraySource : IBatchSource
     /// <summary>Keras's validation_split: the last <paramref name="fraction"/> of the samples (before any shuffling) become validation data.</summary>
     public static (Tensor[] Train, Tensor[] Validation) SplitTail(Tensor[] arrays, double fraction)
     {
-        var n = Rows(arrays[0]);
+        var n = RowCount(arrays[0]);
         var cut = (int)(n * (1 - fraction));
         if (cut <= 0 || cut >= n) throw new ArgumentException($"validation split {fraction} of {n} samples leaves an empty training or validation set");
-        return (arrays.Select(a => HostRows.Slice(a, 0, cut)).ToArray(), arrays.Select(a => HostRows.Slice(a, cut, n - cut)).ToArray());
+        return (arrays.Select(a => Rows.Slice(a, 0, cut)).ToArray(), arrays.Select(a => Rows.Slice(a, cut, n - cut)).ToArray());
     }
 
     private static Tensor[] Take(Tensor[] arrays, int[]? order, int start, int n) =>
-        arrays.Select(a => order is null ? (start == 0 && n == Rows(a) ? a : HostRows.Slice(a, start, n)) : HostRows.Gather(a, order, start, n)).ToArray();
+        arrays.Select(a => order is null ? (start == 0 && n == RowCount(a) ? a : Rows.Slice(a, start, n)) : Rows.Gather(a, order.AsSpan(start, n))).ToArray();
 
-    private static int Rows(Tensor t) => t.Rank == 0 ? throw new ArgumentException($"a scalar ({t.DType.Name()}) cannot be split into samples") : t.Shape[0];
+    private static int RowCount(Tensor t) => t.Rank == 0 ? throw new ArgumentException($"a scalar ({t.DType.Name()}) cannot be split into samples") : t.Shape[0];
 }
 
 /// <summary>
@@ -102,8 +102,19 @@ internal sealed class DatasetSource(Dataset dataset, int inputs, int? stepsPerEp
         foreach (var element in dataset) yield return ToBatch(element);
     }
 
-    /// <summary>The first element, to build the model's step functions from its shapes.</summary>
-    public Batch Peek()
+    /// <summary>
+    /// A batch with the dataset's element shapes and dtypes, to build the model's step functions from:
+    /// zero-row tensors from <see cref="Dataset.ElementSpec"/> when every non-batch dimension is known
+    /// (no element is produced, so a large Shuffle buffer is not filled twice), else the first element.
+    /// </summary>
+    public Batch Sample()
+    {
+        if (dataset.ElementSpec is { } spec && spec.All(c => c.Shape.Rank > 0 && c.Shape.Skip(1).All(d => d >= 0)))
+            return ToBatch(spec.Select(c => Tensor.Zeros(new Shape([0, .. c.Shape.Skip(1)]), c.DType)).ToArray());
+        return Peek();
+    }
+
+    private Batch Peek()
     {
         using var e = dataset.GetEnumerator();
         return e.MoveNext() ? ToBatch(e.Current) : throw new ArgumentException("the dataset is empty");

@@ -61,7 +61,7 @@ public partial class Model
         Dataset? validationData = null, int? stepsPerEpoch = null, int initialEpoch = 0)
     {
         var source = new DatasetSource(dataset, DatasetInputCount(), stepsPerEpoch);
-        var sample = source.Peek();
+        var sample = source.Sample();
         var validation = validationData is null ? null : new DatasetSource(validationData, DatasetInputCount(), null);
         return FitLoop(source, validation, sample.X, sample.Y, epochs, verbose, callbacks, initialEpoch);
     }
@@ -70,7 +70,7 @@ public partial class Model
     public IReadOnlyDictionary<string, double> Evaluate(Dataset dataset)
     {
         var source = new DatasetSource(dataset, DatasetInputCount(), null);
-        var sample = source.Peek();
+        var sample = source.Sample();
         return EvaluateSource(source, sample.X, sample.Y, "");
     }
 
@@ -116,7 +116,7 @@ public partial class Model
             var values = Session.Run(outputs, feeds);
             for (var i = 0; i < values.Length; i++) parts[i].Add(values[i]);
         }
-        return parts.Select(p => Data.HostRows.Concat(p)).ToArray();
+        return parts.Select(p => Rows.Concat(p)).ToArray();
     }
 
     private History FitLoop(IBatchSource train, IBatchSource? validation, IReadOnlyList<Tensor> sampleX, IReadOnlyList<Tensor> sampleY,

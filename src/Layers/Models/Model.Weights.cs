@@ -46,7 +46,6 @@ public partial class Model
             }
         }
         Checkpoint.LoadVariables(Session, named.Select(n => n.Variable), path, v => byName[v]);
-        foreach (var (_, v) in named) Runtime.MarkInitialized(v);
     }
 
     /// <summary>Current values of <see cref="Layer.Weights"/>, in order (keras get_weights).</summary>
@@ -67,10 +66,6 @@ public partial class Model
         for (var i = 0; i < weights.Count; i++)
             if (values[i].Shape != weights[i].Shape || values[i].DType != weights[i].DType)
                 throw new ArgumentException($"model '{Name}': weight '{weights[i].Name}' is {weights[i].DType.Name()} {weights[i].Shape}, got {values[i].DType.Name()} {values[i].Shape}", nameof(values));
-        for (var i = 0; i < weights.Count; i++)
-        {
-            Session.AssignVariable(weights[i], values[i]);
-            Runtime.MarkInitialized(weights[i]);
-        }
+        for (var i = 0; i < weights.Count; i++) Session.AssignVariable(weights[i], values[i]);
     }
 }
