@@ -8,8 +8,7 @@ namespace Nabla.Bench;
 /// <summary>
 /// Where one W2 training step's time goes (<c>dotnet run -c Release -- --w2-profile [iterations]</c>):
 /// re-runs the step's compiled plan with a timestamp around every kernel call, the same way
-/// Session.Run executes it (pre-run checks, feed upload, kernels with liveness frees, fetch download,
-/// release), and interleaves plain Session.Run and TrainOnBatch calls so front-end and session overheads
+/// Session.Run executes it (pre-run checks, feed upload into the arena, kernels, fetch download), and interleaves plain Session.Run and TrainOnBatch calls so front-end and session overheads
 /// come out by difference. Reports medians over the iterations; run with DOTNET_PROCESSOR_COUNT=1 to see
 /// the single-thread profile. A diagnostic, not the number of record (that is <see cref="W2StepBenchmarks"/>).
 /// </summary>
@@ -37,8 +36,7 @@ internal static class W2Profile
 
         var steps = plan.Steps;
         var stepTicks = new long[iterations, steps.Length];
-        var freeTicks = new long[iterations];
-        // Phases of the instrumented run: pre-run checks, feed upload, kernels+frees, fetch download, release.
+        // Phases of the instrumented run: pre-run checks, feed upload, kernels, fetch download, (release: none since the static memory plan).
         var phases = new long[iterations, 5];
         var instrumented = new long[iterations];
         var sessionRun = new long[iterations];
@@ -51,34 +49,24 @@ internal static class W2Profile
             var t0 = Stopwatch.GetTimestamp();
             preRunChecks.Invoke(null, preRunArgs);
             var t1 = Stopwatch.GetTimestamp();
-            foreach (var (output, slot) in plan.FeedSlots)
-            {
-                var t = feeds[output];
-                var b = run.Allocate(t.DType, t.Size);
-                run.Backend.Upload(t.Data, b);
-                run.SetSlot(slot, b);
-            }
+            foreach (var (output, slot) in plan.FeedSlots) run.Backend.Memory.Upload(feeds[output].Data, run.Slots[slot]!);
             var t2 = Stopwatch.GetTimestamp();
-            long frees = 0;
-            for (var s = 0; s < steps.Length; s++)
+                        for (var s = 0; s < steps.Length; s++)
             {
                 var step = steps[s];
                 ctx.Step = step;
                 var a = Stopwatch.GetTimestamp();
                 step.Op.Def.Kernel(ctx);
                 var b = Stopwatch.GetTimestamp();
-                foreach (var slot in step.FreeAfter) run.Release(slot);
-                frees += Stopwatch.GetTimestamp() - b;
                 if (rec) stepTicks[it, s] = b - a;
             }
             var t3 = Stopwatch.GetTimestamp();
             for (var i = 0; i < fetches.Length; i++)
             {
                 var host = fetches[i].DType.NewArray(plan.FetchShapes[i].Size);
-                run.Backend.Download(run.Slots[plan.FetchSlots[i]].Buffer!, host);
+                run.Backend.Memory.Download(run.Slots[plan.FetchSlots[i]]!, host);
             }
             var t4 = Stopwatch.GetTimestamp();
-            run.ReleaseAll();
             var t5 = Stopwatch.GetTimestamp();
 
             var t6 = Stopwatch.GetTimestamp();
@@ -92,8 +80,7 @@ internal static class W2Profile
             phases[it, 2] = t3 - t2;
             phases[it, 3] = t4 - t3;
             phases[it, 4] = t5 - t4;
-            freeTicks[it] = frees;
-            instrumented[it] = t5 - t0;
+                        instrumented[it] = t5 - t0;
             sessionRun[it] = t7 - t6;
             trainOnBatch[it] = t8 - t7;
         }
@@ -102,7 +89,7 @@ internal static class W2Profile
         var sessionAlloc = GC.GetTotalAllocatedBytes(precise: true);
         session.Run(fetches, feeds, update);
         sessionAlloc = GC.GetTotalAllocatedBytes(precise: true) - sessionAlloc;
-        Report(iterations, steps, stepTicks, freeTicks, phases, instrumented, sessionRun, trainOnBatch);
+        Report(iterations, steps, stepTicks, phases, instrumented, sessionRun, trainOnBatch);
         ReportAllocations(steps, allocs, sessionAlloc);
     }
 
@@ -116,13 +103,7 @@ internal static class W2Profile
         var a0 = GC.GetTotalAllocatedBytes(precise: true);
         preRunChecks.Invoke(null, preRunArgs);
         var a1 = GC.GetTotalAllocatedBytes(precise: true);
-        foreach (var (output, slot) in plan.FeedSlots)
-        {
-            var t = feeds[output];
-            var buf = run.Allocate(t.DType, t.Size);
-            run.Backend.Upload(t.Data, buf);
-            run.SetSlot(slot, buf);
-        }
+        foreach (var (output, slot) in plan.FeedSlots) run.Backend.Memory.Upload(feeds[output].Data, run.Slots[slot]!);
         var a2 = GC.GetTotalAllocatedBytes(precise: true);
         bytes[^2] = a1 - a0;
         bytes[^1] = a2 - a1;
@@ -132,14 +113,12 @@ internal static class W2Profile
             ctx.Step = step;
             var before = GC.GetTotalAllocatedBytes(precise: true);
             step.Op.Def.Kernel(ctx);
-            foreach (var slot in step.FreeAfter) run.Release(slot);
             bytes[s] = GC.GetTotalAllocatedBytes(precise: true) - before;
         }
-        run.ReleaseAll();
         return bytes;
     }
 
-    private static void ReportAllocations(Step[] steps, long[] bytes, long sessionRun)
+    private static void ReportAllocations(PlanStep[] steps, long[] bytes, long sessionRun)
     {
         Console.WriteLine();
         Console.WriteLine(string.Create(Inv, $"Managed allocations: Session.Run {sessionRun / 1024.0:F1} KB per step; pre-run checks {bytes[^2] / 1024.0:F1} KB, feed upload {bytes[^1] / 1024.0:F1} KB, kernels {bytes[..^2].Sum() / 1024.0:F1} KB. Largest kernel calls:"));
@@ -155,7 +134,7 @@ internal static class W2Profile
         return a.Length % 2 == 1 ? a[a.Length / 2] : (a[a.Length / 2 - 1] + a[a.Length / 2]) / 2.0;
     }
 
-    private static void Report(int n, Step[] steps, long[,] stepTicks, long[] freeTicks, long[,] phases, long[] instrumented, long[] sessionRun, long[] trainOnBatch)
+    private static void Report(int n, PlanStep[] steps, long[,] stepTicks, long[,] phases, long[] instrumented, long[] sessionRun, long[] trainOnBatch)
     {
         var stepMed = new double[steps.Length];
         var stepMin = new double[steps.Length];
@@ -180,9 +159,8 @@ internal static class W2Profile
         Console.WriteLine("Overheads (medians; 'by difference' rows mix the noise of two medians):");
         Console.WriteLine(string.Create(Inv, $"  Keras front end (TrainOnBatch - Session.Run)     {tob - sr,8:F1} us  {(tob - sr) / tob,6:P1}"));
         Console.WriteLine(string.Create(Inv, $"  Session.Run - instrumented (plan key, CheckFeeds) {sr - ins,8:F1} us  {(sr - ins) / tob,6:P1}"));
-        string[] names = ["PreRunChecks", "feed upload (pool rent + copy)", "kernels + liveness frees", "fetch download", "ReleaseAll"];
+        string[] names = ["PreRunChecks", "feed upload (copy into the arena)", "kernels", "fetch download", "(nothing to release: static memory plan)"];
         for (var p = 0; p < 5; p++) Console.WriteLine(string.Create(Inv, $"  {names[p],-48} {Phase(p),8:F1} us  {Phase(p) / tob,6:P1}"));
-        Console.WriteLine(string.Create(Inv, $"  {"  of which liveness frees",-48} {Us(Median(freeTicks)),8:F1} us"));
         Console.WriteLine();
 
         Console.WriteLine("By op type (sum of per-step medians, share of their total; sum of per-step minima):");
@@ -205,7 +183,7 @@ internal static class W2Profile
         Console.WriteLine(string.Create(Inv, $"  ... {steps.Length - 25} other calls: {rest:F1} us {rest / sumOfMedians:P1}"));
     }
 
-    private static double MatMulFlops(Step st)
+    private static double MatMulFlops(PlanStep st)
     {
         var outShape = st.OutputShapes[0];
         var m = outShape.Size / outShape[outShape.Rank - 1];

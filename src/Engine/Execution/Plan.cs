@@ -1,35 +1,69 @@
+using Nabla.Kernels;
+
 namespace Nabla;
 
-/// <summary>One kernel call of a compiled plan: the node, where its inputs and outputs live, their concrete shapes, and which slots die after it.</summary>
-internal sealed class Step
+/// <summary>
+/// One kernel call of a compiled plan: the node, the slots of its inputs, outputs and workspaces,
+/// their concrete shapes, what <see cref="OpDef.Prepare"/> decided, and which outputs anyone reads.
+/// </summary>
+internal sealed class PlanStep
 {
     public required Operation Op { get; init; }
+    public required int Index { get; init; }
     public required int[] InputSlots { get; init; }
     public required int[] OutputSlots { get; init; }
     public required Shape[] InputShapes { get; init; }
     public required Shape[] OutputShapes { get; init; }
-    public int[] FreeAfter { get; set; } = [];
 
     /// <summary>Per input: its value is fed or constant, so <see cref="OpDef.PreRunCheck"/> saw it on the host before the run.</summary>
     public required bool[] HostVisibleInputs { get; init; }
+
+    /// <summary>Per output: the input it aliases (declared by Prepare), or −1.</summary>
+    public required int[] AliasOf { get; init; }
+
+    /// <summary>Per output: a later step reads it, or the run fetches it.</summary>
+    public bool[] OutputUsed { get; set; } = [];
+
+    /// <summary>Slots of the workspaces Prepare declared.</summary>
+    public int[] WorkspaceSlots { get; set; } = [];
+
+    /// <summary>Device-side checks enqueued before the kernel (inputs) and after it (outputs, CheckNumerics).</summary>
+    public DeviceCheck[] ChecksBefore { get; set; } = [];
+
+    /// <inheritdoc cref="ChecksBefore"/>
+    public DeviceCheck[] ChecksAfter { get; set; } = [];
+
+    /// <summary>A device-side check runs before this step, so state writes must honour the run's abort flags.</summary>
+    public bool AfterDeviceCheck { get; set; }
+
+    /// <summary>Per-step backend state from Prepare.</summary>
+    public object? Prepared { get; set; }
 }
 
 /// <summary>
 /// A compiled request (fetches, targets, feed shapes): pruned to the needed subgraph, ordered,
-/// shapes resolved, and a liveness-based memory plan (each slot released after its last reader).
+/// shapes resolved, each op's Prepare run, and a static memory plan that places every value in the
+/// session's arenas. Executing it allocates nothing.
 /// </summary>
 internal sealed class Plan
 {
-    public required Step[] Steps { get; init; }
+    public required PlanStep[] Steps { get; init; }
     public required int SlotCount { get; init; }
     public required int[] FetchSlots { get; init; }
     public required Shape[] FetchShapes { get; init; }
     public required Dictionary<Output, int> FeedSlots { get; init; }
+    public required MemoryPlan Memory { get; init; }
 
-    /// <summary>Slot table and reference counts, reused by every run of this plan (a session runs one request at a time).</summary>
+    /// <summary>Per slot: dtype and length (for arena views).</summary>
+    public required (DType DType, int Length)[] SlotTypes { get; init; }
+
+    /// <summary>Device-side check sites, in plan order; the run's flags hold two int64 per site.</summary>
+    public required DeviceCheck[] Checks { get; init; }
+
+    /// <summary>The slot table, bound to the session's arenas; reused by every run of this plan (a session runs one request at a time).</summary>
     public RunState? RunState { get; set; }
 
-    public static Plan Compile(Output[] fetches, Operation[] targets, IReadOnlyDictionary<Output, Shape> feedShapes)
+    public static Plan Compile(Output[] fetches, Operation[] targets, IReadOnlyDictionary<Output, Shape> feedShapes, IBackend backend, SessionOptions options)
     {
         var fedOps = new HashSet<Operation>(feedShapes.Keys.Select(o => o.Op));
         var needed = new HashSet<Operation>();
@@ -43,17 +77,19 @@ internal sealed class Plan
         }
 
         var slots = new Dictionary<Output, int>();
+        var slotTypes = new List<(DType, int)>();
         var shapes = new Dictionary<Output, Shape>();
         var feedSlots = new Dictionary<Output, int>();
         foreach (var (o, s) in feedShapes)
         {
             if (!needed.Contains(o.Op)) continue;
-            slots[o] = slots.Count;
+            slots[o] = slotTypes.Count;
+            slotTypes.Add((o.DType, s.Size));
             shapes[o] = s;
             feedSlots[o] = slots[o];
         }
 
-        var steps = new List<Step>();
+        var steps = new List<PlanStep>();
         foreach (var op in needed.OrderBy(o => o.Id))
         {
             if (fedOps.Contains(op))
@@ -75,44 +111,115 @@ internal sealed class Plan
                 var concrete = outSpecs[k].Shape;
                 if (!concrete.IsFullyDefined || !concrete.IsCompatibleWith(op.OutputShapes[k]))
                     throw new ShapeException($"{op}: output {k} resolved to {concrete}, incompatible with its static shape {op.OutputShapes[k]}");
-                outSlots[k] = slots.Count;
+                outSlots[k] = slotTypes.Count;
+                slotTypes.Add((op.OutputDTypes[k], concrete.Size));
                 slots[op[k]] = outSlots[k];
                 shapes[op[k]] = concrete;
             }
-            steps.Add(new Step
+            var aliasOf = new int[op.NumOutputs];
+            Array.Fill(aliasOf, -1);
+            steps.Add(new PlanStep
             {
                 Op = op,
+                Index = steps.Count,
                 InputSlots = op.Inputs.Select(i => slots[i]).ToArray(),
                 OutputSlots = outSlots,
                 InputShapes = inShapes,
                 HostVisibleInputs = op.Inputs.Select(i => feedShapes.ContainsKey(i) || i.Op.Type == "Const").ToArray(),
                 OutputShapes = outSpecs.Select(s => s.Shape).ToArray(),
+                AliasOf = aliasOf,
             });
         }
 
         var fetchSlots = fetches.Select(f => slots[f]).ToArray();
-        // Liveness: a slot dies after its last reader; fetched slots live to the end of the run.
-        var lastUse = new int[slots.Count];
-        Array.Fill(lastUse, -1);
-        for (var s = 0; s < steps.Count; s++)
-        {
-            foreach (var i in steps[s].InputSlots) lastUse[i] = s;
-            foreach (var o in steps[s].OutputSlots) lastUse[o] = Math.Max(lastUse[o], s);
-        }
-        foreach (var f in fetchSlots) lastUse[f] = int.MaxValue;
-        var frees = new List<int>[steps.Count];
-        for (var slot = 0; slot < lastUse.Length; slot++)
-            if (lastUse[slot] >= 0 && lastUse[slot] < steps.Count) (frees[lastUse[slot]] ??= []).Add(slot);
-        for (var s = 0; s < steps.Count; s++) steps[s].FreeAfter = frees[s]?.ToArray() ?? [];
+        var read = new bool[slotTypes.Count];
+        foreach (var s in steps) foreach (var i in s.InputSlots) read[i] = true;
+        foreach (var f in fetchSlots) read[f] = true;
+        foreach (var s in steps) s.OutputUsed = s.OutputSlots.Select(o => read[o]).ToArray();
 
+        // Plan-time preparation: aliases, workspaces, device-side checks, per-step state.
+        var checks = new List<DeviceCheck>();
+        foreach (var step in steps)
+        {
+            var before = checks.Count;
+            var prepare = new PrepareContext(step, backend, checks);
+            step.Op.Def.Prepare?.Invoke(prepare);
+            step.ChecksBefore = checks.Skip(before).ToArray();
+            step.WorkspaceSlots = prepare.Workspaces.Select(w =>
+            {
+                var slot = slotTypes.Count;
+                slotTypes.Add((w.DType, w.Length));
+                return slot;
+            }).ToArray();
+            if (options.CheckNumerics)
+            {
+                var after = checks.Count;
+                for (var k = 0; k < step.OutputSlots.Length; k++)
+                {
+                    if (step.AliasOf[k] >= 0 || !step.Op.OutputDTypes[k].IsFloating()) continue;
+                    var (op, output, shape) = (step.Op, k, step.OutputShapes[k]);
+                    checks.Add(new DeviceCheck(checks.Count, step, CheckKind.Finite, -1 - k, 0,
+                        (position, bits) => $"{op}: CheckNumerics found {BitConverter.Int64BitsToDouble(bits)} in output {output} {shape} at flat index {position}"));
+                }
+                step.ChecksAfter = checks.Skip(after).ToArray();
+            }
+        }
+        var firstCheckStep = checks.Count == 0 ? int.MaxValue : checks.Min(c => c.Step.Index + (c.Input < 0 ? 1 : 0));
+        foreach (var step in steps) step.AfterDeviceCheck = step.Index >= firstCheckStep;
+
+        var memory = PlanMemory(steps, slotTypes, feedSlots, fetchSlots, backend.Memory);
         return new Plan
         {
             Steps = steps.ToArray(),
-            SlotCount = slots.Count,
+            SlotCount = slotTypes.Count,
+            SlotTypes = slotTypes.ToArray(),
             FetchSlots = fetchSlots,
             FetchShapes = fetches.Select(f => shapes[f]).ToArray(),
             FeedSlots = feedSlots,
+            Memory = memory,
+            Checks = checks.ToArray(),
         };
+    }
+
+    /// <summary>
+    /// Lifetimes per buffer: a value is born at its producer (feeds before the first step), an alias
+    /// extends its root's life to its own last reader, fetched values live to the end, workspaces live
+    /// during their step; session state and aliases take no arena space.
+    /// </summary>
+    private static MemoryPlan PlanMemory(List<PlanStep> steps, List<(DType DType, int Length)> slotTypes, Dictionary<Output, int> feedSlots,
+        int[] fetchSlots, IAllocator allocator)
+    {
+        var root = Enumerable.Range(0, slotTypes.Count).ToArray();
+        var owns = new bool[slotTypes.Count];
+        var start = new int[slotTypes.Count];
+        var end = new int[slotTypes.Count];
+        Array.Fill(end, -2);
+        foreach (var s in feedSlots.Values) { owns[s] = true; start[s] = -1; end[s] = -1; }
+        foreach (var step in steps)
+        {
+            foreach (var i in step.InputSlots) end[root[i]] = Math.Max(end[root[i]], step.Index);
+            for (var k = 0; k < step.OutputSlots.Length; k++)
+            {
+                var o = step.OutputSlots[k];
+                if (step.AliasOf[k] >= 0) { root[o] = root[step.InputSlots[step.AliasOf[k]]]; continue; }
+                if (step.Op.Def.OutputsAreSessionState) continue;
+                owns[o] = true;
+                start[o] = step.Index;
+                end[o] = Math.Max(end[o], step.Index);
+            }
+            foreach (var w in step.WorkspaceSlots) { owns[w] = true; start[w] = end[w] = step.Index; }
+        }
+        foreach (var f in fetchSlots) end[root[f]] = int.MaxValue;
+        var regions = new List<MemoryPlan.Region>();
+        for (var s = 0; s < slotTypes.Count; s++)
+        {
+            if (!owns[s]) continue;
+            var (dtype, length) = slotTypes[s];
+            var bytes = (long)length * allocator.StorageBytes(dtype);
+            bytes = (bytes + allocator.Alignment - 1) / allocator.Alignment * allocator.Alignment;
+            regions.Add(new MemoryPlan.Region(s, allocator.ArenaOf(dtype), bytes, start[s], Math.Max(end[s], start[s])));
+        }
+        return MemoryPlan.Assign(slotTypes.Count, regions);
     }
 
     private static bool IsConsumed(Output o, HashSet<Operation> needed, Output[] fetches) =>

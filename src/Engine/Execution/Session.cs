@@ -4,24 +4,34 @@ namespace Nabla;
 
 /// <summary>
 /// Runs a <see cref="Graph"/> on a <see cref="Device"/>. Each distinct request (fetches, targets,
-/// feed shapes) is compiled once into a <see cref="Plan"/> and reused. Variables live in the
-/// session. Not thread-safe: use one session per thread.
+/// feed shapes) is compiled once into a plan, with a static memory plan, and reused. Variables live
+/// in the session. Not thread-safe: use one session per thread.
 /// </summary>
+/// <remarks>
+/// Execution path: <see cref="Run(Output[], IReadOnlyDictionary{Output, Tensor}?, Operation[])"/> finds
+/// or compiles the plan, makes sure the session's arenas hold its memory plan, checks fed and constant
+/// values on the host, enqueues the feed uploads and every kernel on the backend's stream, and then
+/// waits once: to download the error flags (only when the plan has device-side checks) and the
+/// fetches. A run with nothing to fetch does not wait at all.
+/// </remarks>
 public sealed class Session : IDisposable
 {
     private readonly Dictionary<PlanKey, Plan> _plans = [];
     private readonly IBackend _backend;
-    private readonly BufferPool _pool;
     private readonly KernelContext _kernelContext = new();
+    private readonly Dictionary<int, DeviceBuffer> _arenas = [];
+    private readonly Dictionary<int, long> _arenaBytes = [];
+    private int _arenaGeneration;
     private bool _disposed;
 
     /// <summary>Creates a session on <paramref name="device"/> (default <see cref="Device.Cpu"/>).</summary>
-    public Session(Graph graph, Device? device = null)
+    public Session(Graph graph, Device? device = null, SessionOptions? options = null)
     {
         Graph = graph;
         Device = device ?? Device.Cpu;
-        _backend = Device.CreateBackend();
-        _pool = new BufferPool(_backend);
+        Options = options ?? SessionOptions.Default;
+        var backend = Device.CreateBackend();
+        _backend = Options.DeferExecution || Environment.GetEnvironmentVariable("NABLA_DEFER_EXECUTION") == "1" ? new DeferredBackend(backend) : backend;
         State = new SessionState(_backend);
     }
 
@@ -31,17 +41,43 @@ public sealed class Session : IDisposable
     /// <summary>The device kernels run on.</summary>
     public Device Device { get; }
 
+    /// <summary>How this session executes.</summary>
+    public SessionOptions Options { get; }
+
     /// <summary>Variables and other state owned by this session.</summary>
     public SessionState State { get; }
 
     /// <summary>
     /// When set (e.g. <c>session.StepStats = []</c>), each Run clears it and records every executed
-    /// kernel's wall time in plan order (TensorFlow's RunMetadata step stats). Null (the default) records nothing.
+    /// kernel's wall time in plan order (TensorFlow's RunMetadata step stats). Null (the default) records
+    /// nothing. On an asynchronous backend the time is that of enqueueing; on the host it is the kernel's.
     /// </summary>
     public List<StepStat>? StepStats { get; set; }
 
     /// <summary>Number of distinct compiled plans (for tests and diagnostics).</summary>
     public int CompiledPlanCount => _plans.Count;
+
+    /// <summary>What the backend's allocator has done since the session was created: allocations, bytes held, transfers each way.</summary>
+    public AllocatorStats MemoryStats => _backend.Memory.Stats;
+
+    /// <summary>Bytes the session's arenas hold: the largest memory plan of any request run so far.</summary>
+    public long ArenaBytes => _arenaBytes.Values.Sum();
+
+    /// <summary>Allocations and transfers of the last <see cref="Run(Output[], IReadOnlyDictionary{Output, Tensor}?, Operation[])"/>, or null before the first.</summary>
+    public RunStatistics? LastRun { get; private set; }
+
+    /// <summary>
+    /// Compiles (or finds) the plan of a request without running it, so its memory is known in advance:
+    /// <c>session.Plan([loss], feeds, train).PeakBytes</c>.
+    /// </summary>
+    /// <exception cref="FeedException">A needed placeholder is not fed, or a feed has the wrong dtype or shape.</exception>
+    public PlanInfo Plan(Output[] fetches, IReadOnlyDictionary<Output, Tensor>? feeds = null, params Operation[] targets)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        feeds ??= new Dictionary<Output, Tensor>();
+        CheckFeeds(feeds);
+        return new PlanInfo(GetPlan(fetches, targets, feeds));
+    }
 
     /// <summary>Evaluates <paramref name="fetches"/> after running <paramref name="targets"/>, with placeholders (or any outputs) replaced by <paramref name="feeds"/>.</summary>
     /// <exception cref="FeedException">A needed placeholder is not fed, or a feed has the wrong dtype or shape.</exception>
@@ -52,22 +88,18 @@ public sealed class Session : IDisposable
         feeds ??= new Dictionary<Output, Tensor>();
         CheckFeeds(feeds);
         var plan = GetPlan(fetches, targets, feeds);
-        var run = Execute(plan, (output, feed) => { var b = _pool.Rent(feed.DType, feed.Size); _backend.Upload(feed.Data, b); return b; }, feeds);
-        try
+        var before = _backend.Memory.Stats;
+        var run = Execute(plan, (feed, buffer) => _backend.Memory.Upload(feed.Data, buffer), feeds);
+        RaiseDeviceErrors(plan, run);
+        var result = new Tensor[fetches.Length];
+        for (var i = 0; i < fetches.Length; i++)
         {
-            var result = new Tensor[fetches.Length];
-            for (var i = 0; i < fetches.Length; i++)
-            {
-                var host = fetches[i].DType.NewArray(plan.FetchShapes[i].Size);
-                _backend.Download(run.Slots[plan.FetchSlots[i]].Buffer!, host);
-                result[i] = new Tensor(host, plan.FetchShapes[i], fetches[i].DType);
-            }
-            return result;
+            var host = fetches[i].DType.NewArray(plan.FetchShapes[i].Size);
+            _backend.Memory.Download(run.Slots[plan.FetchSlots[i]]!, host);
+            result[i] = new Tensor(host, plan.FetchShapes[i], fetches[i].DType);
         }
-        finally
-        {
-            run.ReleaseAll();
-        }
+        LastRun = new RunStatistics(before, _backend.Memory.Stats, plan.Memory.PeakBytes);
+        return result;
     }
 
     /// <summary>Evaluates one output.</summary>
@@ -91,7 +123,7 @@ public sealed class Session : IDisposable
     {
         CheckVariable(variable);
         var host = variable.DType.NewArray(variable.Shape.Size);
-        _backend.Download(State.ReadVariable(variable.Value.Op), host);
+        _backend.Memory.Download(State.ReadVariable(variable.Value.Op), host);
         return new Tensor(host, variable.Shape, variable.DType);
     }
 
@@ -108,7 +140,7 @@ public sealed class Session : IDisposable
         ArgumentNullException.ThrowIfNull(value);
         if (value.DType != variable.DType || !value.Shape.Equals(variable.Shape))
             throw new InvalidArgumentException($"Variable '{variable.Name}' is {variable.DType.Name()} of shape {variable.Shape}; cannot assign a {value.DType.Name()} value of shape {value.Shape}");
-        _backend.Upload(value.Data, State.VariableForWrite(variable.Value.Op, variable.DType, variable.Shape.Size));
+        _backend.Memory.Upload(value.Data, State.VariableForWrite(variable.Value.Op, variable.DType, variable.Shape.Size));
     }
 
     private void CheckVariable(Variable variable)
@@ -124,45 +156,73 @@ public sealed class Session : IDisposable
     /// <summary>As above, also returning the fetches' run-time shapes.</summary>
     internal double[][] RunFloat64(Output[] fetches, IReadOnlyDictionary<Output, (Shape Shape, double[] Values)> feeds, out Shape[] shapes)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var plan = GetPlan(fetches, [], feeds.Select(kv => new KeyValuePair<Output, Shape>(kv.Key, kv.Value.Shape)));
         shapes = plan.FetchShapes;
-        var run = Execute(plan, (output, feed) => { var b = _pool.Rent(output.DType, feed.Values.Length); _backend.WriteFloat64(feed.Values, b); return b; }, feeds);
-        try
-        {
-            return plan.FetchSlots.Select(s => _backend.ReadFloat64(run.Slots[s].Buffer!)).ToArray();
-        }
-        finally
-        {
-            run.ReleaseAll();
-        }
+        var run = Execute(plan, (feed, buffer) => _backend.Memory.WriteFloat64(feed.Values, buffer), feeds);
+        RaiseDeviceErrors(plan, run);
+        return plan.FetchSlots.Select(s => _backend.Memory.ReadFloat64(run.Slots[s]!)).ToArray();
     }
 
-    private RunState Execute<TFeed>(Plan plan, Func<Output, TFeed, DeviceBuffer> upload, IReadOnlyDictionary<Output, TFeed> feeds)
+    private RunState Execute<TFeed>(Plan plan, Action<TFeed, DeviceBuffer> upload, IReadOnlyDictionary<Output, TFeed> feeds)
     {
-        var run = plan.RunState ??= new RunState(_backend, State, _pool, plan.SlotCount);
-        try
+        var run = Bind(plan);
+        PreRunChecks(plan, feeds);
+        foreach (var (output, slot) in plan.FeedSlots) upload(feeds[output], run.Slots[slot]!);
+        if (run.Flags is { } flags) _backend.Fill(flags, 0);
+        var ctx = _kernelContext;
+        ctx.Run = run;
+        var stats = StepStats;
+        stats?.Clear();
+        foreach (var step in plan.Steps)
         {
-            PreRunChecks(plan, feeds);
-            foreach (var (output, slot) in plan.FeedSlots) run.SetSlot(slot, upload(output, feeds[output]));
-            var ctx = _kernelContext;
-            ctx.Run = run;
-            var stats = StepStats;
-            stats?.Clear();
-            foreach (var step in plan.Steps)
-            {
-                ctx.Step = step;
-                var start = stats is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
-                step.Op.Def.Kernel(ctx);
-                foreach (var s in step.FreeAfter) run.Release(s);
-                if (stats is not null) stats.Add(new StepStat(step.Op.Name, step.Op.Type, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds));
-            }
-            return run;
+            ctx.Step = step;
+            var start = stats is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+            foreach (var c in step.ChecksBefore) _backend.Check(c.Kind, ctx.Input(c.Input), c.Bound, run.Flags!, c.Site);
+            step.Op.Def.Kernel(ctx);
+            foreach (var c in step.ChecksAfter) _backend.Check(c.Kind, run.Slots[step.OutputSlots[-1 - c.Input]]!, c.Bound, run.Flags!, c.Site);
+            if (stats is not null) stats.Add(new StepStat(step.Op.Name, step.Op.Type, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds));
         }
-        catch
+        return run;
+    }
+
+    /// <summary>
+    /// Makes the session's arenas large enough for <paramref name="plan"/> (allocating only when a plan
+    /// needs more than any before it) and points the plan's slots at their places in them.
+    /// </summary>
+    private RunState Bind(Plan plan)
+    {
+        foreach (var (arena, bytes) in plan.Memory.ArenaBytes)
         {
-            run.ReleaseAll();
-            throw;
+            if (_arenaBytes.TryGetValue(arena, out var have) && have >= bytes) continue;
+            if (_arenas.Remove(arena, out var old)) _backend.Memory.Free(old);
+            _arenas[arena] = _backend.Memory.AllocateArena(arena, bytes);
+            _arenaBytes[arena] = bytes;
+            _arenaGeneration++;
         }
+        if (plan.RunState is { } bound && bound.ArenaGeneration == _arenaGeneration) return bound;
+        var slots = new DeviceBuffer?[plan.SlotCount];
+        for (var s = 0; s < slots.Length; s++)
+        {
+            var arena = plan.Memory.Arenas[s];
+            if (arena < 0) continue;
+            var (dtype, length) = plan.SlotTypes[s];
+            slots[s] = _backend.Memory.View(_arenas[arena], plan.Memory.Offsets[s], dtype, length);
+        }
+        var flags = plan.RunState?.Flags ?? (plan.Checks.Length > 0 ? _backend.Memory.Allocate(DType.Int64, 2 * plan.Checks.Length) : null);
+        plan.RunState = new RunState(_backend, State, slots, flags, _arenaGeneration);
+        return plan.RunState;
+    }
+
+    /// <summary>Reads the run's error flags (one wait, only for plans with device-side checks) and raises the first failure in plan order.</summary>
+    private void RaiseDeviceErrors(Plan plan, RunState run)
+    {
+        if (run.Flags is not { } flags) return;
+        var values = new long[flags.Length];
+        _backend.Memory.Download(flags, values);
+        foreach (var c in plan.Checks)
+            if (values[2 * c.Site] != 0)
+                throw new InvalidArgumentException(c.Message(values[2 * c.Site] - 1, values[2 * c.Site + 1]));
     }
 
     private static void PreRunChecks<TFeed>(Plan plan, IReadOnlyDictionary<Output, TFeed> feeds)
@@ -175,7 +235,7 @@ public sealed class Session : IDisposable
                 var input = step.Op.Inputs[i];
                 if (feeds.TryGetValue(input, out var f))
                 {
-                    // Every fed value is checked here: kernels skip re-checking inputs that were fed (Step.HostVisibleInputs).
+                    // Every fed value is checked here: Prepare declares device-side checks only for inputs that were not fed (PlanStep.HostVisibleInputs).
                     if (f is Tensor t) return t;
                     if (f is ValueTuple<Shape, double[]> raw) return new Tensor(Tensor.FromDoubles(raw.Item2, input.DType), raw.Item1, input.DType);
                 }
@@ -206,22 +266,39 @@ public sealed class Session : IDisposable
         var key = new PlanKey(fetches, targets, feedShapes);
         if (!_plans.TryGetValue(key, out var plan))
         {
-            plan = Plan.Compile(fetches, targets, feedShapes.ToDictionary(kv => kv.Key, kv => kv.Value));
+            plan = Nabla.Plan.Compile(fetches, targets, feedShapes.ToDictionary(kv => kv.Key, kv => kv.Value), _backend, Options);
             _plans[key] = plan;
         }
         return plan;
     }
 
-    /// <summary>Frees variables, constants and pooled buffers.</summary>
+    /// <summary>Frees variables, constants and the arenas.</summary>
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
+        _backend.Synchronize();
         State.Dispose();
-        _pool.Dispose();
+        foreach (var p in _plans.Values)
+            if (p.RunState?.Flags is { } f) _backend.Memory.Free(f);
+        foreach (var a in _arenas.Values) _backend.Memory.Free(a);
+        _arenas.Clear();
         _backend.Dispose();
     }
 }
 
 /// <summary>One executed kernel of a run: node name, op type and wall time in microseconds.</summary>
 public readonly record struct StepStat(string Node, string OpType, double Microseconds);
+
+/// <summary>What one run did to memory: allocations and transfers in each direction, and the planned peak.</summary>
+/// <param name="Allocations">Buffers allocated during the run (variables and constants on first use, arenas when a larger plan arrives; 0 in a steady training loop).</param>
+/// <param name="Uploads">Host-to-device transfers (feeds, and constants on first use).</param>
+/// <param name="Downloads">Device-to-host transfers (the fetches, plus the error flags when the plan has device-side checks).</param>
+/// <param name="DownloadBytes">Bytes downloaded.</param>
+/// <param name="PlannedPeakBytes">The plan's memory plan: bytes of intermediate values at the step's peak.</param>
+public readonly record struct RunStatistics(long Allocations, long Uploads, long Downloads, long DownloadBytes, long PlannedPeakBytes)
+{
+    internal RunStatistics(AllocatorStats before, AllocatorStats after, long planned)
+        : this(after.Allocations - before.Allocations, after.Uploads - before.Uploads, after.Downloads - before.Downloads,
+            after.DownloadBytes - before.DownloadBytes, planned) { }
+}

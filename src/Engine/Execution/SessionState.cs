@@ -24,7 +24,7 @@ public sealed class SessionState : IDisposable
     {
         if (!_variables.TryGetValue(variable, out var b))
         {
-            b = Backend.Allocate(dtype, length);
+            b = Backend.Memory.Allocate(dtype, length);
             _variables[variable] = b;
         }
         return b;
@@ -34,8 +34,8 @@ public sealed class SessionState : IDisposable
     {
         if (!_constants.TryGetValue(op, out var b))
         {
-            b = Backend.Allocate(value.DType, value.Size);
-            Backend.Upload(value.Data, b);
+            b = Backend.Memory.Allocate(value.DType, value.Size);
+            Backend.Memory.Upload(value.Data, b);
             _constants[op] = b;
         }
         return b;
@@ -52,8 +52,8 @@ public sealed class SessionState : IDisposable
     /// <summary>Frees every buffer.</summary>
     public void Dispose()
     {
-        foreach (var b in _variables.Values) b.Dispose();
-        foreach (var b in _constants.Values) b.Dispose();
+        foreach (var b in _variables.Values) Backend.Memory.Free(b);
+        foreach (var b in _constants.Values) Backend.Memory.Free(b);
         _variables.Clear();
         _constants.Clear();
     }

@@ -14,6 +14,9 @@ internal delegate void KernelFn(KernelContext ctx);
 /// <summary>Builds gradient nodes: returns one gradient (or null) per data input.</summary>
 internal delegate Output?[] GradientFn(GradContext ctx);
 
+/// <summary>Plan-time preparation of one step (see <see cref="OpDef.Prepare"/>).</summary>
+internal delegate void PrepareFn(PrepareContext ctx);
+
 /// <summary>Checks host-visible input values (fed or constant) before any kernel of the step runs.</summary>
 internal delegate void PreRunCheckFn(Operation op, Shape[] inputShapes, Func<int, Tensor?> hostInput);
 
@@ -40,6 +43,19 @@ internal sealed class OpDef
 
     /// <summary>Stateful ops (variables, random) are never deduplicated or folded.</summary>
     public bool IsStateful { get; init; }
+
+    /// <summary>
+    /// Optional plan-time preparation, run once when a plan compiles, with every shape known: declare
+    /// outputs that alias an input, workspaces (which count in the memory plan), device-side checks,
+    /// and per-step backend state (an algorithm choice, cached descriptors) for the kernel to use.
+    /// </summary>
+    public PrepareFn? Prepare { get; init; }
+
+    /// <summary>
+    /// The outputs are buffers the session owns (variables, constants), set by the kernel with
+    /// <see cref="KernelContext.SetExternal"/>; the memory plan gives them no arena space.
+    /// </summary>
+    public bool OutputsAreSessionState { get; init; }
 }
 
 /// <summary>The view of a node that shape inference sees.</summary>
@@ -98,60 +114,6 @@ internal sealed class InferContext
     }
 
     public static OutputSpec[] One(Shape shape, DType dtype) => [new OutputSpec(shape, dtype)];
-}
-
-/// <summary>The view of a node that a kernel sees while a plan executes: concrete shapes, input buffers, output allocation.</summary>
-internal sealed class KernelContext
-{
-    internal Step Step = null!;
-    internal RunState Run = null!;
-
-    public IBackend Backend => Run.Backend;
-
-    public Operation Op => Step.Op;
-
-    public Attributes Attrs => Step.Op.Attrs;
-
-    public int NumInputs => Step.InputSlots.Length;
-
-    public DeviceBuffer Input(int i) => Run.Slots[Step.InputSlots[i]].Buffer!;
-
-    public Shape InputShape(int i) => Step.InputShapes[i];
-
-    public DType InputDType(int i) => Step.Op.Inputs[i].DType;
-
-    /// <summary>True when input i was fed or constant, so its values already passed the op's PreRunCheck on the host (kernels skip re-checking it, which on a device would cost a copy back).</summary>
-    public bool InputCheckedBeforeRun(int i) => Step.HostVisibleInputs[i];
-
-    public Shape OutputShape(int i) => Step.OutputShapes[i];
-
-    public DType OutputDType(int i) => Step.Op.OutputDTypes[i];
-
-    /// <summary>Allocates (from the session's pool) the buffer of output i.</summary>
-    public DeviceBuffer Output(int i)
-    {
-        var buf = Run.Allocate(OutputDType(i), OutputShape(i).Size);
-        Run.SetSlot(Step.OutputSlots[i], buf);
-        return buf;
-    }
-
-    /// <summary>Makes output i share input j's buffer (reshape, identity): no copy.</summary>
-    public void AliasInput(int output, int input) => Run.Alias(Step.OutputSlots[output], Step.InputSlots[input]);
-
-    /// <summary>Makes output i a buffer the session owns (variable, constant); never freed by the plan.</summary>
-    public void SetExternal(int output, DeviceBuffer buffer) => Run.SetExternal(Step.OutputSlots[output], buffer);
-
-    /// <summary>Session-lifetime state (variables, constants, random counters).</summary>
-    public SessionState State => Run.State;
-
-    /// <summary>Copies input i to the host as a tensor (for index checks and other host-side logic).</summary>
-    public Tensor HostInput(int i)
-    {
-        var t = Op.Inputs[i];
-        var host = t.DType.NewArray(InputShape(i).Size);
-        Backend.Download(Input(i), host);
-        return new Tensor(host, InputShape(i), t.DType);
-    }
 }
 
 /// <summary>What a gradient function sees: the forward node and the gradients flowing into its outputs.</summary>

@@ -108,14 +108,15 @@ internal static class ArrayOps
                         throw ctx.Fail($"gradient {dy} is not input {x} tiled by [{string.Join(",", m)}] (axis {k}: {dy[k]} vs {x[k]}·{m[k]})");
                 return InferContext.One(x, ctx.DType(0));
             },
+            Prepare = ctx =>
+            {
+                var (view, axes) = TileGradView(ctx.InputShape(1), ctx.Attrs.Ints("multiples"));
+                ReduceKernels.PrepareWorkspace(ctx, ctx.InputDType(0), view, axes);
+            },
             Kernel = ctx =>
             {
-                // dy read as [m₀, d₀, m₁, d₁, …] (a free reinterpretation of a dense buffer), summed over the mₖ axes.
-                var x = ctx.InputShape(1);
-                var m = ctx.Attrs.Ints("multiples");
-                var view = new int[2 * x.Rank];
-                for (var k = 0; k < x.Rank; k++) (view[2 * k], view[2 * k + 1]) = (m[k], x[k]);
-                ReduceKernels.Reduce(ctx, ReduceOp.Sum, ctx.Input(0), new Shape(view), Enumerable.Range(0, x.Rank).Select(k => 2 * k).ToArray(), ctx.Output(0));
+                var (view, axes) = TileGradView(ctx.InputShape(1), ctx.Attrs.Ints("multiples"));
+                ReduceKernels.Reduce(ctx, ReduceOp.Sum, ctx.Input(0), view, axes, ctx.Output(0));
             },
             Gradient = g => [g.Graph.Tile(g.Grad(0)!.Value, g.Attrs.Ints("multiples")), null],
         },
@@ -134,6 +135,7 @@ internal static class ArrayOps
                 }
                 return InferContext.One(t, ctx.DType(0));
             },
+            Prepare = ctx => { if (ctx.InputShape(0) == ctx.OutputShape(0)) ctx.AliasOutput(0, 0); },
             Kernel = ctx =>
             {
                 var (s, t) = (ctx.InputShape(0), ctx.OutputShape(0));
@@ -143,6 +145,14 @@ internal static class ArrayOps
             Gradient = g => g.Input(0).DType.IsFloating() ? [g.Graph.SumToShape(g.Grad(0)!.Value, g.Input(0))] : [null],
         },
     ];
+
+    /// <summary>TileGrad reads dy as [m₀, d₀, m₁, d₁, …] (a free reinterpretation of a dense buffer) and sums over the mₖ axes.</summary>
+    private static (Shape View, int[] Axes) TileGradView(Shape x, int[] multiples)
+    {
+        var view = new int[2 * x.Rank];
+        for (var k = 0; k < x.Rank; k++) (view[2 * k], view[2 * k + 1]) = (multiples[k], x[k]);
+        return (new Shape(view), Enumerable.Range(0, x.Rank).Select(k => 2 * k).ToArray());
+    }
 
     /// <summary>Same rank and dtype everywhere, other axes equal (unknown matches anything); the axis sizes add up.</summary>
     private static OutputSpec[] InferConcat(InferContext ctx)

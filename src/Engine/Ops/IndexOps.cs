@@ -4,9 +4,11 @@ namespace Nabla;
 
 /// <summary>
 /// Indexing by a tensor of int32/int64 indices: gather and its gradient, a scatter-add into zeros
-/// (GatherGrad). Backends assume indices are in range, so both ops check them: before any kernel of
-/// the step runs when the indices are fed or constant (<see cref="OpDef.PreRunCheck"/>), and in the
-/// kernel when they are computed by the graph.
+/// (GatherGrad). Both ops check their indices: on the host before any kernel of the step runs when
+/// the indices are fed or constant (<see cref="OpDef.PreRunCheck"/>), and on the device when they are
+/// computed by the graph (a check site declared in Prepare; the run fails once it finishes, with the
+/// same message). The kernels themselves read zeros for / skip out-of-range indices, so a bad index
+/// never touches memory outside its buffer.
 /// </summary>
 internal static class IndexOps
 {
@@ -25,12 +27,11 @@ internal static class IndexOps
             {
                 var p = ctx.InputShape(0);
                 var (outer, axisDim, inner) = Split3(p, Regions.Norm(ctx.Attrs.Int("axis"), p.Rank));
-                // Fed and constant indices were checked by PreRunCheck before the run; computed ones are checked here.
-                if (!ctx.InputCheckedBeforeRun(1)) CheckIndices(ctx.Op, ctx.HostInput(1), p, ctx.Attrs.Int("axis"));
                 var y = ctx.Output(0);
                 if (y.Length > 0) ctx.Backend.Gather(ctx.Input(0), ctx.Input(1), outer, axisDim, inner, y);
             },
             PreRunCheck = (op, shapes, host) => { if (host(1) is { } t) CheckIndices(op, t, shapes[0], op.Attrs.Int("axis")); },
+            Prepare = ctx => PrepareIndexCheck(ctx, paramsInput: 0),
             Gradient = g => g.Input(0).DType.IsFloating() ? [g.Graph.GatherGrad(g.Grad(0)!.Value, g.Input(1), g.Input(0), g.Attrs.Int("axis")), null] : [null, null],
         },
         new OpDef
@@ -49,12 +50,12 @@ internal static class IndexOps
             {
                 var p = ctx.InputShape(2);
                 var (outer, axisDim, inner) = Split3(p, Regions.Norm(ctx.Attrs.Int("axis"), p.Rank));
-                if (!ctx.InputCheckedBeforeRun(1)) CheckIndices(ctx.Op, ctx.HostInput(1), p, ctx.Attrs.Int("axis"));
                 var y = ctx.Output(0);
                 ctx.Backend.Fill(y, 0);
                 if (ctx.InputShape(0).Size > 0) ctx.Backend.ScatterAdd(ctx.Input(0), ctx.Input(1), outer, axisDim, inner, y);
             },
             PreRunCheck = (op, shapes, host) => { if (host(1) is { } t) CheckIndices(op, t, shapes[2], op.Attrs.Int("axis")); },
+            Prepare = ctx => PrepareIndexCheck(ctx, paramsInput: 2),
             Gradient = g => [g.Graph.Gather(g.Grad(0)!.Value, g.Input(1), g.Attrs.Int("axis")), null, null],
         },
     ];
@@ -81,14 +82,23 @@ internal static class IndexOps
     private static void CheckIndices(Operation op, Tensor indices, Shape p, int axis)
     {
         axis = Regions.Norm(axis, p.Rank);
-        var n = p[axis];
         var flat = indices.ToDoubleArray();
         for (var i = 0; i < flat.Length; i++)
-        {
-            if (flat[i] >= 0 && flat[i] < n) continue;
-            var valid = n == 0 ? "none (the axis is empty)" : $"0..{n - 1}";
-            throw new InvalidArgumentException(
-                $"{op}: index {(long)flat[i]} at flat position {i} of indices {indices.Shape} is out of range for axis {axis} of params {p}; valid indices: {valid}");
-        }
+            if (flat[i] < 0 || flat[i] >= p[axis]) throw new InvalidArgumentException(IndexMessage(op, (long)flat[i], i, indices.Shape, p, axis));
+    }
+
+    /// <summary>Indices computed by the graph are checked on the device; the run fails after it finishes, with the same message.</summary>
+    private static void PrepareIndexCheck(PrepareContext ctx, int paramsInput)
+    {
+        if (ctx.InputCheckedBeforeRun(1)) return;
+        var (op, p, indices) = (ctx.Op, ctx.InputShape(paramsInput), ctx.InputShape(1));
+        var axis = Regions.Norm(ctx.Attrs.Int("axis"), p.Rank);
+        ctx.Check(CheckKind.IndexInRange, 1, p[axis], (position, value) => IndexMessage(op, value, position, indices, p, axis));
+    }
+
+    private static string IndexMessage(Operation op, long index, long position, Shape indices, Shape p, int axis)
+    {
+        var valid = p[axis] == 0 ? "none (the axis is empty)" : $"0..{p[axis] - 1}";
+        return $"{op}: index {index} at flat position {position} of indices {indices} is out of range for axis {axis} of params {p}; valid indices: {valid}";
     }
 }

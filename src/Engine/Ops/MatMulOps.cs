@@ -15,6 +15,7 @@ internal static class MatMulOps
         {
             Type = "MatMul",
             Infer = Infer,
+            Prepare = Prepare,
             Kernel = Kernel,
             Gradient = Gradient,
         },
@@ -35,6 +36,26 @@ internal static class MatMulOps
         return InferContext.One(new Shape([.. batch, m, n]), ctx.DType(0));
     }
 
+    /// <summary>The workspaces of operands whose batch dims must be broadcast by copying (index in the state array, or −1).</summary>
+    private static void Prepare(PrepareContext ctx)
+    {
+        var c = ctx.OutputShape(0);
+        var batchShape = new Shape(c.Take(c.Rank - 2).ToArray());
+        int[] workspace = [-1, -1];
+        for (var i = 0; i < 2; i++)
+        {
+            var s = ctx.InputShape(i);
+            if (NeedsBroadcastCopy(s, batchShape)) workspace[i] = ctx.Workspace(ctx.InputDType(i), new Shape([.. batchShape, s[^2], s[^1]]).Size);
+        }
+        ctx.State = workspace;
+    }
+
+    private static bool NeedsBroadcastCopy(Shape s, Shape batchShape)
+    {
+        var own = new Shape(s.Take(s.Rank - 2).ToArray());
+        return own.Size != 1 && own != batchShape;
+    }
+
     private static void Kernel(KernelContext ctx)
     {
         Shape a = ctx.InputShape(0), b = ctx.InputShape(1), c = ctx.OutputShape(0);
@@ -43,29 +64,21 @@ internal static class MatMulOps
         var batchShape = new Shape(c.Take(c.Rank - 2).ToArray());
         var batch = batchShape.Size;
         var y = ctx.Output(0);
-        DeviceBuffer? tmpA = null, tmpB = null;
-        try
-        {
-            var (bufA, strideA) = BatchOperand(ctx, ctx.Input(0), a, batchShape, ref tmpA);
-            var (bufB, strideB) = BatchOperand(ctx, ctx.Input(1), b, batchShape, ref tmpB);
-            ctx.Backend.MatMul(bufA, bufB, y, new MatMulArgs(batch, m, n, k, ta, tb, strideA, strideB));
-        }
-        finally
-        {
-            if (tmpA is not null) ctx.Run.ReturnScratch(tmpA);
-            if (tmpB is not null) ctx.Run.ReturnScratch(tmpB);
-        }
+        var workspace = ctx.Prepared<int[]>();
+        var (bufA, strideA) = BatchOperand(ctx, ctx.Input(0), a, batchShape, workspace[0]);
+        var (bufB, strideB) = BatchOperand(ctx, ctx.Input(1), b, batchShape, workspace[1]);
+        ctx.Backend.MatMul(bufA, bufB, y, new MatMulArgs(batch, m, n, k, ta, tb, strideA, strideB));
     }
 
-    /// <summary>A buffer whose matrices are laid out one per output batch index (stride 0 when shared); broadcasts by copying when needed.</summary>
-    private static (DeviceBuffer, long) BatchOperand(KernelContext ctx, DeviceBuffer x, Shape s, Shape batchShape, ref DeviceBuffer? tmp)
+    /// <summary>A buffer whose matrices are laid out one per output batch index (stride 0 when shared); broadcasts by copying into the planned workspace when needed.</summary>
+    private static (DeviceBuffer, long) BatchOperand(KernelContext ctx, DeviceBuffer x, Shape s, Shape batchShape, int workspace)
     {
         var matrix = s[^1] * s[^2];
         var own = new Shape(s.Take(s.Rank - 2).ToArray());
         if (own.Size == 1) return (x, 0);
         if (own == batchShape) return (x, matrix);
         var full = new Shape([.. batchShape, s[^2], s[^1]]);
-        tmp = ctx.Run.Allocate(x.DType, full.Size);
+        var tmp = ctx.Workspace(workspace);
         ctx.Backend.Copy(ShapeRules.View(x, s, full), new StridedView(tmp, 0, full.Strides()), full.Span);
         return (tmp, matrix);
     }

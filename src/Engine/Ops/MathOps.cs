@@ -90,6 +90,7 @@ internal static class MathOps
                 if (!Enum.IsDefined(to)) throw ctx.Fail($"unknown target dtype {(int)to} (input {ctx.DType(0).Name()} {ctx.Shape(0)})");
                 return InferContext.One(ctx.Shape(0), to);
             },
+            Prepare = ctx => { if (ctx.InputDType(0) == ctx.OutputDType(0)) ctx.AliasOutput(0, 0); },
             Kernel = ctx =>
             {
                 if (ctx.InputDType(0) == ctx.OutputDType(0)) { ctx.AliasInput(0, 0); return; }
@@ -111,6 +112,12 @@ internal static class MathOps
                 if (to.Rank > from.Rank || !ShapeRules.Broadcast(ctx, from, to).IsCompatibleWith(from))
                     throw ctx.Fail($"cannot sum shape {from} down to {to}: {to} does not broadcast to {from}");
                 return InferContext.One(to, ctx.DType(0));
+            },
+            Prepare = ctx =>
+            {
+                var (from, to) = (ctx.InputShape(0), ctx.InputShape(1));
+                if (from == to) ctx.AliasOutput(0, 0);
+                else ReduceKernels.PrepareWorkspace(ctx, ctx.InputDType(0), from, ReduceKernels.BroadcastAxes(from, to));
             },
             Kernel = ctx =>
             {
@@ -135,6 +142,7 @@ internal static class MathOps
                 if (!shape.IsCompatibleWith(like)) throw ctx.Fail($"cannot broadcast {x} to {like}");
                 return InferContext.One(shape, ctx.DType(0));
             },
+            Prepare = ctx => { if (ctx.OutputShape(0) == ctx.InputShape(0)) ctx.AliasOutput(0, 0); },
             Kernel = ctx =>
             {
                 var s = ctx.OutputShape(0);
@@ -153,6 +161,8 @@ internal static class MathOps
                 Gradient = _ => [null],
             };
     }
+
+    private static string DivisionByZero(Operation op) => $"{op}: integer division by zero";
 
     private enum Kind { Numeric, Floating, Compare, Order, Logical }
 
@@ -174,12 +184,22 @@ internal static class MathOps
             var shape = ShapeRules.Broadcast(ctx, ctx.Shape(0), ctx.Shape(1));
             return InferContext.One(shape, kind is Kind.Numeric or Kind.Floating ? dt : DType.Bool);
         },
+        // Integer division by zero fails the run: fed and constant divisors are checked on the host before it,
+        // computed ones on the device (the kernel writes 0 and the run's error flags carry the failure).
+        PreRunCheck = op != BinaryOp.Div ? null : (o, shapes, host) =>
+        {
+            if (o.Inputs[1].DType.IsInteger() && host(1) is { } divisor && divisor.ToDoubleArray().Any(v => v == 0))
+                throw new InvalidArgumentException(DivisionByZero(o));
+        },
+        Prepare = op != BinaryOp.Div ? null : ctx =>
+        {
+            if (ctx.InputDType(1).IsInteger() && !ctx.InputCheckedBeforeRun(1))
+                ctx.Check(CheckKind.NonZero, 1, 0, (_, _) => DivisionByZero(ctx.Op));
+        },
         Kernel = ctx =>
         {
             var s = ctx.OutputShape(0);
             var y = ctx.Output(0);
-            if (op == BinaryOp.Div && ctx.InputDType(1).IsInteger() && ctx.HostInput(1).ToDoubleArray().Any(v => v == 0))
-                throw new InvalidArgumentException($"{ctx.Op}: integer division by zero");
             ctx.Backend.Binary(op, ShapeRules.View(ctx.Input(0), ctx.InputShape(0), s), ShapeRules.View(ctx.Input(1), ctx.InputShape(1), s), y, s.Span);
         },
         Gradient = grad is null ? null : g =>

@@ -56,9 +56,16 @@ internal static class NNOps
             },
             Kernel = ctx => CrossEntropyKernel(ctx, sparse: true),
             Gradient = g => CrossEntropyGradient(g, sparse: true),
+            // Fed and constant labels are checked on the host before the run; computed ones on the device.
             PreRunCheck = (op, shapes, host) =>
             {
-                if (host(1) is { } labels) CheckLabels(op.ToString(), labels, shapes[0][^1]);
+                if (host(1) is { } labels) CheckLabels(op, labels, shapes[0][^1]);
+            },
+            Prepare = ctx =>
+            {
+                if (ctx.InputCheckedBeforeRun(1)) return;
+                var (op, shape, classes) = (ctx.Op, ctx.InputShape(1), ctx.InputShape(0)[^1]);
+                ctx.Check(CheckKind.IndexInRange, 1, classes, (position, value) => LabelMessage(op, value, position, shape, classes));
             },
         },
     ];
@@ -107,26 +114,22 @@ internal static class NNOps
     private static void CrossEntropyKernel(KernelContext ctx, bool sparse)
     {
         var (rows, cols) = RowsCols(ctx.InputShape(0));
-        // Labels that were neither fed nor constant were not seen by PreRunCheck: check them here, before the kernel.
-        if (sparse && !ctx.InputCheckedBeforeRun(1)) CheckLabels(ctx.Op.ToString(), ctx.HostInput(1), cols);
         var loss = ctx.Output(0);
-        var backprop = IsRead(ctx, 1) ? ctx.Output(1) : null;
+        // Inference and evaluation never read the backprop output: the kernel need not write it.
+        var backprop = ctx.IsOutputUsed(1) ? ctx.Output(1) : null;
         if (rows > 0) ctx.Backend.SoftmaxCrossEntropy(ctx.Input(0), ctx.Input(1), sparse, rows, cols, loss, backprop);
     }
 
-    /// <summary>
-    /// The plan frees an output right after its producer when no later step reads it and it is not
-    /// fetched; then the kernel need not write the backprop output at all (inference, evaluation).
-    /// </summary>
-    private static bool IsRead(KernelContext ctx, int output) => Array.IndexOf(ctx.Step.FreeAfter, ctx.Step.OutputSlots[output]) < 0;
-
-    private static void CheckLabels(string op, Tensor labels, int classes)
+    private static void CheckLabels(Operation op, Tensor labels, int classes)
     {
         var values = labels.ToDoubleArray();
         for (var i = 0; i < values.Length; i++)
             if (values[i] < 0 || values[i] >= classes)
-                throw new InvalidArgumentException($"{op}: label {values[i]} at flat index {i} of labels {labels.Shape} is out of range [0, {classes})");
+                throw new InvalidArgumentException(LabelMessage(op, (long)values[i], i, labels.Shape, classes));
     }
+
+    private static string LabelMessage(Operation op, long label, long position, Shape shape, int classes) =>
+        $"{op}: label {label} at flat index {position} of labels {shape} is out of range [0, {classes})";
 
     /// <summary>softmax Jacobian-vector product: y ⊙ (dy − Σⱼ dyⱼ·yⱼ) over the last axis.</summary>
     private static Output SoftmaxBackward(Graph gr, Output y, Output dy) => (dy - gr.ReduceSum(dy * y, -1, keepDims: true)) * y;

@@ -6,80 +6,27 @@ namespace Nabla;
 /// Optimizer updates as stateful graph ops, each one fused kernel call
 /// (<see cref="IBackend.ApplyOptimizer"/>) that updates a variable and its slot variables in place.
 /// Like Assign, an op holds its variables as attributes and outputs the variable's new value. Input 0
-/// is the gradient; the rest are float32/float64 scalars read at run time, from which the kernel
-/// wrapper folds the step-dependent factors (bias corrections) into <see cref="OptimizerArgs"/>.
+/// is the gradient; the rest are float32/float64 scalars that stay on the device: the backend's kernel
+/// reads them there and folds the step-dependent factors (bias corrections) itself
+/// (<see cref="OptimizerArgs.Fold"/>), so an update never waits for a value to reach the host.
 /// The formulas are those of Keras 3 (keras/src/optimizers/{sgd,adam,nadam,rmsprop}.py).
 /// </summary>
 internal static class OptimizerOps
 {
     public static IEnumerable<OpDef> Defs() =>
     [
-        ApplyDef("ApplyGradientDescent", [], [], ["learning_rate"], ctx =>
-            (OptimizerKind.GradientDescent, new OptimizerArgs { LearningRate = Scalar(ctx, 1) })),
-        ApplyDef("ApplyMomentum", ["momentum_slot"], [], ["learning_rate", "momentum"], ctx =>
-            (OptimizerKind.Momentum, new OptimizerArgs
-            {
-                LearningRate = Scalar(ctx, 1),
-                Momentum = Scalar(ctx, 2),
-                Nesterov = ctx.Attrs.Bool("nesterov"),
-            })),
-        ApplyDef("ApplyAdam", ["m", "v"], [], ["learning_rate", "beta_1", "beta_2", "epsilon", "step"], AdamArgs),
-        ApplyDef("ApplyNadam", ["m", "v"], [], ["learning_rate", "beta_1", "beta_2", "epsilon", "step", "u_product"], NadamArgs),
-        ApplyDef("ApplyRMSProp", ["velocity"], ["momentum_slot", "average_gradient"], ["learning_rate", "rho", "momentum", "epsilon"], ctx =>
-            (OptimizerKind.RMSProp, new OptimizerArgs
-            {
-                LearningRate = Scalar(ctx, 1),
-                Rho = Scalar(ctx, 2),
-                Momentum = Scalar(ctx, 3),
-                Epsilon = Scalar(ctx, 4),
-            })),
+        ApplyDef("ApplyGradientDescent", OptimizerKind.GradientDescent, [], []),
+        ApplyDef("ApplyMomentum", OptimizerKind.Momentum, ["momentum_slot"], []),
+        ApplyDef("ApplyAdam", OptimizerKind.Adam, ["m", "v"], []),
+        ApplyDef("ApplyNadam", OptimizerKind.Nadam, ["m", "v"], []),
+        ApplyDef("ApplyRMSProp", OptimizerKind.RMSProp, ["velocity"], ["momentum_slot", "average_gradient"]),
     ];
-
-    /// <summary>keras/src/optimizers/adam.py update_step: α = η·√(1 − β₂ᵗ) / (1 − β₁ᵗ), t = iterations + 1.</summary>
-    private static (OptimizerKind, OptimizerArgs) AdamArgs(KernelContext ctx)
-    {
-        double lr = Scalar(ctx, 1), beta1 = Scalar(ctx, 2), beta2 = Scalar(ctx, 3), t = Scalar(ctx, 5);
-        var alpha = lr * Math.Sqrt(1 - Math.Pow(beta2, t)) / (1 - Math.Pow(beta1, t));
-        return (OptimizerKind.Adam, new OptimizerArgs { LearningRate = alpha, Beta1 = beta1, Beta2 = beta2, Epsilon = Scalar(ctx, 4) });
-    }
-
-    /// <summary>
-    /// keras/src/optimizers/nadam.py update_step, with the momentum schedule uₜ = β₁(1 − ½·0.96ᵗ) (Dozat
-    /// 2015). The u_product input is Πᵢ₌₁..ₜ uᵢ, already including this step's factor, as Keras's
-    /// _backend_update_step assigns it before the per-variable updates.
-    /// </summary>
-    private static (OptimizerKind, OptimizerArgs) NadamArgs(KernelContext ctx)
-    {
-        double lr = Scalar(ctx, 1), beta1 = Scalar(ctx, 2), beta2 = Scalar(ctx, 3), t = Scalar(ctx, 5), uProduct = Scalar(ctx, 6);
-        var ut = beta1 * (1.0 - 0.5 * Math.Pow(0.96, t));
-        var utNext = beta1 * (1.0 - 0.5 * Math.Pow(0.96, t + 1));
-        var uProductNext = uProduct * utNext;
-        return (OptimizerKind.Nadam, new OptimizerArgs
-        {
-            LearningRate = lr,
-            Beta1 = beta1,
-            Beta2 = beta2,
-            Epsilon = Scalar(ctx, 4),
-            MomentScale = utNext / (1 - uProductNext),
-            GradientScale = (1 - ut) / (1 - uProduct),
-            SecondMomentDivisor = 1 - Math.Pow(beta2, t),
-        });
-    }
-
-    /// <summary>Reads a rank-0 input without allocating (host buffers are read in place).</summary>
-    private static double Scalar(KernelContext ctx, int i)
-    {
-        var b = ctx.Input(i);
-        return b is HostBuffer h
-            ? h.Data switch { double[] d => d[0], float[] f => f[0], _ => throw new InvalidOperationException($"{ctx.Op}: input {i} is not floating") }
-            : ctx.Backend.ReadFloat64(b)[0];
-    }
 
     /// <summary>
     /// An update op: attribute "variable" plus the named slot attributes (required, then optional),
-    /// input 0 the gradient and inputs 1.. the named scalars.
+    /// input 0 the gradient and inputs 1.. the scalars <see cref="OptimizerArgs.ScalarNames"/> lists for the kind.
     /// </summary>
-    private static OpDef ApplyDef(string type, string[] slots, string[] optionalSlots, string[] scalars, Func<KernelContext, (OptimizerKind, OptimizerArgs)> args) => new()
+    private static OpDef ApplyDef(string type, OptimizerKind kind, string[] slots, string[] optionalSlots) => new()
     {
         Type = type,
         Infer = ctx =>
@@ -87,8 +34,9 @@ internal static class OptimizerOps
             var v = ctx.Attrs.Get<Operation>("variable");
             var (vs, vd) = (v.OutputShapes[0], v.OutputDTypes[0]);
             if (!vd.IsFloating()) throw ctx.Fail($"variable '{v.Name}' must be float32 or float64, got {vd.Name()} {vs}");
-            if (ctx.NumInputs != 1 + scalars.Length)
-                throw ctx.Fail($"takes a gradient and {scalars.Length} scalars ({string.Join(", ", scalars)}), got {ctx.NumInputs} inputs");
+            var scalars = OptimizerArgs.ScalarNames(kind);
+            if (ctx.NumInputs != 1 + scalars.Count)
+                throw ctx.Fail($"takes a gradient and {scalars.Count} scalars ({string.Join(", ", scalars)}), got {ctx.NumInputs} inputs");
             if (ctx.DType(0) != vd) throw ctx.Fail($"gradient dtype {ctx.DType(0).Name()} differs from variable '{v.Name}' dtype {vd.Name()}");
             if (!ctx.Shape(0).IsCompatibleWith(vs)) throw ctx.Fail($"gradient shape {ctx.Shape(0)} differs from variable '{v.Name}' shape {vs}");
             foreach (var slot in slots.Concat(optionalSlots))
@@ -98,19 +46,23 @@ internal static class OptimizerOps
                 if (s.OutputDTypes[0] != vd || s.OutputShapes[0] != vs)
                     throw ctx.Fail($"slot {slot} '{s.Name}' is {s.OutputDTypes[0].Name()} {s.OutputShapes[0]}, variable '{v.Name}' is {vd.Name()} {vs}");
             }
-            for (var i = 0; i < scalars.Length; i++)
+            for (var i = 0; i < scalars.Count; i++)
                 if (ctx.Shape(i + 1).Rank != 0 || !ctx.DType(i + 1).IsFloating())
                     throw ctx.Fail($"{scalars[i]} must be a float32 or float64 scalar, got {ctx.DType(i + 1).Name()} {ctx.Shape(i + 1)}");
             return InferContext.One(vs, vd);
         },
+        // One array per step for the scalar buffers, so a run allocates nothing.
+        Prepare = ctx => ctx.State = new DeviceBuffer[ctx.NumInputs - 1],
         Kernel = ctx =>
         {
             var variable = ctx.State.ReadVariable(ctx.Attrs.Get<Operation>("variable"));
             DeviceBuffer? s1 = SlotBuffer(ctx, slots, optionalSlots, 0), s2 = SlotBuffer(ctx, slots, optionalSlots, 1), s3 = SlotBuffer(ctx, slots, optionalSlots, 2);
-            var (kind, a) = args(ctx);
-            ctx.Backend.ApplyOptimizer(kind, a, variable, ctx.Input(0), s1, s2, s3);
+            var scalars = ctx.Prepared<DeviceBuffer[]>();
+            for (var i = 0; i < scalars.Length; i++) scalars[i] = ctx.Input(i + 1);
+            ctx.Backend.ApplyOptimizer(kind, ctx.Attrs.Get("nesterov", false), scalars, variable, ctx.Input(0), s1, s2, s3, ctx.AbortFlags);
             ctx.SetExternal(0, variable);
         },
+        OutputsAreSessionState = true,
         NotDifferentiable = "an optimizer update mutates state",
         IsStateful = true,
     };

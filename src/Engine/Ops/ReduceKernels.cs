@@ -9,6 +9,32 @@ namespace Nabla;
 /// </summary>
 internal static class ReduceKernels
 {
+    /// <summary>
+    /// Declares the workspace <see cref="Reduce"/> will need for (<paramref name="shape"/>, <paramref name="axes"/>):
+    /// workspace 0, a transposed copy of x, when the reduced axes do not form one block.
+    /// </summary>
+    public static void PrepareWorkspace(PrepareContext ctx, DType dtype, Shape shape, int[] axes)
+    {
+        if (NeedsTranspose(shape, axes)) ctx.Workspace(dtype, shape.Size);
+    }
+
+    private static bool NeedsTranspose(Shape shape, int[] axes) =>
+        shape.Size != 0 && axes.Length != 0 && !axes.All(a => shape[a] == 1) && Groups(shape, axes).Count(g => g.Reduced) > 1;
+
+    private static List<(bool Reduced, int Size)> Groups(Shape shape, int[] axes)
+    {
+        var groups = new List<(bool Reduced, int Size)>();
+        for (var d = 0; d < shape.Rank; d++)
+        {
+            if (shape[d] == 1) continue;
+            var red = Array.IndexOf(axes, d) >= 0;
+            if (groups.Count > 0 && groups[^1].Reduced == red) groups[^1] = (red, groups[^1].Size * shape[d]);
+            else groups.Add((red, shape[d]));
+        }
+        return groups;
+    }
+
+    /// <summary>Enqueues the reduction; the op's Prepare must have called <see cref="PrepareWorkspace"/> with the same shape and axes.</summary>
     public static void Reduce(KernelContext ctx, ReduceOp op, DeviceBuffer x, Shape shape, int[] axes, DeviceBuffer y)
     {
         var be = ctx.Backend;
@@ -28,14 +54,7 @@ internal static class ReduceKernels
             return;
         }
         // Merge runs of reduced / kept dims.
-        var groups = new List<(bool Reduced, int Size)>();
-        for (var d = 0; d < shape.Rank; d++)
-        {
-            if (shape[d] == 1) continue;
-            var red = Array.IndexOf(axes, d) >= 0;
-            if (groups.Count > 0 && groups[^1].Reduced == red) groups[^1] = (red, groups[^1].Size * shape[d]);
-            else groups.Add((red, shape[d]));
-        }
+        var groups = Groups(shape, axes);
         var redBlocks = groups.Count(g => g.Reduced);
         if (redBlocks == 1)
         {
@@ -50,17 +69,10 @@ internal static class ReduceKernels
         var perm = Enumerable.Range(0, shape.Rank).Where(d => Array.IndexOf(axes, d) < 0).Concat(axes).ToArray();
         var permShape = perm.Select(d => shape[d]).ToArray();
         var srcStrides = shape.Strides();
-        var tmp = ctx.Run.Allocate(x.DType, size);
-        try
-        {
-            be.Copy(new StridedView(x, 0, perm.Select(d => srcStrides[d]).ToArray()), new StridedView(tmp, 0, new Shape(permShape).Strides()), permShape);
-            var reduce = axes.Aggregate(1, (acc, a) => acc * shape[a]);
-            be.Reduce(op, tmp, size / reduce, reduce, 1, y);
-        }
-        finally
-        {
-            ctx.Run.ReturnScratch(tmp);
-        }
+        var tmp = ctx.Workspace(0);
+        be.Copy(new StridedView(x, 0, perm.Select(d => srcStrides[d]).ToArray()), new StridedView(tmp, 0, new Shape(permShape).Strides()), permShape);
+        var reduce = axes.Aggregate(1, (acc, a) => acc * shape[a]);
+        be.Reduce(op, tmp, size / reduce, reduce, 1, y);
     }
 
 

@@ -94,6 +94,7 @@ internal static class ReduceOps
             var axes = ShapeRules.ReduceAxes(ctx, ctx.Attrs.Get<int[]?>("axes", null), ctx.Shape(0).Rank);
             return InferContext.One(ShapeRules.Reduced(ctx.Shape(0), axes, ctx.Attrs.Bool("keep_dims")), ctx.DType(0));
         },
+        Prepare = ctx => ReduceKernels.PrepareWorkspace(ctx, ctx.InputDType(0), ctx.InputShape(0), NormalizedAxes(ctx.Attrs.Get<int[]?>("axes", null), ctx.InputShape(0).Rank)),
         Kernel = ctx =>
         {
             var s = ctx.InputShape(0);

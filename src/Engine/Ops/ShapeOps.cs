@@ -14,6 +14,7 @@ internal static class ShapeOps
         {
             Type = "Reshape",
             Infer = ctx => InferContext.One(ReshapeTarget(ctx, ctx.Shape(0), ctx.Attrs.Ints("shape")), ctx.DType(0)),
+            Prepare = ctx => ctx.AliasOutput(0, 0),
             Kernel = ctx => ctx.AliasInput(0, 0),
             Gradient = g => [g.Graph.ReshapeLike(g.Grad(0)!.Value, g.Input(0))],
         },
@@ -26,6 +27,7 @@ internal static class ShapeOps
                 if (a >= 0 && b >= 0 && a != b) throw ctx.Fail($"cannot reshape {ctx.Shape(0)} ({a} elements) like {ctx.Shape(1)} ({b} elements)");
                 return InferContext.One(ctx.Shape(1), ctx.DType(0));
             },
+            Prepare = ctx => ctx.AliasOutput(0, 0),
             Kernel = ctx => ctx.AliasInput(0, 0),
             Gradient = g => [g.Graph.ReshapeLike(g.Grad(0)!.Value, g.Input(0)), null],
         },
@@ -40,6 +42,7 @@ internal static class ShapeOps
                 dims.Insert(axis, 1);
                 return InferContext.One(new Shape(dims.ToArray()), ctx.DType(0));
             },
+            Prepare = ctx => ctx.AliasOutput(0, 0),
             Kernel = ctx => ctx.AliasInput(0, 0),
             Gradient = g => [g.Graph.ReshapeLike(g.Grad(0)!.Value, g.Input(0))],
         },
@@ -56,6 +59,7 @@ internal static class ShapeOps
                     if (s[a] != 1 && s[a] != -1) throw ctx.Fail($"cannot squeeze axis {a} of {s}: its size is {s[a]}, not 1");
                 return InferContext.One(new Shape(Enumerable.Range(0, s.Rank).Where(d => !axes.Contains(d)).Select(d => s[d]).ToArray()), ctx.DType(0));
             },
+            Prepare = ctx => { if (ctx.InputShape(0).Size == ctx.OutputShape(0).Size) ctx.AliasOutput(0, 0); },
             Kernel = ctx =>
             {
                 if (ctx.InputShape(0).Size != ctx.OutputShape(0).Size) throw new InvalidArgumentException($"{ctx.Op}: a squeezed axis of {ctx.InputShape(0)} is not 1");

@@ -12,6 +12,7 @@ internal static class StateOps
             Type = "Const",
             Infer = ctx => { var t = ctx.Attrs.Get<Tensor>("value"); return InferContext.One(t.Shape, t.DType); },
             Kernel = ctx => ctx.SetExternal(0, ctx.State.Constant(ctx.Op, ctx.Attrs.Get<Tensor>("value"))),
+            OutputsAreSessionState = true,
             NotDifferentiable = "a constant has no inputs",
         },
         new OpDef
@@ -26,6 +27,7 @@ internal static class StateOps
             Type = "Variable",
             Infer = ctx => InferContext.One(ctx.Attrs.Get<Shape>("shape"), ctx.Attrs.Get<DType>("dtype")),
             Kernel = ctx => ctx.SetExternal(0, ctx.State.ReadVariable(ctx.Op)),
+            OutputsAreSessionState = true,
             NotDifferentiable = "a variable read has no inputs",
             IsStateful = true,
         },
@@ -43,6 +45,7 @@ internal static class StateOps
         {
             Type = "Identity",
             Infer = ShapeRules.Unchanged,
+            Prepare = ctx => ctx.AliasOutput(0, 0),
             Kernel = ctx => ctx.AliasInput(0, 0),
             Gradient = g => [g.Grad(0)],
         },
@@ -50,6 +53,7 @@ internal static class StateOps
         {
             Type = "StopGradient",
             Infer = ShapeRules.Unchanged,
+            Prepare = ctx => ctx.AliasOutput(0, 0),
             Kernel = ctx => ctx.AliasInput(0, 0),
             // Deliberately no gradient contribution: the input is treated as a constant.
             Gradient = g => [null],
@@ -71,22 +75,11 @@ internal static class StateOps
         Kernel = ctx =>
         {
             var v = ctx.Attrs.Get<Operation>("variable");
-            var shape = ctx.InputShape(0);
-            if (op is null)
-            {
-                var dst = ctx.State.VariableForWrite(v, v.OutputDTypes[0], shape.Size);
-                var strides = shape.Strides();
-                ctx.Backend.Copy(new StridedView(ctx.Input(0), 0, strides), new StridedView(dst, 0, strides), shape.Span);
-                ctx.SetExternal(0, dst);
-            }
-            else
-            {
-                var dst = ctx.State.ReadVariable(v);
-                var strides = shape.Strides();
-                ctx.Backend.Binary(op.Value, new StridedView(dst, 0, strides), new StridedView(ctx.Input(0), 0, strides), dst, shape.Span);
-                ctx.SetExternal(0, dst);
-            }
+            var dst = op is null ? ctx.State.VariableForWrite(v, v.OutputDTypes[0], ctx.InputShape(0).Size) : ctx.State.ReadVariable(v);
+            ctx.Backend.Assign(op, dst, ctx.Input(0), ctx.AbortFlags);
+            ctx.SetExternal(0, dst);
         },
+        OutputsAreSessionState = true,
         NotDifferentiable = "assignment mutates state",
         IsStateful = true,
     };

@@ -4,11 +4,14 @@ namespace Nabla.Kernels;
 
 /// <summary>
 /// Shared body of the two host backends: storage mapping, copies, casts, broadcasting element-wise
-/// loops, gathers and random numbers. Subclasses choose the floating storage type and override the
-/// kernels they accelerate.
+/// loops, gathers, checks and random numbers. Subclasses choose the floating storage type and
+/// override the kernels they accelerate. The stream is the calling thread: each call finishes
+/// before it returns, which the stream contract allows but never promises.
 /// </summary>
 public abstract class HostBackend : IBackend
 {
+    private HostAllocator? _memory;
+
     /// <inheritdoc/>
     public abstract string Name { get; }
 
@@ -16,116 +19,67 @@ public abstract class HostBackend : IBackend
     protected abstract DType StorageOf(DType dtype);
 
     /// <inheritdoc/>
-    public DeviceBuffer Allocate(DType dtype, int length) => new HostBuffer(dtype, StorageOf(dtype).NewArray(length));
-
-    /// <summary>The host storage of a buffer created by this backend.</summary>
-    protected static HostBuffer H(DeviceBuffer b) => (HostBuffer)b;
+    public IAllocator Memory => _memory ??= new HostAllocator(StorageOf);
 
     /// <inheritdoc/>
-    public void Upload(Array host, DeviceBuffer dst)
-    {
-        var data = H(dst).Data;
-        if (data.GetType() == host.GetType()) Array.Copy(host, data, host.Length);
-        else ConvertArray(host, data);
-    }
+    public void Synchronize() { }
 
-    /// <inheritdoc/>
-    public void Download(DeviceBuffer src, Array host)
-    {
-        var data = H(src).Data;
-        if (data.GetType() == host.GetType()) Array.Copy(data, host, data.Length);
-        else ConvertArray(data, host);
-    }
+    /// <summary>The host storage of a buffer created by this backend's allocator.</summary>
+    protected static HostBuffer Storage(DeviceBuffer b) => (HostBuffer)b;
 
-    /// <inheritdoc/>
-    public double[] ReadFloat64(DeviceBuffer src)
-    {
-        var r = new double[src.Length];
-        ConvertArray(H(src).Data, r);
-        return r;
-    }
-
-    /// <inheritdoc/>
-    public void WriteFloat64(ReadOnlySpan<double> src, DeviceBuffer dst) => ConvertArray(src.ToArray(), H(dst).Data);
+    /// <summary>The elements of a host buffer.</summary>
+    protected static Span<T> Span<T>(DeviceBuffer b) => ((HostBuffer)b).Span<T>();
 
     /// <inheritdoc/>
     public void Fill(DeviceBuffer dst, double value)
     {
-        switch (H(dst).Data)
+        switch (Storage(dst).Storage)
         {
-            case float[] f: Array.Fill(f, (float)value); break;
-            case double[] d: Array.Fill(d, value); break;
+            case float[]: Span<float>(dst).Fill((float)value); break;
+            case double[]: Span<double>(dst).Fill(value); break;
             // Saturating: (long)9.2e18 would wrap to long.MinValue on x64.
-            case int[] i: Array.Fill(i, int.CreateSaturating(value)); break;
-            case long[] l: Array.Fill(l, long.CreateSaturating(value)); break;
-            case bool[] b: Array.Fill(b, value != 0); break;
+            case int[]: Span<int>(dst).Fill(int.CreateSaturating(value)); break;
+            case long[]: Span<long>(dst).Fill(long.CreateSaturating(value)); break;
+            case bool[]: Span<bool>(dst).Fill(value != 0); break;
         }
     }
 
     /// <inheritdoc/>
     public void Copy(StridedView src, StridedView dst, ReadOnlySpan<int> shape)
     {
-        switch (H(src.Buffer).Data)
+        switch (Storage(src.Buffer).Storage)
         {
-            case float[] f: StridedLoops.Copy(f, src.Offset, src.Strides, H(dst.Buffer).Array<float>(), dst.Offset, dst.Strides, shape); break;
-            case double[] d: StridedLoops.Copy(d, src.Offset, src.Strides, H(dst.Buffer).Array<double>(), dst.Offset, dst.Strides, shape); break;
-            case int[] i: StridedLoops.Copy(i, src.Offset, src.Strides, H(dst.Buffer).Array<int>(), dst.Offset, dst.Strides, shape); break;
-            case long[] l: StridedLoops.Copy(l, src.Offset, src.Strides, H(dst.Buffer).Array<long>(), dst.Offset, dst.Strides, shape); break;
-            case bool[] b: StridedLoops.Copy(b, src.Offset, src.Strides, H(dst.Buffer).Array<bool>(), dst.Offset, dst.Strides, shape); break;
+            case float[]: StridedLoops.Copy<float>(Span<float>(src.Buffer), src.Offset, src.Strides, Span<float>(dst.Buffer), dst.Offset, dst.Strides, shape); break;
+            case double[]: StridedLoops.Copy<double>(Span<double>(src.Buffer), src.Offset, src.Strides, Span<double>(dst.Buffer), dst.Offset, dst.Strides, shape); break;
+            case int[]: StridedLoops.Copy<int>(Span<int>(src.Buffer), src.Offset, src.Strides, Span<int>(dst.Buffer), dst.Offset, dst.Strides, shape); break;
+            case long[]: StridedLoops.Copy<long>(Span<long>(src.Buffer), src.Offset, src.Strides, Span<long>(dst.Buffer), dst.Offset, dst.Strides, shape); break;
+            case bool[]: StridedLoops.Copy<bool>(Span<bool>(src.Buffer), src.Offset, src.Strides, Span<bool>(dst.Buffer), dst.Offset, dst.Strides, shape); break;
         }
     }
 
     /// <inheritdoc/>
-    public void Cast(DeviceBuffer src, DeviceBuffer dst) => ConvertArray(H(src).Data, H(dst).Data);
-
-    /// <summary>Element-wise conversion between storage arrays: floats to ints truncate toward zero (saturating, NaN → 0); nonzero → true.</summary>
-    protected static void ConvertArray(Array from, Array to)
+    public void Cast(DeviceBuffer src, DeviceBuffer dst)
     {
-        switch (from)
-        {
-            case float[] f: ConvertFrom(f, to); break;
-            case double[] d: ConvertFrom(d, to); break;
-            case int[] i: ConvertFrom(i, to); break;
-            case long[] l: ConvertFrom(l, to); break;
-            case bool[] b when to is float[] f:
-                // The hot path of dropout masks and relu gradients: .NET stores bool as one byte holding 0 or 1.
-                System.Numerics.Tensors.TensorPrimitives.ConvertChecked<byte, float>(System.Runtime.InteropServices.MemoryMarshal.Cast<bool, byte>(b), f);
-                break;
-            case bool[] b:
-                var asInt = new int[b.Length];
-                for (var k = 0; k < b.Length; k++) asInt[k] = b[k] ? 1 : 0;
-                ConvertFrom(asInt, to);
-                break;
-        }
-    }
-
-    private static void ConvertFrom<T>(T[] from, Array to) where T : INumber<T>
-    {
-        switch (to)
-        {
-            case float[] f: for (var k = 0; k < from.Length; k++) f[k] = float.CreateSaturating(from[k]); break;
-            case double[] d: for (var k = 0; k < from.Length; k++) d[k] = double.CreateSaturating(from[k]); break;
-            case int[] i: for (var k = 0; k < from.Length; k++) i[k] = T.IsNaN(from[k]) ? 0 : int.CreateSaturating(from[k]); break;
-            case long[] l: for (var k = 0; k < from.Length; k++) l[k] = T.IsNaN(from[k]) ? 0 : long.CreateSaturating(from[k]); break;
-            case bool[] b: for (var k = 0; k < from.Length; k++) b[k] = from[k] != T.Zero; break;
-        }
+        HostBuffer s = Storage(src), d = Storage(dst);
+        if (s.Storage.GetType() == d.Storage.GetType()) Array.Copy(s.Storage, s.Offset, d.Storage, d.Offset, s.Length);
+        else HostConvert.Array(s.Storage, s.Offset, d.Storage, d.Offset, s.Length);
     }
 
     /// <inheritdoc/>
     public virtual void Unary(UnaryOp op, DeviceBuffer x, DeviceBuffer y)
     {
-        switch (H(x).Data)
+        switch (Storage(x).Storage)
         {
-            case double[] d: { var o = H(y).Array<double>(); for (var i = 0; i < d.Length; i++) o[i] = ScalarMath.Apply(op, d[i]); break; }
-            case float[] f: { var o = H(y).Array<float>(); for (var i = 0; i < f.Length; i++) o[i] = (float)ScalarMath.Apply(op, f[i]); break; }
-            case int[] n: UnaryInteger(op, n, H(y).Array<int>()); break;
-            case long[] n: UnaryInteger(op, n, H(y).Array<long>()); break;
-            case bool[] b when op == UnaryOp.LogicalNot: { var o = H(y).Array<bool>(); for (var i = 0; i < b.Length; i++) o[i] = !b[i]; break; }
+            case double[]: { Span<double> d = Span<double>(x), o = Span<double>(y); for (var i = 0; i < d.Length; i++) o[i] = ScalarMath.Apply(op, d[i]); break; }
+            case float[]: { Span<float> f = Span<float>(x), o = Span<float>(y); for (var i = 0; i < f.Length; i++) o[i] = (float)ScalarMath.Apply(op, f[i]); break; }
+            case int[]: UnaryInteger<int>(op, Span<int>(x), Span<int>(y)); break;
+            case long[]: UnaryInteger<long>(op, Span<long>(x), Span<long>(y)); break;
+            case bool[] when op == UnaryOp.LogicalNot: { Span<bool> b = Span<bool>(x), o = Span<bool>(y); for (var i = 0; i < b.Length; i++) o[i] = !b[i]; break; }
             default: throw new NotSupportedException($"Unary {op} is not defined for {x.DType.Name()}");
         }
     }
 
-    private static void UnaryInteger<T>(UnaryOp op, T[] x, T[] y) where T : IBinaryInteger<T>, ISignedNumber<T>
+    private static void UnaryInteger<T>(UnaryOp op, ReadOnlySpan<T> x, Span<T> y) where T : IBinaryInteger<T>, ISignedNumber<T>
     {
         for (var i = 0; i < x.Length; i++)
             y[i] = op switch
@@ -142,57 +96,57 @@ public abstract class HostBackend : IBackend
     /// <inheritdoc/>
     public virtual void Binary(BinaryOp op, StridedView a, StridedView b, DeviceBuffer y, ReadOnlySpan<int> shape)
     {
-        switch (H(a.Buffer).Data)
+        switch (Storage(a.Buffer).Storage)
         {
-            case double[] d: BinaryTyped(op, d, H(b.Buffer).Array<double>(), a, b, H(y).Data, shape); break;
-            case float[] f: BinaryTyped(op, f, H(b.Buffer).Array<float>(), a, b, H(y).Data, shape); break;
-            case int[] n: BinaryInteger(op, n, H(b.Buffer).Array<int>(), a, b, H(y).Data, shape); break;
-            case long[] n: BinaryInteger(op, n, H(b.Buffer).Array<long>(), a, b, H(y).Data, shape); break;
-            case bool[] bb: BinaryBool(op, bb, H(b.Buffer).Array<bool>(), a, b, H(y).Array<bool>(), shape); break;
+            case double[]: BinaryTyped<double>(op, Span<double>(a.Buffer), Span<double>(b.Buffer), a, b, y, shape); break;
+            case float[]: BinaryTyped<float>(op, Span<float>(a.Buffer), Span<float>(b.Buffer), a, b, y, shape); break;
+            case int[]: BinaryInteger<int>(op, Span<int>(a.Buffer), Span<int>(b.Buffer), a, b, y, shape); break;
+            case long[]: BinaryInteger<long>(op, Span<long>(a.Buffer), Span<long>(b.Buffer), a, b, y, shape); break;
+            case bool[]: BinaryBool(op, Span<bool>(a.Buffer), Span<bool>(b.Buffer), a, b, Span<bool>(y), shape); break;
         }
     }
 
-    private static void BinaryTyped<T>(BinaryOp op, T[] x, T[] z, StridedView a, StridedView b, Array y, ReadOnlySpan<int> s) where T : IFloatingPointIeee754<T>
+    private static void BinaryTyped<T>(BinaryOp op, ReadOnlySpan<T> x, ReadOnlySpan<T> z, StridedView a, StridedView b, DeviceBuffer y, ReadOnlySpan<int> s) where T : IFloatingPointIeee754<T>
     {
-        if (op == BinaryOp.Pow) { StridedLoops.Binary<T, T, PowOperator<T>>(x, a.Offset, a.Strides, z, b.Offset, b.Strides, (T[])y, s); return; }
+        if (op == BinaryOp.Pow) { StridedLoops.Binary<T, T, PowOperator<T>>(x, a.Offset, a.Strides, z, b.Offset, b.Strides, Span<T>(y), s); return; }
         BinaryNumber(op, x, z, a, b, y, s);
     }
 
-    private static void BinaryInteger<T>(BinaryOp op, T[] x, T[] z, StridedView a, StridedView b, Array y, ReadOnlySpan<int> s) where T : IBinaryInteger<T>, ISignedNumber<T>
+    private static void BinaryInteger<T>(BinaryOp op, ReadOnlySpan<T> x, ReadOnlySpan<T> z, StridedView a, StridedView b, DeviceBuffer y, ReadOnlySpan<int> s) where T : IBinaryInteger<T>, ISignedNumber<T>
     {
         if (op == BinaryOp.Div)
         {
-            // Integer division by zero is undefined in TensorFlow; here it raises rather than returning garbage.
-            StridedLoops.Binary<T, T, IntegerDivOperator<T>>(x, a.Offset, a.Strides, z, b.Offset, b.Strides, (T[])y, s);
+            // Division by zero gives 0 here; the engine checks divisors (on the host or through the error flags) and fails the run.
+            StridedLoops.Binary<T, T, IntegerDivOperator<T>>(x, a.Offset, a.Strides, z, b.Offset, b.Strides, Span<T>(y), s);
             return;
         }
         if (op == BinaryOp.Pow) throw new NotSupportedException("Pow is not defined for integers");
         BinaryNumber(op, x, z, a, b, y, s);
     }
 
-    private static void BinaryNumber<T>(BinaryOp op, T[] x, T[] z, StridedView a, StridedView b, Array y, ReadOnlySpan<int> s) where T : INumber<T>
+    private static void BinaryNumber<T>(BinaryOp op, ReadOnlySpan<T> x, ReadOnlySpan<T> z, StridedView a, StridedView b, DeviceBuffer y, ReadOnlySpan<int> s) where T : INumber<T>
     {
         int ao = a.Offset, bo = b.Offset;
         int[] as_ = a.Strides, bs = b.Strides;
         switch (op)
         {
-            case BinaryOp.Add: StridedLoops.Binary<T, T, AddOperator<T>>(x, ao, as_, z, bo, bs, (T[])y, s); break;
-            case BinaryOp.Sub: StridedLoops.Binary<T, T, SubOperator<T>>(x, ao, as_, z, bo, bs, (T[])y, s); break;
-            case BinaryOp.Mul: StridedLoops.Binary<T, T, MulOperator<T>>(x, ao, as_, z, bo, bs, (T[])y, s); break;
-            case BinaryOp.Div: StridedLoops.Binary<T, T, DivOperator<T>>(x, ao, as_, z, bo, bs, (T[])y, s); break;
-            case BinaryOp.Maximum: StridedLoops.Binary<T, T, MaxOperator<T>>(x, ao, as_, z, bo, bs, (T[])y, s); break;
-            case BinaryOp.Minimum: StridedLoops.Binary<T, T, MinOperator<T>>(x, ao, as_, z, bo, bs, (T[])y, s); break;
-            case BinaryOp.Equal: StridedLoops.Binary<T, bool, EqualOperator<T>>(x, ao, as_, z, bo, bs, (bool[])y, s); break;
-            case BinaryOp.NotEqual: StridedLoops.Binary<T, bool, NotEqualOperator<T>>(x, ao, as_, z, bo, bs, (bool[])y, s); break;
-            case BinaryOp.Less: StridedLoops.Binary<T, bool, LessOperator<T>>(x, ao, as_, z, bo, bs, (bool[])y, s); break;
-            case BinaryOp.LessEqual: StridedLoops.Binary<T, bool, LessEqualOperator<T>>(x, ao, as_, z, bo, bs, (bool[])y, s); break;
-            case BinaryOp.Greater: StridedLoops.Binary<T, bool, GreaterOperator<T>>(x, ao, as_, z, bo, bs, (bool[])y, s); break;
-            case BinaryOp.GreaterEqual: StridedLoops.Binary<T, bool, GreaterEqualOperator<T>>(x, ao, as_, z, bo, bs, (bool[])y, s); break;
+            case BinaryOp.Add: StridedLoops.Binary<T, T, AddOperator<T>>(x, ao, as_, z, bo, bs, Span<T>(y), s); break;
+            case BinaryOp.Sub: StridedLoops.Binary<T, T, SubOperator<T>>(x, ao, as_, z, bo, bs, Span<T>(y), s); break;
+            case BinaryOp.Mul: StridedLoops.Binary<T, T, MulOperator<T>>(x, ao, as_, z, bo, bs, Span<T>(y), s); break;
+            case BinaryOp.Div: StridedLoops.Binary<T, T, DivOperator<T>>(x, ao, as_, z, bo, bs, Span<T>(y), s); break;
+            case BinaryOp.Maximum: StridedLoops.Binary<T, T, MaxOperator<T>>(x, ao, as_, z, bo, bs, Span<T>(y), s); break;
+            case BinaryOp.Minimum: StridedLoops.Binary<T, T, MinOperator<T>>(x, ao, as_, z, bo, bs, Span<T>(y), s); break;
+            case BinaryOp.Equal: StridedLoops.Binary<T, bool, EqualOperator<T>>(x, ao, as_, z, bo, bs, Span<bool>(y), s); break;
+            case BinaryOp.NotEqual: StridedLoops.Binary<T, bool, NotEqualOperator<T>>(x, ao, as_, z, bo, bs, Span<bool>(y), s); break;
+            case BinaryOp.Less: StridedLoops.Binary<T, bool, LessOperator<T>>(x, ao, as_, z, bo, bs, Span<bool>(y), s); break;
+            case BinaryOp.LessEqual: StridedLoops.Binary<T, bool, LessEqualOperator<T>>(x, ao, as_, z, bo, bs, Span<bool>(y), s); break;
+            case BinaryOp.Greater: StridedLoops.Binary<T, bool, GreaterOperator<T>>(x, ao, as_, z, bo, bs, Span<bool>(y), s); break;
+            case BinaryOp.GreaterEqual: StridedLoops.Binary<T, bool, GreaterEqualOperator<T>>(x, ao, as_, z, bo, bs, Span<bool>(y), s); break;
             default: throw new NotSupportedException($"Binary {op} is not defined for {typeof(T).Name}");
         }
     }
 
-    private static void BinaryBool(BinaryOp op, bool[] x, bool[] z, StridedView a, StridedView b, bool[] y, ReadOnlySpan<int> s)
+    private static void BinaryBool(BinaryOp op, ReadOnlySpan<bool> x, ReadOnlySpan<bool> z, StridedView a, StridedView b, Span<bool> y, ReadOnlySpan<int> s)
     {
         switch (op)
         {
@@ -207,14 +161,14 @@ public abstract class HostBackend : IBackend
     /// <inheritdoc/>
     public void Select(StridedView cond, StridedView a, StridedView b, DeviceBuffer y, ReadOnlySpan<int> shape)
     {
-        var c = H(cond.Buffer).Array<bool>();
-        switch (H(a.Buffer).Data)
+        var c = Span<bool>(cond.Buffer);
+        switch (Storage(a.Buffer).Storage)
         {
-            case float[] f: StridedLoops.Select(c, cond.Offset, cond.Strides, f, a.Offset, a.Strides, H(b.Buffer).Array<float>(), b.Offset, b.Strides, H(y).Array<float>(), shape); break;
-            case double[] d: StridedLoops.Select(c, cond.Offset, cond.Strides, d, a.Offset, a.Strides, H(b.Buffer).Array<double>(), b.Offset, b.Strides, H(y).Array<double>(), shape); break;
-            case int[] i: StridedLoops.Select(c, cond.Offset, cond.Strides, i, a.Offset, a.Strides, H(b.Buffer).Array<int>(), b.Offset, b.Strides, H(y).Array<int>(), shape); break;
-            case long[] l: StridedLoops.Select(c, cond.Offset, cond.Strides, l, a.Offset, a.Strides, H(b.Buffer).Array<long>(), b.Offset, b.Strides, H(y).Array<long>(), shape); break;
-            case bool[] bb: StridedLoops.Select(c, cond.Offset, cond.Strides, bb, a.Offset, a.Strides, H(b.Buffer).Array<bool>(), b.Offset, b.Strides, H(y).Array<bool>(), shape); break;
+            case float[]: StridedLoops.Select<float>(c, cond.Offset, cond.Strides, Span<float>(a.Buffer), a.Offset, a.Strides, Span<float>(b.Buffer), b.Offset, b.Strides, Span<float>(y), shape); break;
+            case double[]: StridedLoops.Select<double>(c, cond.Offset, cond.Strides, Span<double>(a.Buffer), a.Offset, a.Strides, Span<double>(b.Buffer), b.Offset, b.Strides, Span<double>(y), shape); break;
+            case int[]: StridedLoops.Select<int>(c, cond.Offset, cond.Strides, Span<int>(a.Buffer), a.Offset, a.Strides, Span<int>(b.Buffer), b.Offset, b.Strides, Span<int>(y), shape); break;
+            case long[]: StridedLoops.Select<long>(c, cond.Offset, cond.Strides, Span<long>(a.Buffer), a.Offset, a.Strides, Span<long>(b.Buffer), b.Offset, b.Strides, Span<long>(y), shape); break;
+            case bool[]: StridedLoops.Select<bool>(c, cond.Offset, cond.Strides, Span<bool>(a.Buffer), a.Offset, a.Strides, Span<bool>(b.Buffer), b.Offset, b.Strides, Span<bool>(y), shape); break;
         }
     }
 
@@ -222,16 +176,17 @@ public abstract class HostBackend : IBackend
     public virtual void Reduce(ReduceOp op, DeviceBuffer x, int outer, int reduce, int inner, DeviceBuffer y)
     {
         var isArg = op is ReduceOp.ArgMax or ReduceOp.ArgMin;
-        switch (H(x).Data)
+        var max = op == ReduceOp.ArgMax;
+        switch (Storage(x).Storage)
         {
-            case double[] d when isArg: StridedLoops.ArgReduce(op == ReduceOp.ArgMax, d, outer, reduce, inner, H(y).Array<long>()); break;
-            case float[] f when isArg: StridedLoops.ArgReduce(op == ReduceOp.ArgMax, f, outer, reduce, inner, H(y).Array<long>()); break;
-            case int[] i when isArg: StridedLoops.ArgReduce(op == ReduceOp.ArgMax, i, outer, reduce, inner, H(y).Array<long>()); break;
-            case long[] l when isArg: StridedLoops.ArgReduce(op == ReduceOp.ArgMax, l, outer, reduce, inner, H(y).Array<long>()); break;
-            case double[] d: StridedLoops.Reduce(op, d, outer, reduce, inner, H(y).Array<double>()); break;
-            case float[] f: StridedLoops.Reduce(op, f, outer, reduce, inner, H(y).Array<float>()); break;
-            case int[] n: StridedLoops.ReduceInteger(op, n, outer, reduce, inner, H(y).Array<int>()); break;
-            case long[] l: StridedLoops.ReduceInteger(op, l, outer, reduce, inner, H(y).Array<long>()); break;
+            case double[] when isArg: StridedLoops.ArgReduce<double>(max, Span<double>(x), outer, reduce, inner, Span<long>(y)); break;
+            case float[] when isArg: StridedLoops.ArgReduce<float>(max, Span<float>(x), outer, reduce, inner, Span<long>(y)); break;
+            case int[] when isArg: StridedLoops.ArgReduce<int>(max, Span<int>(x), outer, reduce, inner, Span<long>(y)); break;
+            case long[] when isArg: StridedLoops.ArgReduce<long>(max, Span<long>(x), outer, reduce, inner, Span<long>(y)); break;
+            case double[]: StridedLoops.Reduce<double>(op, Span<double>(x), outer, reduce, inner, Span<double>(y)); break;
+            case float[]: StridedLoops.Reduce<float>(op, Span<float>(x), outer, reduce, inner, Span<float>(y)); break;
+            case int[]: StridedLoops.ReduceInteger<int>(op, Span<int>(x), outer, reduce, inner, Span<int>(y)); break;
+            case long[]: StridedLoops.ReduceInteger<long>(op, Span<long>(x), outer, reduce, inner, Span<long>(y)); break;
             default: throw new NotSupportedException($"Reduce {op} is not defined for {x.DType.Name()}");
         }
     }
@@ -245,76 +200,156 @@ public abstract class HostBackend : IBackend
     /// <inheritdoc/>
     public abstract void SoftmaxCrossEntropy(DeviceBuffer logits, DeviceBuffer labels, bool sparse, int rows, int cols, DeviceBuffer loss, DeviceBuffer? backprop);
 
-    /// <summary>Reads a class id from an int32 or int64 label buffer.</summary>
-    protected static int LabelAt(DeviceBuffer labels, int r) => H(labels).Data is int[] i ? i[r] : (int)H(labels).Array<long>()[r];
+    /// <summary>Reads a class id from an int32 or int64 label buffer; −1 when it does not fit an int (then out of range for any class count).</summary>
+    protected static int LabelAt(DeviceBuffer labels, int r)
+    {
+        if (Storage(labels).Storage is int[]) return Span<int>(labels)[r];
+        var v = Span<long>(labels)[r];
+        return v is < int.MinValue or > int.MaxValue ? -1 : (int)v;
+    }
 
     /// <inheritdoc/>
     public void Gather(DeviceBuffer src, DeviceBuffer indices, int outer, int axisDim, int inner, DeviceBuffer dst)
     {
-        switch (H(indices).Data)
-        {
-            case int[] i: GatherTyped(H(src).Data, i, outer, axisDim, inner, H(dst).Data); break;
-            case long[] l: GatherTyped(H(src).Data, l, outer, axisDim, inner, H(dst).Data); break;
-        }
+        if (Storage(indices).Storage is int[]) GatherTyped<int>(src, Span<int>(indices), outer, axisDim, inner, dst);
+        else GatherTyped<long>(src, Span<long>(indices), outer, axisDim, inner, dst);
     }
 
-    private static void GatherTyped<TI>(Array src, TI[] idx, int outer, int axisDim, int inner, Array dst) where TI : IBinaryInteger<TI>
+    private static void GatherTyped<TI>(DeviceBuffer src, ReadOnlySpan<TI> idx, int outer, int axisDim, int inner, DeviceBuffer dst) where TI : IBinaryInteger<TI>
     {
-        switch (src)
+        switch (Storage(src).Storage)
         {
-            case float[] f: StridedLoops.Gather(f, idx, outer, axisDim, inner, (float[])dst); break;
-            case double[] d: StridedLoops.Gather(d, idx, outer, axisDim, inner, (double[])dst); break;
-            case int[] i: StridedLoops.Gather(i, idx, outer, axisDim, inner, (int[])dst); break;
-            case long[] l: StridedLoops.Gather(l, idx, outer, axisDim, inner, (long[])dst); break;
-            case bool[] b: StridedLoops.Gather(b, idx, outer, axisDim, inner, (bool[])dst); break;
+            case float[]: StridedLoops.Gather<float, TI>(Span<float>(src), idx, outer, axisDim, inner, Span<float>(dst)); break;
+            case double[]: StridedLoops.Gather<double, TI>(Span<double>(src), idx, outer, axisDim, inner, Span<double>(dst)); break;
+            case int[]: StridedLoops.Gather<int, TI>(Span<int>(src), idx, outer, axisDim, inner, Span<int>(dst)); break;
+            case long[]: StridedLoops.Gather<long, TI>(Span<long>(src), idx, outer, axisDim, inner, Span<long>(dst)); break;
+            case bool[]: StridedLoops.Gather<bool, TI>(Span<bool>(src), idx, outer, axisDim, inner, Span<bool>(dst)); break;
         }
     }
 
     /// <inheritdoc/>
     public void ScatterAdd(DeviceBuffer updates, DeviceBuffer indices, int outer, int axisDim, int inner, DeviceBuffer dst)
     {
-        switch (H(indices).Data)
-        {
-            case int[] i: ScatterTyped(H(updates).Data, i, outer, axisDim, inner, H(dst).Data); break;
-            case long[] l: ScatterTyped(H(updates).Data, l, outer, axisDim, inner, H(dst).Data); break;
-        }
+        if (Storage(indices).Storage is int[]) ScatterTyped<int>(updates, Span<int>(indices), outer, axisDim, inner, dst);
+        else ScatterTyped<long>(updates, Span<long>(indices), outer, axisDim, inner, dst);
     }
 
-    private static void ScatterTyped<TI>(Array src, TI[] idx, int outer, int axisDim, int inner, Array dst) where TI : IBinaryInteger<TI>
+    private static void ScatterTyped<TI>(DeviceBuffer src, ReadOnlySpan<TI> idx, int outer, int axisDim, int inner, DeviceBuffer dst) where TI : IBinaryInteger<TI>
     {
-        switch (src)
+        switch (Storage(src).Storage)
         {
-            case float[] f: StridedLoops.ScatterAdd(f, idx, outer, axisDim, inner, (float[])dst); break;
-            case double[] d: StridedLoops.ScatterAdd(d, idx, outer, axisDim, inner, (double[])dst); break;
-            case int[] i: StridedLoops.ScatterAdd(i, idx, outer, axisDim, inner, (int[])dst); break;
-            case long[] l: StridedLoops.ScatterAdd(l, idx, outer, axisDim, inner, (long[])dst); break;
+            case float[]: StridedLoops.ScatterAdd<float, TI>(Span<float>(src), idx, outer, axisDim, inner, Span<float>(dst)); break;
+            case double[]: StridedLoops.ScatterAdd<double, TI>(Span<double>(src), idx, outer, axisDim, inner, Span<double>(dst)); break;
+            case int[]: StridedLoops.ScatterAdd<int, TI>(Span<int>(src), idx, outer, axisDim, inner, Span<int>(dst)); break;
+            case long[]: StridedLoops.ScatterAdd<long, TI>(Span<long>(src), idx, outer, axisDim, inner, Span<long>(dst)); break;
         }
     }
 
     /// <inheritdoc/>
-    public virtual void ApplyOptimizer(OptimizerKind kind, in OptimizerArgs args, DeviceBuffer variable, DeviceBuffer grad, DeviceBuffer? slot1, DeviceBuffer? slot2, DeviceBuffer? slot3)
+    public void Check(CheckKind kind, DeviceBuffer x, long bound, DeviceBuffer flags, int site)
     {
-        switch (H(variable).Data)
+        var f = Span<long>(flags);
+        if (f[2 * site] != 0) return;
+        switch (Storage(x).Storage)
         {
-            case double[] d:
-                OptimizerLoops.Apply(kind, args, d, H(grad).Array<double>(), Slot<double>(slot1), Slot<double>(slot2), Slot<double>(slot3), 0, d.Length);
+            case int[]: CheckInteger<int>(kind, Span<int>(x), bound, f, site); break;
+            case long[]: CheckInteger<long>(kind, Span<long>(x), bound, f, site); break;
+            case float[]: CheckFinite<float>(kind, Span<float>(x), f, site); break;
+            case double[]: CheckFinite<double>(kind, Span<double>(x), f, site); break;
+            default: throw new NotSupportedException($"Check {kind} is not defined for {x.DType.Name()}");
+        }
+    }
+
+    private static void CheckInteger<T>(CheckKind kind, ReadOnlySpan<T> x, long bound, Span<long> flags, int site) where T : IBinaryInteger<T>
+    {
+        for (var i = 0; i < x.Length; i++)
+        {
+            var v = long.CreateTruncating(x[i]);
+            var bad = kind switch
+            {
+                CheckKind.IndexInRange => v < 0 || v >= bound,
+                CheckKind.NonZero => v == 0,
+                _ => throw new NotSupportedException($"Check {kind} is not defined for integers"),
+            };
+            if (!bad) continue;
+            flags[2 * site] = i + 1L;
+            flags[2 * site + 1] = v;
+            return;
+        }
+    }
+
+    private static void CheckFinite<T>(CheckKind kind, ReadOnlySpan<T> x, Span<long> flags, int site) where T : IFloatingPointIeee754<T>
+    {
+        if (kind != CheckKind.Finite) throw new NotSupportedException($"Check {kind} is not defined for floats");
+        // TensorPrimitives has no "index of first non-finite"; x − x is 0 for finite x and NaN otherwise, but one scan is as fast and clearer.
+        for (var i = 0; i < x.Length; i++)
+        {
+            if (T.IsFinite(x[i])) continue;
+            flags[2 * site] = i + 1L;
+            flags[2 * site + 1] = BitConverter.DoubleToInt64Bits(double.CreateTruncating(x[i]));
+            return;
+        }
+    }
+
+    /// <summary>True when an abort-flags buffer is given and any check recorded a failure in it.</summary>
+    protected static bool Aborted(DeviceBuffer? abortFlags)
+    {
+        if (abortFlags is null) return false;
+        var f = Span<long>(abortFlags);
+        for (var i = 0; i < f.Length; i += 2) if (f[i] != 0) return true;
+        return false;
+    }
+
+    /// <inheritdoc/>
+    public void Assign(BinaryOp? op, DeviceBuffer variable, DeviceBuffer value, DeviceBuffer? abortFlags)
+    {
+        if (Aborted(abortFlags)) return;
+        if (op is null) { Memory.Copy(value, variable); return; }
+        int[] strides = [1];
+        Binary(op.Value, new StridedView(variable, 0, strides), new StridedView(value, 0, strides), variable, [variable.Length]);
+    }
+
+    /// <summary>Reads the hyper-parameter buffers (rank 0) as float64: on the host this is the kernel's own memory read.</summary>
+    protected static OptimizerArgs FoldScalars(OptimizerKind kind, bool nesterov, ReadOnlySpan<DeviceBuffer> scalars)
+    {
+        Span<double> s = stackalloc double[scalars.Length];
+        for (var i = 0; i < s.Length; i++)
+            s[i] = Storage(scalars[i]).Storage switch
+            {
+                float[] => Span<float>(scalars[i])[0],
+                double[] => Span<double>(scalars[i])[0],
+                _ => throw new NotSupportedException($"optimizer scalar {i} must be float32 or float64, got {scalars[i].DType.Name()}"),
+            };
+        return OptimizerArgs.Fold(kind, nesterov, s);
+    }
+
+    /// <inheritdoc/>
+    public virtual void ApplyOptimizer(OptimizerKind kind, bool nesterov, ReadOnlySpan<DeviceBuffer> scalars, DeviceBuffer variable, DeviceBuffer grad,
+        DeviceBuffer? slot1, DeviceBuffer? slot2, DeviceBuffer? slot3, DeviceBuffer? abortFlags)
+    {
+        if (Aborted(abortFlags)) return;
+        var args = FoldScalars(kind, nesterov, scalars);
+        switch (Storage(variable).Storage)
+        {
+            case double[]:
+                OptimizerLoops.Apply(kind, args, Span<double>(variable), Span<double>(grad), Slot<double>(slot1), Slot<double>(slot2), Slot<double>(slot3), 0, variable.Length);
                 break;
-            case float[] f:
-                OptimizerLoops.Apply(kind, args, f, H(grad).Array<float>(), Slot<float>(slot1), Slot<float>(slot2), Slot<float>(slot3), 0, f.Length);
+            case float[]:
+                OptimizerLoops.Apply(kind, args, Span<float>(variable), Span<float>(grad), Slot<float>(slot1), Slot<float>(slot2), Slot<float>(slot3), 0, variable.Length);
                 break;
             default: throw new NotSupportedException($"optimizer updates are defined for float32 and float64 variables, not {variable.DType.Name()}");
         }
     }
 
-    /// <summary>The storage of an optional optimizer slot.</summary>
-    protected static T[]? Slot<T>(DeviceBuffer? b) => b is null ? null : H(b).Array<T>();
+    /// <summary>The elements of an optional optimizer slot (empty when absent).</summary>
+    protected static Span<T> Slot<T>(DeviceBuffer? b) => b is null ? default : Span<T>(b);
 
     /// <inheritdoc/>
     public virtual void Random(RandomDistribution dist, ulong seed, ulong counter, double a, double b, DeviceBuffer dst)
     {
         var values = new double[dst.Length];
         for (var i = 0; i < values.Length; i++) values[i] = Philox.Sample(dist, seed, counter, i, a, b);
-        WriteFloat64(values, dst);
+        HostConvert.Array(values, 0, Storage(dst).Storage, Storage(dst).Offset, dst.Length);
     }
 
     /// <inheritdoc/>

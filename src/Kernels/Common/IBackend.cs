@@ -144,43 +144,6 @@ public enum OptimizerKind
     RMSProp,
 }
 
-/// <summary>
-/// The scalars of one fused optimizer step. The caller folds every step-dependent factor (bias
-/// corrections) into them, so the kernel is one element-wise pass; fields a kind does not use are ignored.
-/// </summary>
-public readonly record struct OptimizerArgs
-{
-    /// <summary>Step size η (for <see cref="OptimizerKind.Adam"/>, the bias-corrected α = η·√(1 − β₂ᵗ) / (1 − β₁ᵗ)).</summary>
-    public double LearningRate { get; init; }
-
-    /// <summary>Momentum μ (<see cref="OptimizerKind.Momentum"/>, and <see cref="OptimizerKind.RMSProp"/> with a momentum slot).</summary>
-    public double Momentum { get; init; }
-
-    /// <summary>Nesterov momentum (<see cref="OptimizerKind.Momentum"/> only).</summary>
-    public bool Nesterov { get; init; }
-
-    /// <summary>Decay β₁ of the first moment (Adam, Nadam).</summary>
-    public double Beta1 { get; init; }
-
-    /// <summary>Decay β₂ of the second moment (Adam, Nadam).</summary>
-    public double Beta2 { get; init; }
-
-    /// <summary>Decay ρ of the mean square (RMSProp).</summary>
-    public double Rho { get; init; }
-
-    /// <summary>ε added to the denominator (Adam, Nadam: outside the square root; RMSProp: inside).</summary>
-    public double Epsilon { get; init; }
-
-    /// <summary>Nadam: factor of the first moment in m̂, u₍ₜ₊₁₎ / (1 − Πᵢ₌₁..ₜ₊₁ uᵢ).</summary>
-    public double MomentScale { get; init; }
-
-    /// <summary>Nadam: factor of the gradient in m̂, (1 − uₜ) / (1 − Πᵢ₌₁..ₜ uᵢ).</summary>
-    public double GradientScale { get; init; }
-
-    /// <summary>Nadam: v̂ = v / (1 − β₂ᵗ); this is 1 − β₂ᵗ.</summary>
-    public double SecondMomentDivisor { get; init; }
-}
-
 /// <summary>A strided window onto a buffer: element (i₀..iₙ) lives at Offset + Σ iₖ·Strides[k].</summary>
 /// <param name="Buffer">Underlying buffer.</param>
 /// <param name="Offset">Element offset of index zero.</param>
@@ -198,30 +161,45 @@ public readonly record struct StridedView(DeviceBuffer Buffer, int Offset, int[]
 /// <param name="BatchStrideB">Elements between consecutive B matrices (0 reuses one).</param>
 public readonly record struct MatMulArgs(int Batch, int M, int N, int K, bool TransA, bool TransB, long BatchStrideA, long BatchStrideB);
 
+/// <summary>What <see cref="IBackend.Check"/> verifies of each element.</summary>
+public enum CheckKind
+{
+    /// <summary>An index: 0 ≤ x &lt; bound (int32/int64).</summary>
+    IndexInRange,
+    /// <summary>A divisor: x ≠ 0 (int32/int64).</summary>
+    NonZero,
+    /// <summary>Neither NaN nor ±∞ (float32/float64).</summary>
+    Finite,
+}
+
 /// <summary>
-/// The compute substrate: one method per kernel family. Backends know nothing of graphs; callers
-/// pass lengths, strides and dimension lists that the engine has already validated (indices
-/// included), so a kernel never sees an out-of-range argument.
+/// The compute substrate: one method per kernel family, plus the memory and transfers of
+/// <see cref="Memory"/>. Backends know nothing of graphs.
 /// </summary>
+/// <remarks>
+/// <para><b>Stream contract.</b> Every compute method only enqueues work on the backend's stream, in
+/// call order; none returns a value computed on the device and none waits. <see cref="Synchronize"/>
+/// waits for all queued work, as do <see cref="IAllocator.Download"/> and
+/// <see cref="IAllocator.ReadFloat64"/>. A host backend may run work at once (its stream is the
+/// calling thread) but callers must not rely on it: <c>SessionOptions.DeferExecution</c> queues CPU
+/// work until the next wait, which proves they do not.</para>
+/// <para><b>No host decisions on device values.</b> Values a kernel needs (optimizer hyper-parameters,
+/// step counters, error flags) are passed as buffers and read by the kernel on the device.</para>
+/// <para><b>Arguments</b> (lengths, strides, dimensions) are validated by the engine. Index values
+/// that the engine could not check on the host are checked on the device by <see cref="Check"/>, and
+/// <see cref="Gather"/> / <see cref="ScatterAdd"/> are memory-safe for out-of-range indices (they read
+/// zeros / skip them), so a bad value costs a failed run, never a crash.</para>
+/// </remarks>
 public interface IBackend : IDisposable
 {
     /// <summary>Short name ("reference", "cpu", "cuda:0").</summary>
     string Name { get; }
 
-    /// <summary>Allocates an uninitialised buffer.</summary>
-    DeviceBuffer Allocate(DType dtype, int length);
+    /// <summary>The allocator and transfers of this backend.</summary>
+    IAllocator Memory { get; }
 
-    /// <summary>Copies a host array (element type <see cref="DTypeInfo.ClrType"/>) into a buffer of equal length.</summary>
-    void Upload(Array host, DeviceBuffer dst);
-
-    /// <summary>Copies a buffer into a host array (element type <see cref="DTypeInfo.ClrType"/>) of equal length.</summary>
-    void Download(DeviceBuffer src, Array host);
-
-    /// <summary>Reads any buffer as float64 values, at the backend's full storage precision.</summary>
-    double[] ReadFloat64(DeviceBuffer src);
-
-    /// <summary>Writes float64 values into a buffer, rounding to its storage precision.</summary>
-    void WriteFloat64(ReadOnlySpan<double> src, DeviceBuffer dst);
+    /// <summary>Waits until every queued kernel and transfer has finished.</summary>
+    void Synchronize();
 
     /// <summary>Sets every element to <paramref name="value"/>.</summary>
     void Fill(DeviceBuffer dst, double value);
@@ -235,7 +213,7 @@ public interface IBackend : IDisposable
     /// <summary>y = op(x), element-wise, equal lengths.</summary>
     void Unary(UnaryOp op, DeviceBuffer x, DeviceBuffer y);
 
-    /// <summary>y[idx] = op(a[idx], b[idx]) over <paramref name="shape"/>; y is contiguous.</summary>
+    /// <summary>y[idx] = op(a[idx], b[idx]) over <paramref name="shape"/>; y is contiguous. Integer division by zero gives 0 (guard it with <see cref="Check"/>).</summary>
     void Binary(BinaryOp op, StridedView a, StridedView b, DeviceBuffer y, ReadOnlySpan<int> shape);
 
     /// <summary>y[idx] = cond[idx] ? a[idx] : b[idx] over <paramref name="shape"/>; y is contiguous.</summary>
@@ -252,23 +230,43 @@ public interface IBackend : IDisposable
 
     /// <summary>
     /// Fused, numerically stable softmax cross-entropy per row: loss[r] = −Σ labels·log_softmax(logits).
-    /// Dense labels are [rows, cols] probabilities; sparse labels are [rows] class ids (int32/int64,
-    /// already range-checked). When <paramref name="backprop"/> is given it receives softmax − labels.
+    /// Dense labels are [rows, cols] probabilities; sparse labels are [rows] class ids (int32/int64;
+    /// an id outside [0, cols) gives a NaN loss, guard with <see cref="Check"/>). When
+    /// <paramref name="backprop"/> is given it receives softmax − labels.
     /// </summary>
     void SoftmaxCrossEntropy(DeviceBuffer logits, DeviceBuffer labels, bool sparse, int rows, int cols, DeviceBuffer loss, DeviceBuffer? backprop);
 
-    /// <summary>dst[o, j, i] = src[o, indices[j], i] for src [outer, axisDim, inner]; indices already range-checked.</summary>
+    /// <summary>dst[o, j, i] = src[o, indices[j], i] for src [outer, axisDim, inner]; an out-of-range index gives zeros.</summary>
     void Gather(DeviceBuffer src, DeviceBuffer indices, int outer, int axisDim, int inner, DeviceBuffer dst);
 
-    /// <summary>dst[o, indices[j], i] += updates[o, j, i] for dst [outer, axisDim, inner]; indices already range-checked.</summary>
+    /// <summary>dst[o, indices[j], i] += updates[o, j, i] for dst [outer, axisDim, inner]; an out-of-range index is skipped.</summary>
     void ScatterAdd(DeviceBuffer updates, DeviceBuffer indices, int outer, int axisDim, int inner, DeviceBuffer dst);
+
+    /// <summary>
+    /// Records the first element of <paramref name="x"/> that fails <paramref name="kind"/> in the run's
+    /// error flags: an int64 buffer with two entries per check site, flags[2·site] = flat position + 1
+    /// (0 while nothing failed) and flags[2·site + 1] = the value (an integer, or a float64's bits).
+    /// Only the first failure per site is kept. The engine reads the flags once, after the run.
+    /// </summary>
+    void Check(CheckKind kind, DeviceBuffer x, long bound, DeviceBuffer flags, int site);
+
+    /// <summary>
+    /// variable ← value (<paramref name="op"/> null), variable + value (Add) or variable − value (Sub),
+    /// contiguous, equal lengths. Skipped when <paramref name="abortFlags"/> is given and any check
+    /// recorded a failure in it (the run will fail; its state changes stop at the failing check).
+    /// </summary>
+    void Assign(BinaryOp? op, DeviceBuffer variable, DeviceBuffer value, DeviceBuffer? abortFlags);
 
     /// <summary>
     /// One optimizer step, fused into a single in-place pass over the variable, its gradient and the
     /// slots <paramref name="kind"/> uses (see <see cref="OptimizerKind"/>; unused slots are null). All
-    /// buffers have the variable's dtype and length; the gradient may alias the variable.
+    /// buffers have the variable's dtype and length; the gradient may alias the variable. The
+    /// hyper-parameters are rank-0 float buffers read on the device, in the order
+    /// <see cref="OptimizerArgs.ScalarNames"/> gives for the kind, and the kernel folds the bias
+    /// corrections from the step number itself. Skipped when <paramref name="abortFlags"/> holds a failure.
     /// </summary>
-    void ApplyOptimizer(OptimizerKind kind, in OptimizerArgs args, DeviceBuffer variable, DeviceBuffer grad, DeviceBuffer? slot1, DeviceBuffer? slot2, DeviceBuffer? slot3);
+    void ApplyOptimizer(OptimizerKind kind, bool nesterov, ReadOnlySpan<DeviceBuffer> scalars, DeviceBuffer variable, DeviceBuffer grad,
+        DeviceBuffer? slot1, DeviceBuffer? slot2, DeviceBuffer? slot3, DeviceBuffer? abortFlags);
 
     /// <summary>Fills dst from the Philox 4x32-10 stream (<see cref="Philox"/>) keyed by seed, starting at block counter <paramref name="counter"/>.</summary>
     void Random(RandomDistribution dist, ulong seed, ulong counter, double a, double b, DeviceBuffer dst);

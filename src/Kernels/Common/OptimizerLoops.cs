@@ -4,12 +4,12 @@ namespace Nabla.Kernels;
 
 /// <summary>
 /// Scalar definitions of the fused optimizer updates (<see cref="OptimizerKind"/>) over an index
-/// range: the reference backend runs them over whole buffers, the CPU backend over the tails its
+/// range (an absent slot is an empty span): the reference backend runs them over whole buffers, the CPU backend over the tails its
 /// vector loops leave. Each line keeps the operation order of the Keras update it cites.
 /// </summary>
 internal static class OptimizerLoops
 {
-    public static void Apply<T>(OptimizerKind kind, in OptimizerArgs a, T[] w, T[] g, T[]? s1, T[]? s2, T[]? s3, int start, int end)
+    public static void Apply<T>(OptimizerKind kind, in OptimizerArgs a, Span<T> w, ReadOnlySpan<T> g, Span<T> s1, Span<T> s2, Span<T> s3, int start, int end)
         where T : IFloatingPointIeee754<T>
     {
         var lr = T.CreateTruncating(a.LearningRate);
@@ -22,7 +22,7 @@ internal static class OptimizerLoops
             case OptimizerKind.Momentum:
                 {
                     var mu = T.CreateTruncating(a.Momentum);
-                    var m = s1!;
+                    var m = s1;
                     for (var i = start; i < end; i++)
                     {
                         var gi = g[i];
@@ -35,7 +35,7 @@ internal static class OptimizerLoops
             case OptimizerKind.Adam:
                 {
                     T c1 = T.CreateTruncating(1 - a.Beta1), c2 = T.CreateTruncating(1 - a.Beta2);
-                    T[] m = s1!, v = s2!;
+                    Span<T> m = s1, v = s2;
                     for (var i = start; i < end; i++)
                     {
                         var gi = g[i];
@@ -51,7 +51,7 @@ internal static class OptimizerLoops
                 {
                     T c1 = T.CreateTruncating(1 - a.Beta1), c2 = T.CreateTruncating(1 - a.Beta2);
                     T ms = T.CreateTruncating(a.MomentScale), gs = T.CreateTruncating(a.GradientScale), vd = T.CreateTruncating(a.SecondMomentDivisor);
-                    T[] m = s1!, v = s2!;
+                    Span<T> m = s1, v = s2;
                     for (var i = start; i < end; i++)
                     {
                         var gi = g[i];
@@ -67,14 +67,14 @@ internal static class OptimizerLoops
             case OptimizerKind.RMSProp:
                 {
                     T rho = T.CreateTruncating(a.Rho), oneMinusRho = T.CreateTruncating(1 - a.Rho), mu = T.CreateTruncating(a.Momentum);
-                    var v = s1!;
+                    var v = s1;
                     for (var i = start; i < end; i++)
                     {
                         var gi = g[i];
                         var vi = rho * v[i] + oneMinusRho * (gi * gi);
                         v[i] = vi;
                         T denominator;
-                        if (s3 is not null)
+                        if (!s3.IsEmpty)
                         {
                             var ai = rho * s3[i] + oneMinusRho * gi;
                             s3[i] = ai;
@@ -82,7 +82,7 @@ internal static class OptimizerLoops
                         }
                         else denominator = vi + eps;
                         var increment = lr * gi / T.Sqrt(denominator);
-                        if (s2 is not null)
+                        if (!s2.IsEmpty)
                         {
                             var mom = mu * s2[i] + increment;
                             s2[i] = mom;

@@ -15,7 +15,7 @@ internal static class StridedLoops
         return n;
     }
 
-    public static void Copy<T>(T[] src, int srcOffset, int[] srcStrides, T[] dst, int dstOffset, int[] dstStrides, ReadOnlySpan<int> shape)
+    public static void Copy<T>(ReadOnlySpan<T> src, int srcOffset, int[] srcStrides, Span<T> dst, int dstOffset, int[] dstStrides, ReadOnlySpan<int> shape)
     {
         var total = Count(shape);
         if (total == 0) return;
@@ -26,7 +26,7 @@ internal static class StridedLoops
         int os = srcOffset, od = dstOffset;
         for (int o = 0, outer = total / inner; o < outer; o++)
         {
-            if (si == 1 && di == 1) Array.Copy(src, os, dst, od, inner);
+            if (si == 1 && di == 1) src.Slice(os, inner).CopyTo(dst.Slice(od, inner));
             else for (var j = 0; j < inner; j++) dst[od + j * di] = src[os + j * si];
             for (var d = rank - 2; d >= 0; d--)
             {
@@ -37,7 +37,7 @@ internal static class StridedLoops
         }
     }
 
-    public static void Binary<T, TR, TOp>(T[] a, int aOffset, int[] aStrides, T[] b, int bOffset, int[] bStrides, TR[] y, ReadOnlySpan<int> shape)
+    public static void Binary<T, TR, TOp>(ReadOnlySpan<T> a, int aOffset, int[] aStrides, ReadOnlySpan<T> b, int bOffset, int[] bStrides, Span<TR> y, ReadOnlySpan<int> shape)
         where TOp : IBinaryOperator<T, TR>
     {
         var total = Count(shape);
@@ -60,7 +60,7 @@ internal static class StridedLoops
         }
     }
 
-    public static void Select<T>(bool[] c, int cOffset, int[] cStrides, T[] a, int aOffset, int[] aStrides, T[] b, int bOffset, int[] bStrides, T[] y, ReadOnlySpan<int> shape)
+    public static void Select<T>(ReadOnlySpan<bool> c, int cOffset, int[] cStrides, ReadOnlySpan<T> a, int aOffset, int[] aStrides, ReadOnlySpan<T> b, int bOffset, int[] bStrides, Span<T> y, ReadOnlySpan<int> shape)
     {
         var total = Count(shape);
         if (total == 0) return;
@@ -76,7 +76,7 @@ internal static class StridedLoops
     }
 
     /// <summary>Sum/Mean/Max/Min/Prod over the middle axis, accumulating in T.</summary>
-    public static void Reduce<T>(ReduceOp op, T[] x, int outer, int reduce, int inner, T[] y) where T : IFloatingPointIeee754<T>
+    public static void Reduce<T>(ReduceOp op, ReadOnlySpan<T> x, int outer, int reduce, int inner, Span<T> y) where T : IFloatingPointIeee754<T>
     {
         for (var o = 0; o < outer; o++)
             for (var i = 0; i < inner; i++)
@@ -106,7 +106,7 @@ internal static class StridedLoops
     }
 
     /// <summary>Sum/Max/Min/Prod of integers over the middle axis; sums and products wrap on overflow.</summary>
-    public static void ReduceInteger<T>(ReduceOp op, T[] x, int outer, int reduce, int inner, T[] y) where T : IBinaryInteger<T>, IMinMaxValue<T>
+    public static void ReduceInteger<T>(ReduceOp op, ReadOnlySpan<T> x, int outer, int reduce, int inner, Span<T> y) where T : IBinaryInteger<T>, IMinMaxValue<T>
     {
         for (var o = 0; o < outer; o++)
             for (var i = 0; i < inner; i++)
@@ -136,7 +136,7 @@ internal static class StridedLoops
     }
 
     /// <summary>Index of the first max (or min) along the middle axis; a NaN wins and stops the scan, as NumPy does.</summary>
-    public static void ArgReduce<T>(bool max, T[] x, int outer, int reduce, int inner, long[] y) where T : INumber<T>
+    public static void ArgReduce<T>(bool max, ReadOnlySpan<T> x, int outer, int reduce, int inner, Span<long> y) where T : INumber<T>
     {
         for (var o = 0; o < outer; o++)
             for (var i = 0; i < inner; i++)
@@ -153,22 +153,31 @@ internal static class StridedLoops
             }
     }
 
-    public static void Gather<T, TI>(T[] src, TI[] indices, int outer, int axisDim, int inner, T[] dst) where TI : IBinaryInteger<TI>
+    /// <summary>Gathers rows of length <paramref name="inner"/>; an index outside [0, axisDim) gives a row of zeros (the engine reports it through its error flags).</summary>
+    public static void Gather<T, TI>(ReadOnlySpan<T> src, ReadOnlySpan<TI> indices, int outer, int axisDim, int inner, Span<T> dst) where TI : IBinaryInteger<TI>
     {
         var n = indices.Length;
         for (var o = 0; o < outer; o++)
             for (var j = 0; j < n; j++)
-                Array.Copy(src, (o * axisDim + int.CreateTruncating(indices[j])) * inner, dst, (o * n + j) * inner, inner);
+            {
+                var k = long.CreateTruncating(indices[j]);
+                var row = dst.Slice((o * n + j) * inner, inner);
+                if (k < 0 || k >= axisDim) row.Clear();
+                else src.Slice((o * axisDim + (int)k) * inner, inner).CopyTo(row);
+            }
     }
 
-    public static void ScatterAdd<T, TI>(T[] updates, TI[] indices, int outer, int axisDim, int inner, T[] dst)
+    /// <summary>Adds rows into dst at the given indices; an index outside [0, axisDim) is skipped.</summary>
+    public static void ScatterAdd<T, TI>(ReadOnlySpan<T> updates, ReadOnlySpan<TI> indices, int outer, int axisDim, int inner, Span<T> dst)
         where T : INumber<T> where TI : IBinaryInteger<TI>
     {
         var n = indices.Length;
         for (var o = 0; o < outer; o++)
             for (var j = 0; j < n; j++)
             {
-                int s = (o * n + j) * inner, d = (o * axisDim + int.CreateTruncating(indices[j])) * inner;
+                var k = long.CreateTruncating(indices[j]);
+                if (k < 0 || k >= axisDim) continue;
+                int s = (o * n + j) * inner, d = (o * axisDim + (int)k) * inner;
                 for (var i = 0; i < inner; i++) dst[d + i] += updates[s + i];
             }
     }

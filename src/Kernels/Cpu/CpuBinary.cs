@@ -9,7 +9,7 @@ namespace Nabla.Kernels.Cpu;
 /// </summary>
 internal static class CpuBinary
 {
-    public static bool TryFloat(BinaryOp op, float[] a, StridedView av, float[] b, StridedView bv, float[] y, ReadOnlySpan<int> shape)
+    public static bool TryFloat(BinaryOp op, ReadOnlySpan<float> a, StridedView av, ReadOnlySpan<float> b, StridedView bv, Span<float> y, ReadOnlySpan<int> shape)
     {
         if (op is not (BinaryOp.Add or BinaryOp.Sub or BinaryOp.Mul or BinaryOp.Div or BinaryOp.Maximum or BinaryOp.Minimum)) return false;
         var n = StridedLoops.Count(shape);
@@ -17,9 +17,9 @@ internal static class CpuBinary
         var rank = shape.Length;
         bool aC = IsContiguous(av.Strides, shape), bC = IsContiguous(bv.Strides, shape);
         bool aS = IsScalar(av.Strides), bS = IsScalar(bv.Strides);
-        if (aC && bC) { Vec(op, a.AsSpan(av.Offset, n), b.AsSpan(bv.Offset, n), y.AsSpan(0, n)); return true; }
-        if (aC && bS) { VecScalar(op, a.AsSpan(av.Offset, n), b[bv.Offset], y.AsSpan(0, n)); return true; }
-        if (aS && bC) { ScalarVec(op, a[av.Offset], b.AsSpan(bv.Offset, n), y.AsSpan(0, n)); return true; }
+        if (aC && bC) { Vec(op, a.Slice(av.Offset, n), b.Slice(bv.Offset, n), y.Slice(0, n)); return true; }
+        if (aC && bS) { VecScalar(op, a.Slice(av.Offset, n), b[bv.Offset], y.Slice(0, n)); return true; }
+        if (aS && bC) { ScalarVec(op, a[av.Offset], b.Slice(bv.Offset, n), y.Slice(0, n)); return true; }
         if (rank >= 1)
         {
             var cols = shape[rank - 1];
@@ -27,12 +27,12 @@ internal static class CpuBinary
             // [rows, cols] (+|*|...) [cols]: a row vector repeated over all leading dims.
             if (aC && IsRowVector(bv.Strides, shape))
             {
-                for (var r = 0; r < rows; r++) Vec(op, a.AsSpan(av.Offset + r * cols, cols), b.AsSpan(bv.Offset, cols), y.AsSpan(r * cols, cols));
+                for (var r = 0; r < rows; r++) Vec(op, a.Slice(av.Offset + r * cols, cols), b.Slice(bv.Offset, cols), y.Slice(r * cols, cols));
                 return true;
             }
             if (bC && IsRowVector(av.Strides, shape))
             {
-                for (var r = 0; r < rows; r++) Vec(op, a.AsSpan(av.Offset, cols), b.AsSpan(bv.Offset + r * cols, cols), y.AsSpan(r * cols, cols));
+                for (var r = 0; r < rows; r++) Vec(op, a.Slice(av.Offset, cols), b.Slice(bv.Offset + r * cols, cols), y.Slice(r * cols, cols));
                 return true;
             }
         }
@@ -44,15 +44,15 @@ internal static class CpuBinary
     /// dropout masks) as a plain loop instead of the generic strided one. IEEE semantics as everywhere:
     /// every comparison with NaN is false except ≠.
     /// </summary>
-    public static bool TryCompareScalar(BinaryOp op, float[] a, StridedView av, float[] b, StridedView bv, bool[] y, ReadOnlySpan<int> shape)
+    public static bool TryCompareScalar(BinaryOp op, ReadOnlySpan<float> a, StridedView av, ReadOnlySpan<float> b, StridedView bv, Span<bool> y, ReadOnlySpan<int> shape)
     {
         if (op is not (BinaryOp.Greater or BinaryOp.GreaterEqual or BinaryOp.Less or BinaryOp.LessEqual or BinaryOp.Equal or BinaryOp.NotEqual)) return false;
         if (!IsContiguous(av.Strides, shape) || !IsScalar(bv.Strides)) return false;
         var n = StridedLoops.Count(shape);
         if (n == 0) return true;
-        var x = a.AsSpan(av.Offset, n);
+        var x = a.Slice(av.Offset, n);
         var s = b[bv.Offset];
-        var dst = y.AsSpan(0, n);
+        var dst = y.Slice(0, n);
         switch (op)
         {
             case BinaryOp.Greater: for (var i = 0; i < x.Length; i++) dst[i] = x[i] > s; break;

@@ -22,9 +22,9 @@ internal static class CpuOptimizer
     /// <summary>Elements per parallel work item: a multiple of every vector width, 64 KB per array.</summary>
     private const int Chunk = 1 << 14;
 
-    public static void Apply(OptimizerKind kind, in OptimizerArgs a, float[] w, float[] g, float[]? s1, float[]? s2, float[]? s3)
+    public static void Apply(OptimizerKind kind, in OptimizerArgs a, ArraySegment<float> w, ArraySegment<float> g, ArraySegment<float> s1, ArraySegment<float> s2, ArraySegment<float> s3)
     {
-        if (w.Length <= ParallelThreshold) Range(kind, a, w, g, s1, s2, s3, 0, w.Length);
+        if (w.Count <= ParallelThreshold) Range(kind, a, w, g, s1, s2, s3, 0, w.Count);
         else ApplyParallel(kind, a, w, g, s1, s2, s3);
     }
 
@@ -32,27 +32,28 @@ internal static class CpuOptimizer
     /// Separate from <see cref="Apply"/> because the lambda's closure is allocated on entry to the
     /// method that declares it: small updates stay allocation-free, large ones pay only Parallel.For's bookkeeping.
     /// </summary>
-    private static void ApplyParallel(OptimizerKind kind, OptimizerArgs a, float[] w, float[] g, float[]? s1, float[]? s2, float[]? s3) =>
-        Parallel.For(0, (w.Length + Chunk - 1) / Chunk, c => Range(kind, a, w, g, s1, s2, s3, c * Chunk, Math.Min(w.Length, (c + 1) * Chunk)));
+    private static void ApplyParallel(OptimizerKind kind, OptimizerArgs a, ArraySegment<float> w, ArraySegment<float> g, ArraySegment<float> s1, ArraySegment<float> s2, ArraySegment<float> s3) =>
+        Parallel.For(0, (w.Count + Chunk - 1) / Chunk, c => Range(kind, a, w, g, s1, s2, s3, c * Chunk, Math.Min(w.Count, (c + 1) * Chunk)));
 
-    private static void Range(OptimizerKind kind, in OptimizerArgs a, float[] w, float[] g, float[]? s1, float[]? s2, float[]? s3, int start, int end)
+    /// <summary>An absent slot is a default (empty) segment.</summary>
+    private static void Range(OptimizerKind kind, in OptimizerArgs a, ArraySegment<float> w, ArraySegment<float> g, ArraySegment<float> s1, ArraySegment<float> s2, ArraySegment<float> s3, int start, int end)
     {
         var n = (end - start) / Vector<float>.Count;
         switch (kind)
         {
             case OptimizerKind.GradientDescent: GradientDescent(a, V(w, start, n), V(g, start, n)); break;
-            case OptimizerKind.Momentum: Momentum(a, V(w, start, n), V(g, start, n), V(s1!, start, n)); break;
-            case OptimizerKind.Adam: Adam(a, V(w, start, n), V(g, start, n), V(s1!, start, n), V(s2!, start, n)); break;
-            case OptimizerKind.Nadam: Nadam(a, V(w, start, n), V(g, start, n), V(s1!, start, n), V(s2!, start, n)); break;
+            case OptimizerKind.Momentum: Momentum(a, V(w, start, n), V(g, start, n), V(s1, start, n)); break;
+            case OptimizerKind.Adam: Adam(a, V(w, start, n), V(g, start, n), V(s1, start, n), V(s2, start, n)); break;
+            case OptimizerKind.Nadam: Nadam(a, V(w, start, n), V(g, start, n), V(s1, start, n), V(s2, start, n)); break;
             case OptimizerKind.RMSProp:
-                RMSProp(a, V(w, start, n), V(g, start, n), V(s1!, start, n), s2 is null ? [] : V(s2, start, n), s3 is null ? [] : V(s3, start, n));
+                RMSProp(a, V(w, start, n), V(g, start, n), V(s1, start, n), s2.Count == 0 ? [] : V(s2, start, n), s3.Count == 0 ? [] : V(s3, start, n));
                 break;
             default: throw new NotSupportedException($"optimizer kind {kind}");
         }
-        OptimizerLoops.Apply(kind, a, w, g, s1, s2, s3, start + n * Vector<float>.Count, end);
+        OptimizerLoops.Apply<float>(kind, a, w, g, s1, s2, s3, start + n * Vector<float>.Count, end);
     }
 
-    private static Span<Vector<float>> V(float[] x, int start, int vectors) =>
+    private static Span<Vector<float>> V(ArraySegment<float> x, int start, int vectors) =>
         MemoryMarshal.Cast<float, Vector<float>>(x.AsSpan(start, vectors * Vector<float>.Count));
 
     private static Vector<float> Splat(double x) => new((float)x);

@@ -5,14 +5,15 @@ namespace Nabla.Kernels.Cpu;
 /// <summary>float32 reductions: contiguous rows (inner == 1) use TensorPrimitives; column sums accumulate row vectors.</summary>
 internal static class CpuReduce
 {
-    public static bool TryFloat(ReduceOp op, float[] x, int outer, int reduce, int inner, Array yArr)
+    public static bool TryFloat(ReduceOp op, ReadOnlySpan<float> x, int outer, int reduce, int inner, HostBuffer yBuffer)
     {
-        if (yArr is not float[] y || reduce == 0) return false;
+        if (yBuffer.Storage is not float[] || reduce == 0) return false;
+        var y = yBuffer.Span<float>();
         if (inner == 1)
         {
             for (var o = 0; o < outer; o++)
             {
-                var row = x.AsSpan(o * reduce, reduce);
+                var row = x.Slice(o * reduce, reduce);
                 y[o] = op switch
                 {
                     ReduceOp.Sum => TensorPrimitives.Sum(row),
@@ -29,9 +30,9 @@ internal static class CpuReduce
             // [outer, reduce, inner] → [outer, inner]: add whole rows of length inner (bias gradients).
             for (var o = 0; o < outer; o++)
             {
-                var acc = y.AsSpan(o * inner, inner);
-                x.AsSpan(o * reduce * inner, inner).CopyTo(acc);
-                for (var r = 1; r < reduce; r++) TensorPrimitives.Add(acc, x.AsSpan((o * reduce + r) * inner, inner), acc);
+                var acc = y.Slice(o * inner, inner);
+                x.Slice(o * reduce * inner, inner).CopyTo(acc);
+                for (var r = 1; r < reduce; r++) TensorPrimitives.Add(acc, x.Slice((o * reduce + r) * inner, inner), acc);
                 if (op == ReduceOp.Mean) TensorPrimitives.Multiply(acc, 1f / reduce, acc);
             }
             return true;

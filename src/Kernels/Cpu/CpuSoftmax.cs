@@ -21,7 +21,7 @@ internal static class CpuSoftmax
     // Below ~32k elements one core finishes before Parallel.For's scheduling cost is repaid.
     private const long ParallelThreshold = 1 << 15;
 
-    public static void Rows<T>(T[] x, T[] y, int rows, int cols, bool log) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void Rows<T>(ArraySegment<T> x, ArraySegment<T> y, int rows, int cols, bool log) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (cols == 0) return;
         ForRowRanges(rows, cols, (start, end) =>
@@ -55,7 +55,7 @@ internal static class CpuSoftmax
     /// Zero label weights are skipped rather than multiplied, so a −∞ logit with weight 0 adds 0
     /// instead of 0·∞ = NaN; a −∞ logit with positive weight gives an infinite loss, as it should.
     /// </remarks>
-    public static void CrossEntropy<T>(T[] x, T[]? dense, Func<int, int>? label, int rows, int cols, T[] loss, T[]? backprop)
+    public static void CrossEntropy<T>(ArraySegment<T> x, ArraySegment<T>? dense, Func<int, int>? label, int rows, int cols, ArraySegment<T> loss, ArraySegment<T>? backprop)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (cols == 0)
@@ -74,13 +74,15 @@ internal static class CpuSoftmax
                 {
                     var o = r * cols;
                     var xr = x.AsSpan(o, cols);
-                    var er = backprop is null ? scratch.AsSpan(0, cols) : backprop.AsSpan(o, cols);
+                    var er = backprop is not { } bp ? scratch.AsSpan(0, cols) : bp.AsSpan(o, cols);
                     var lse = ExpAndLogSumExp(xr, er);
                     var lab = label?.Invoke(r) ?? -1;
-                    if (dense is null) loss[r] = lse - xr[lab];
+                    // An id outside [0, cols) (the engine's checks then fail the run) gives NaN rather than reading out of range.
+                    var badLabel = dense is null && (uint)lab >= (uint)cols;
+                    if (dense is not { } dn) loss[r] = badLabel ? T.NaN : lse - xr[lab];
                     else
                     {
-                        var t = dense.AsSpan(o, cols);
+                        var t = dn.AsSpan(o, cols);
                         var acc = T.Zero;
                         for (var j = 0; j < cols; j++)
                             if (t[j] != T.Zero) acc += t[j] * (lse - xr[j]);
@@ -88,8 +90,9 @@ internal static class CpuSoftmax
                     }
                     if (backprop is null) continue;
                     // er holds exp(x − lse) = softmax here.
-                    if (dense is null) er[lab] -= T.One;
-                    else TensorPrimitives.Subtract(er, dense.AsSpan(o, cols), er);
+                    if (badLabel) er.Fill(T.NaN);
+                    else if (dense is null) er[lab] -= T.One;
+                    else TensorPrimitives.Subtract(er, dense.Value.AsSpan(o, cols), er);
                 }
             }
             finally

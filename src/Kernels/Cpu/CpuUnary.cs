@@ -8,18 +8,18 @@ internal static class CpuUnary
 {
     private const int Chunk = 1 << 15;
 
-    public static bool TryFloat(UnaryOp op, float[] x, float[] y)
+    public static bool TryFloat(UnaryOp op, ArraySegment<float> x, ArraySegment<float> y)
     {
         // Some TensorPrimitives functions (Sigmoid) reject empty spans.
-        if (x.Length == 0) return true;
-        if (x.Length >= 2 * Chunk)
+        if (x.Count == 0) return true;
+        if (x.Count >= 2 * Chunk)
         {
             // Large arrays: split into chunks so both cores work; each chunk is one vectorised call.
             var ok = true;
-            Parallel.For(0, (x.Length + Chunk - 1) / Chunk, c =>
+            Parallel.For(0, (x.Count + Chunk - 1) / Chunk, c =>
             {
                 var start = c * Chunk;
-                var len = Math.Min(Chunk, x.Length - start);
+                var len = Math.Min(Chunk, x.Count - start);
                 if (!Apply(op, x.AsSpan(start, len), y.AsSpan(start, len))) ok = false;
             });
             return ok;

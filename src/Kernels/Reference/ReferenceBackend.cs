@@ -18,19 +18,19 @@ public sealed class ReferenceBackend : HostBackend
     /// <inheritdoc/>
     public override void MatMul(DeviceBuffer a, DeviceBuffer b, DeviceBuffer c, in MatMulArgs p)
     {
-        double[] av = H(a).Array<double>(), bv = H(b).Array<double>(), cv = H(c).Array<double>();
+        Span<double> av = Span<double>(a), bv = Span<double>(b), cv = Span<double>(c);
         for (var bi = 0; bi < p.Batch; bi++)
         {
             var co = bi * p.M * p.N;
             if (p.M == 0 || p.N == 0) continue;
-            if (p.K == 0) { Array.Clear(cv, co, p.M * p.N); continue; }
+            if (p.K == 0) { cv.Slice(co, p.M * p.N).Clear(); continue; }
             // MathNet is column-major: a row-major R×C block is the column-major C×R matrix, i.e. its transpose.
             var aRows = p.TransA ? p.K : p.M;
             var aCols = p.TransA ? p.M : p.K;
             var bRows = p.TransB ? p.N : p.K;
             var bCols = p.TransB ? p.K : p.N;
-            var am = DenseMatrix.OfColumnMajor(aCols, aRows, av.AsSpan((int)(bi * p.BatchStrideA), aRows * aCols).ToArray()).Transpose();
-            var bm = DenseMatrix.OfColumnMajor(bCols, bRows, bv.AsSpan((int)(bi * p.BatchStrideB), bRows * bCols).ToArray()).Transpose();
+            var am = DenseMatrix.OfColumnMajor(aCols, aRows, av.Slice((int)(bi * p.BatchStrideA), aRows * aCols).ToArray()).Transpose();
+            var bm = DenseMatrix.OfColumnMajor(bCols, bRows, bv.Slice((int)(bi * p.BatchStrideB), bRows * bCols).ToArray()).Transpose();
             var opA = p.TransA ? am.Transpose() : am;
             var opB = p.TransB ? bm.Transpose() : bm;
             var cm = opA * opB;
@@ -43,7 +43,7 @@ public sealed class ReferenceBackend : HostBackend
     /// <inheritdoc/>
     public override void Softmax(DeviceBuffer x, DeviceBuffer y, int rows, int cols, bool log)
     {
-        double[] xv = H(x).Array<double>(), yv = H(y).Array<double>();
+        Span<double> xv = Span<double>(x), yv = Span<double>(y);
         for (var r = 0; r < rows; r++)
         {
             var o = r * cols;
@@ -54,7 +54,7 @@ public sealed class ReferenceBackend : HostBackend
     }
 
     /// <summary>log Σ exp(x) with the maximum subtracted first, so no term overflows.</summary>
-    private static double LogSumExp(double[] x, int o, int n)
+    private static double LogSumExp(ReadOnlySpan<double> x, int o, int n)
     {
         var m = double.NegativeInfinity;
         for (var j = 0; j < n; j++) m = Math.Max(m, x[o + j]);
@@ -68,20 +68,27 @@ public sealed class ReferenceBackend : HostBackend
     /// <inheritdoc/>
     public override void SoftmaxCrossEntropy(DeviceBuffer logits, DeviceBuffer labels, bool sparse, int rows, int cols, DeviceBuffer loss, DeviceBuffer? backprop)
     {
-        double[] x = H(logits).Array<double>(), l = H(loss).Array<double>();
-        var bp = backprop is null ? null : H(backprop).Array<double>();
-        var dense = sparse ? null : H(labels).Array<double>();
+        Span<double> x = Span<double>(logits), l = Span<double>(loss);
+        var bp = backprop is null ? default : Span<double>(backprop);
+        var dense = sparse ? default : Span<double>(labels);
         for (var r = 0; r < rows; r++)
         {
             var o = r * cols;
             var lse = LogSumExp(x, o, cols);
             var label = sparse ? LabelAt(labels, r) : -1;
+            if (sparse && (label < 0 || label >= cols))
+            {
+                // Out of range (the engine's checks then fail the run): NaN, as the CPU backend.
+                l[r] = double.NaN;
+                if (backprop is not null) bp.Slice(o, cols).Fill(double.NaN);
+                continue;
+            }
             var acc = 0.0;
             for (var j = 0; j < cols; j++)
             {
-                var t = sparse ? (j == label ? 1.0 : 0.0) : dense![o + j];
+                var t = sparse ? (j == label ? 1.0 : 0.0) : dense[o + j];
                 if (t != 0) acc += t * (lse - x[o + j]);
-                if (bp is not null) bp[o + j] = Math.Exp(x[o + j] - lse) - t;
+                if (backprop is not null) bp[o + j] = Math.Exp(x[o + j] - lse) - t;
             }
             l[r] = acc;
         }

@@ -22,9 +22,9 @@ public sealed class PhiloxSimdTests
     public void CpuBackendLargeBuffersUseTheSameStream()
     {
         using var cpu = new CpuBackend();
-        var buffer = cpu.Allocate(DType.Float32, 70_001); // above the single-thread limit: the parallel path
+        var buffer = cpu.Memory.Allocate(DType.Float32, 70_001); // above the single-thread limit: the parallel path
         cpu.Random(RandomDistribution.Uniform, 99, 3, 0, 1, buffer);
-        var values = cpu.ReadFloat64(buffer);
+        var values = cpu.Memory.ReadFloat64(buffer);
         foreach (var i in new[] { 0, 1, 16383, 16384, 50_000, 70_000 })
             Assert.That(values[i], Is.EqualTo((double)(float)Philox.Sample(RandomDistribution.Uniform, 99, 3, i, 0, 1)));
     }

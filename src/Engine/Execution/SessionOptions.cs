@@ -1,0 +1,31 @@
+namespace Nabla;
+
+/// <summary>How a <see cref="Session"/> executes (TensorFlow's ConfigProto, in the few knobs this engine has).</summary>
+public sealed record SessionOptions
+{
+    /// <summary>
+    /// After every kernel, check its floating outputs on the device; the first NaN or ±∞ fails the run
+    /// with an <see cref="InvalidArgumentException"/> naming the op, the node, the output and the index
+    /// (tf.debugging.enable_check_numerics). The checks cost one pass over each output.
+    /// </summary>
+    public bool CheckNumerics { get; init; }
+
+    /// <summary>
+    /// Require bitwise-reproducible results: the same graph, seeds and feeds give the same bits in every
+    /// run and every session, whatever the thread count's scheduling. The host backends guarantee it for
+    /// every kernel (fixed work partitioning and reduction order, and every buffer 64-byte aligned so
+    /// SIMD loops split it identically), so on them this option only documents intent; a backend with a
+    /// nondeterministic kernel must reject the plan, naming the op.
+    /// </summary>
+    public bool Deterministic { get; init; }
+
+    /// <summary>
+    /// Debugging: queue the host backend's work until the next wait (a download), as a GPU stream
+    /// would, to prove no code relies on a kernel having finished when it returned. Setting the
+    /// environment variable <c>NABLA_DEFER_EXECUTION=1</c> turns it on for every session.
+    /// </summary>
+    public bool DeferExecution { get; init; }
+
+    /// <summary>The defaults: no checks, immediate host execution.</summary>
+    public static SessionOptions Default { get; } = new();
+}
