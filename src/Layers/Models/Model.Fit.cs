@@ -40,16 +40,17 @@ public partial class Model
     {
         if (!(validationSplit >= 0 && validationSplit < 1)) throw new ArgumentOutOfRangeException(nameof(validationSplit), validationSplit, "validation split must be in [0, 1)");
         IBatchSource? validation = null;
+        int? trainRows = null;
         if (validationData is { } vd) validation = new ArraySource(vd.X, vd.Y, batchSize, null);
         else if (validationSplit > 0)
         {
-            var (xt, xv) = ArraySource.SplitTail(x, validationSplit);
-            var (yt, yv) = y.Length == 0 ? ([], []) : ArraySource.SplitTail(y, validationSplit);
-            (x, y) = (xt, yt);
-            validation = new ArraySource(xv, yv, batchSize, null);
+            // Row ranges of the caller's arrays, not copies: train on [0, cut), validate on [cut, n).
+            var cut = ArraySource.SplitTail(x, validationSplit);
+            validation = new ArraySource(x, y, batchSize, null, start: cut);
+            trainRows = cut;
         }
         _shuffleRandom ??= new Random(unchecked((int)((Graph ?? Keras.Graph).Seed * 2654435761UL) ^ 0x5EED));
-        var train = new ArraySource(x, y, batchSize, shuffle ? _shuffleRandom : null);
+        var train = new ArraySource(x, y, batchSize, shuffle ? _shuffleRandom : null, count: trainRows);
         return FitLoop(train, validation, x, y, epochs, verbose, callbacks, initialEpoch);
     }
 
