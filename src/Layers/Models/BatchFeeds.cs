@@ -6,7 +6,7 @@ namespace Nabla.Layers;
 internal readonly record struct Batch(Tensor[] X, Tensor[] Y, int Size);
 
 /// <summary>Where a training or evaluation loop gets its batches from, epoch by epoch.</summary>
-internal interface IBatchSource
+internal interface IBatchFeed
 {
     /// <summary>Batches per epoch, when known.</summary>
     int? Steps { get; }
@@ -17,18 +17,18 @@ internal interface IBatchSource
 
 /// <summary>
 /// Batches cut from in-memory arrays, shuffled each epoch when asked (Keras's array adapter). The
-/// source reads rows [start, start + count) of the arrays in place, so Fit's validation split is two
+/// feed reads rows [start, start + count) of the arrays in place, so Fit's validation split is two
 /// row ranges of the caller's arrays rather than two copies of them.
 /// </summary>
 /// <remarks>
-/// Batches are gathered into buffers owned by the source and reused from batch to batch (one set for
+/// Batches are gathered into buffers owned by the feed and reused from batch to batch (one set for
 /// full batches, one for the shorter last batch): a batch's tensors are valid until the next batch is
 /// requested. That is enough for the training and evaluation loops, because <c>Session.Run</c> copies
 /// its feeds onto the device (<c>IBackend.Upload</c>) before it returns. A 512×784 float batch is
 /// 1.6 MB, above the 85 KB large-object threshold, so a fresh array per batch used to put ~150 MB
 /// per epoch of MNIST through the large-object heap, which only a full collection reclaims.
 /// </remarks>
-internal sealed class ArraySource : IBatchSource
+internal sealed class ArrayBatchFeed : IBatchFeed
 {
     private readonly Tensor[] _x, _y;
     private readonly int _start, _batchSize;
@@ -36,7 +36,7 @@ internal sealed class ArraySource : IBatchSource
     private int[]? _order;
     private Array[]? _fullBuffers, _lastBuffers;
 
-    public ArraySource(Tensor[] x, Tensor[] y, int batchSize, Random? shuffle, int start = 0, int? count = null)
+    public ArrayBatchFeed(Tensor[] x, Tensor[] y, int batchSize, Random? shuffle, int start = 0, int? count = null)
     {
         if (x.Length == 0) throw new ArgumentException("no input arrays were given", nameof(x));
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be positive");
@@ -117,7 +117,7 @@ internal sealed class ArraySource : IBatchSource
 /// components are the model's inputs and the rest its targets (Keras's (x, y) dataset elements).
 /// Each epoch is a new iteration, so an upstream Shuffle reshuffles.
 /// </summary>
-internal sealed class DatasetSource(Dataset dataset, int inputs, int? stepsPerEpoch) : IBatchSource
+internal sealed class DatasetBatchFeed(Dataset dataset, int inputs, int? stepsPerEpoch) : IBatchFeed
 {
     private IEnumerator<Tensor[]>? _infinite;
 
