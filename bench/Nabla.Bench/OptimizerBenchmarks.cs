@@ -8,8 +8,8 @@ namespace Nabla.Bench;
 /// 784-128-128-10: 118,282 float32 parameters in six variables, on the Cpu device. Napkin math:
 /// Adam/Nadam read w, g, m, v and write w, m, v, 28 B per parameter = 3.3 MB per step; SGD reads
 /// w, g and writes w, 12 B = 1.4 MB. At ~20-30 GB/s per core that is ~0.1 ms for Adam; the rest is
-/// the session's per-node overhead (~25 nodes). The old GradientDescentOptimizer (Mul + AssignSub
-/// per variable, a temporary per step) is the baseline.
+/// the session's per-node overhead (~25 nodes). The baseline, still labelled "GradientDescentOptimizer",
+/// is what that removed class built: Mul + AssignSub per variable, a temporary per step.
 /// </summary>
 [SimpleJob(warmupCount: 3, iterationCount: 10)]
 [MemoryDiagnoser]

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Nabla.Optimizers;
 
 namespace Nabla.Bench;
 
@@ -42,7 +43,7 @@ public class SessionBenchmarks
             if (i < 2) h = m.Relu(h);
         }
         var loss = m.ReduceMean(m.Square(h - y));
-        _train = new GradientDescentOptimizer(0.01).Minimize(loss);
+        _train = new SGD(0.01).Minimize(loss);
         _mlp = new Session(m, Device.Cpu);
         _mlp.Run(m.GlobalVariablesInitializer());
         _mlpFeeds = new Dictionary<Output, Tensor>

@@ -1,3 +1,5 @@
+using Nabla.Optimizers;
+
 namespace Nabla.Samples;
 
 /// <summary>TensorFlow-1.x-style graph: placeholders, variables, a loss, gradient descent in a session.</summary>
@@ -12,7 +14,7 @@ internal static class LinearRegression
         var b = g.Variable(new Shape(1), DType.Float32, Initializer.Zeros, "b");
         var prediction = g.MatMul(x, w) + b;
         var loss = g.ReduceMean(g.Square(prediction - y), name: "loss");
-        var train = new GradientDescentOptimizer(0.1).Minimize(loss);
+        var train = new SGD(0.1).Minimize(loss);
 
         // 64 noisy points on y = 3x + 2.
         var xs = Tensor.RandomUniform(new Shape(64, 1), -1, 1, seed: 7);

@@ -41,6 +41,13 @@ public sealed partial class Tensor
     /// <summary>The flat storage (not a copy).</summary>
     internal Array Data => _data;
 
+    /// <summary>
+    /// The same elements under another shape of the same size, sharing this tensor's storage (no copy,
+    /// unlike the graph op <c>Reshape</c>). Sharing is safe because tensors are never mutated.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shape is not fully defined or holds another number of elements.</exception>
+    public Tensor WithShape(Shape shape) => new(_data, shape, DType);
+
     /// <summary>A copy of the flat data; <typeparamref name="T"/> must be the dtype's element type.</summary>
     public T[] ToArray<T>()
     {

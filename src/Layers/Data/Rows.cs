@@ -48,6 +48,20 @@ internal static class Rows
         return new Tensor(data, new Shape(dims), source.DType);
     }
 
+    /// <summary>Copies rows [start, start + count) of <paramref name="source"/> to the front of <paramref name="destination"/> (an array of the source's element type).</summary>
+    public static void CopyInto(Tensor source, int start, int count, Array destination)
+    {
+        var rowSize = RowSize(source.Shape);
+        Array.Copy(source.Data, start * rowSize, destination, 0, count * rowSize);
+    }
+
+    /// <summary>Copies rows <paramref name="rowOffset"/> + rows[r], in order, to the front of <paramref name="destination"/> (an array of the source's element type).</summary>
+    public static void GatherInto(Tensor source, ReadOnlySpan<int> rows, int rowOffset, Array destination)
+    {
+        var rowSize = RowSize(source.Shape);
+        for (var r = 0; r < rows.Length; r++) Array.Copy(source.Data, (rowOffset + rows[r]) * rowSize, destination, r * rowSize, rowSize);
+    }
+
     /// <summary>Joins tensors of equal row shape along axis 0 (one copy each); a single part is returned as is.</summary>
     public static Tensor Concat(IReadOnlyList<Tensor> parts)
     {

@@ -39,17 +39,18 @@ public partial class Model
         bool shuffle = true, int initialEpoch = 0)
     {
         if (!(validationSplit >= 0 && validationSplit < 1)) throw new ArgumentOutOfRangeException(nameof(validationSplit), validationSplit, "validation split must be in [0, 1)");
-        IBatchSource? validation = null;
-        if (validationData is { } vd) validation = new ArraySource(vd.X, vd.Y, batchSize, null);
+        IBatchFeed? validation = null;
+        int? trainRows = null;
+        if (validationData is { } vd) validation = new ArrayBatchFeed(vd.X, vd.Y, batchSize, null);
         else if (validationSplit > 0)
         {
-            var (xt, xv) = ArraySource.SplitTail(x, validationSplit);
-            var (yt, yv) = y.Length == 0 ? ([], []) : ArraySource.SplitTail(y, validationSplit);
-            (x, y) = (xt, yt);
-            validation = new ArraySource(xv, yv, batchSize, null);
+            // Row ranges of the caller's arrays, not copies: train on [0, cut), validate on [cut, n).
+            var cut = ArrayBatchFeed.SplitTail(x, validationSplit);
+            validation = new ArrayBatchFeed(x, y, batchSize, null, start: cut);
+            trainRows = cut;
         }
         _shuffleRandom ??= new Random(unchecked((int)((Graph ?? Keras.Graph).Seed * 2654435761UL) ^ 0x5EED));
-        var train = new ArraySource(x, y, batchSize, shuffle ? _shuffleRandom : null);
+        var train = new ArrayBatchFeed(x, y, batchSize, shuffle ? _shuffleRandom : null, count: trainRows);
         return FitLoop(train, validation, x, y, epochs, verbose, callbacks, initialEpoch);
     }
 
@@ -60,18 +61,18 @@ public partial class Model
     public History Fit(Dataset dataset, int epochs = 1, int verbose = 1, IReadOnlyList<Callback>? callbacks = null,
         Dataset? validationData = null, int? stepsPerEpoch = null, int initialEpoch = 0)
     {
-        var source = new DatasetSource(dataset, DatasetInputCount(), stepsPerEpoch);
-        var sample = source.Sample();
-        var validation = validationData is null ? null : new DatasetSource(validationData, DatasetInputCount(), null);
-        return FitLoop(source, validation, sample.X, sample.Y, epochs, verbose, callbacks, initialEpoch);
+        var feed = new DatasetBatchFeed(dataset, DatasetInputCount(), stepsPerEpoch);
+        var sample = feed.Sample();
+        var validation = validationData is null ? null : new DatasetBatchFeed(validationData, DatasetInputCount(), null);
+        return FitLoop(feed, validation, sample.X, sample.Y, epochs, verbose, callbacks, initialEpoch);
     }
 
     /// <summary>Loss and metrics over a batched dataset of (inputs…, targets…).</summary>
     public IReadOnlyDictionary<string, double> Evaluate(Dataset dataset)
     {
-        var source = new DatasetSource(dataset, DatasetInputCount(), null);
-        var sample = source.Sample();
-        return EvaluateSource(source, sample.X, sample.Y, "");
+        var feed = new DatasetBatchFeed(dataset, DatasetInputCount(), null);
+        var sample = feed.Sample();
+        return EvaluateFeed(feed, sample.X, sample.Y, "");
     }
 
     private int DatasetInputCount() => IsFunctional ? Inputs.Count : 1;
@@ -94,7 +95,7 @@ public partial class Model
 
     /// <summary>Loss and metrics for a model with several inputs and/or outputs.</summary>
     public IReadOnlyDictionary<string, double> Evaluate(Tensor[] x, Tensor[] y, int batchSize = 32) =>
-        EvaluateSource(new ArraySource(x, y, batchSize, null), x, y, "");
+        EvaluateFeed(new ArrayBatchFeed(x, y, batchSize, null), x, y, "");
 
     /// <summary>Outputs for the given inputs, in batches (keras predict); dropout and noise are off.</summary>
     public Tensor Predict(Tensor x, int batchSize = 32)
@@ -110,7 +111,7 @@ public partial class Model
         var inputs = ExecutionInputs(x);
         var parts = outputs.Select(_ => new List<Tensor>()).ToArray();
         var feeds = new Dictionary<Output, Tensor>();
-        foreach (var batch in new ArraySource(x, [], batchSize, null).Epoch(0))
+        foreach (var batch in new ArrayBatchFeed(x, [], batchSize, null).Epoch(0))
         {
             for (var i = 0; i < inputs.Length; i++) feeds[inputs[i]] = batch.X[i];
             var values = Session.Run(outputs, feeds);
@@ -119,7 +120,7 @@ public partial class Model
         return parts.Select(p => Rows.Concat(p)).ToArray();
     }
 
-    private History FitLoop(IBatchSource train, IBatchSource? validation, IReadOnlyList<Tensor> sampleX, IReadOnlyList<Tensor> sampleY,
+    private History FitLoop(IBatchFeed train, IBatchFeed? validation, IReadOnlyList<Tensor> sampleX, IReadOnlyList<Tensor> sampleY,
         int epochs, int verbose, IReadOnlyList<Callback>? callbacks, int initialEpoch)
     {
         var step = TrainStep(sampleX, sampleY);
@@ -141,18 +142,18 @@ public partial class Model
             }
             var logs = means.Logs();
             if (validation is not null)
-                foreach (var (k, v) in EvaluateSource(validation, sampleX, sampleY, "val_")) logs[k] = v;
+                foreach (var (k, v) in EvaluateFeed(validation, sampleX, sampleY, "val_")) logs[k] = v;
             all.EpochEnd(epoch, logs);
         }
         all.TrainEnd();
         return history;
     }
 
-    private Dictionary<string, double> EvaluateSource(IBatchSource source, IReadOnlyList<Tensor> sampleX, IReadOnlyList<Tensor> sampleY, string prefix)
+    private Dictionary<string, double> EvaluateFeed(IBatchFeed feed, IReadOnlyList<Tensor> sampleX, IReadOnlyList<Tensor> sampleY, string prefix)
     {
         var step = TestStep(sampleX, sampleY);
         var means = new RunningMeans(step.Names);
-        foreach (var batch in source.Epoch(0)) means.Add(step.Run(Session, batch.X, batch.Y), batch.Size);
+        foreach (var batch in feed.Epoch(0)) means.Add(step.Run(Session, batch.X, batch.Y), batch.Size);
         return means.Logs(prefix);
     }
 }

@@ -80,6 +80,19 @@ public class DatasetLoaderTests
     }
 
     [Test]
+    public void IdxScaledImagesAreTheBytesTimesTheScaleAcrossReadChunks()
+    {
+        // 120,000 data bytes: more than one 64 KB conversion chunk, and a last chunk that is not full.
+        var pixels = Bytes(3 * 200 * 200);
+        var path = WriteIdx("big", 0x803, [3, 200, 200], pixels);
+        var scaled = IdxReader.ReadImages(path, [3, 200, 200], 1f / 255);
+        Assert.That(scaled.Shape, Is.EqualTo(new Shape(3, 200, 200)));
+        Assert.That(scaled.ToArray<float>(), Is.EqualTo(pixels.Select(b => b * (1f / 255)).ToArray()));
+        Assert.That(IdxReader.ReadImages(path).ToArray<float>(), Is.EqualTo(pixels.Select(b => (float)b).ToArray()));
+        Assert.That(IdxReader.Read(path).Data, Is.EqualTo(pixels));
+    }
+
+    [Test]
     public void IdxReadsGzipCompressedFiles()
     {
         var pixels = Bytes(3 * 4 * 5);
@@ -87,6 +100,8 @@ public class DatasetLoaderTests
         var gz = Path.Combine(_temp, "images.gz");
         using (var output = new GZipStream(File.Create(gz), CompressionLevel.Fastest)) output.Write(raw);
         Assert.That(IdxReader.ReadImages(gz).ToArray<float>(), Is.EqualTo(pixels.Select(b => (float)b).ToArray()));
+        Assert.That(IdxReader.ReadImages(gz, null, 0.5f).ToArray<float>(), Is.EqualTo(pixels.Select(b => b * 0.5f).ToArray()));
+        Assert.That(IdxReader.Read(gz).Data, Is.EqualTo(pixels));
 
         // A gzip stream cut in half must not pass as a shorter file.
         var cut = Path.Combine(_temp, "cut.gz");

@@ -1,3 +1,4 @@
+using Nabla.Optimizers;
 using Nabla.Tests.Support;
 using NUnit.Framework;
 
@@ -179,7 +180,7 @@ public class SeedExerciseTests
         var err = w.Value * x + b.Value - y;
         var loss = g.ReduceMean(g.Square(err));
         var grads = g.Gradients(loss, w.Value, b.Value);
-        var train = new GradientDescentOptimizer(0.1).Minimize(loss);
+        var train = new SGD(0.1).Minimize(loss);
         using var s = new Session(g);
         s.Run(g.GlobalVariablesInitializer());
         // pred = 2x + 1 = [3, 5, 7], err = [1, 1, 1]: loss = 1; ∂L/∂w = mean(2·err·x) = 2·6/3 = 4; ∂L/∂b = mean(2·err) = 2.

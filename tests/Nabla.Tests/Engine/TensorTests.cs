@@ -6,6 +6,18 @@ namespace Nabla.Tests.Engine;
 public class TensorTests
 {
     [Test]
+    public void WithShapeSharesTheElementsUnderAnotherShape()
+    {
+        var t = Tensor.FromArray(new[] { 1f, 2, 3, 4, 5, 6 }, 2, 3);
+        var flat = t.WithShape(new Shape(6));
+        Assert.That(flat.Shape, Is.EqualTo(new Shape(6)));
+        Assert.That(flat.DType, Is.EqualTo(DType.Float32));
+        Assert.That(flat.ToArray<float>(), Is.EqualTo(t.ToArray<float>()));
+        Assert.That(flat.Data, Is.SameAs(t.Data), "no copy");
+        Assert.Throws<ArgumentException>(() => t.WithShape(new Shape(4)));
+    }
+
+    [Test]
     public void FromFlatArraysOfEveryDType()
     {
         var source = new[] { 1f, 2, 3, 4, 5, 6 };

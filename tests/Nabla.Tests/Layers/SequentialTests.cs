@@ -57,6 +57,54 @@ public sealed class SequentialTests : KerasTestBase
         Assert.That(model.Summary(_ => { }), Does.Contain("Total params: 193"));
     }
 
+    /// <summary>Rows [start, start + count) of a 2-D float32 or 1-D int32 tensor, copied by the test.</summary>
+    private static Tensor RowsOf(Tensor t, int start, int count)
+    {
+        var row = t.Size / t.Shape[0];
+        return t.DType == DType.Int32
+            ? Tensor.FromArray(t.ToArray<int>()[(start * row)..((start + count) * row)], count)
+            : Tensor.FromArray(t.ToArray<float>()[(start * row)..((start + count) * row)], count, row);
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void FitValidationSplitTrainsOnTheHeadAndValidatesOnTheTailRows(bool shuffle)
+    {
+        // A learning rate of 0 keeps the weights, so the epoch's running mean of batch losses must equal
+        // Evaluate over the first 77 rows exactly when every training row is used once, no validation
+        // row leaks in and no batch (the short last one of 7 included) keeps rows of an earlier batch;
+        // val_loss must equal Evaluate over the last 26 rows (Keras: split before shuffling).
+        var (x, y) = Blobs(103, 4, 3, seed: 7);
+        var model = new Sequential([new Dense(5, "tanh"), new Dense(3, "softmax")]);
+        model.Compile(new SGD(0), new SparseCategoricalCrossentropy(), "accuracy");
+        var history = model.Fit(x, y, batchSize: 10, epochs: 2, verbose: 0, validationSplit: 0.25, shuffle: shuffle);
+        var cut = (int)(103 * 0.75);
+        var train = model.Evaluate(RowsOf(x, 0, cut), RowsOf(y, 0, cut), batchSize: 1000);
+        var validation = model.Evaluate(RowsOf(x, cut, 103 - cut), RowsOf(y, cut, 103 - cut), batchSize: 1000);
+        for (var epoch = 0; epoch < 2; epoch++)
+        {
+            Assert.That(history["loss"][epoch], Is.EqualTo(train["loss"]).Within(1e-5), $"epoch {epoch} loss");
+            Assert.That(history["accuracy"][epoch], Is.EqualTo(train["accuracy"]).Within(1e-6), $"epoch {epoch} accuracy (one row is 1/77)");
+            Assert.That(history["val_loss"][epoch], Is.EqualTo(validation["loss"]).Within(1e-5), $"epoch {epoch} val_loss");
+        }
+        Assert.That(validation["loss"], Is.Not.EqualTo(train["loss"]).Within(1e-4), "the two parts must be told apart by their losses");
+    }
+
+    [Test]
+    public void PredictAndEvaluateInBatchesMatchOneBatch()
+    {
+        // 10 rows in batches of 4: two full batches through one reused buffer and a last batch of 2.
+        // Any stale row from an earlier batch, or a wrong offset, would change the outputs.
+        var (x, y) = Blobs(10, 4, 3, seed: 11);
+        var model = new Sequential([new Dense(6, "relu"), new Dense(3, "softmax")]);
+        model.Compile(new SGD(0), new SparseCategoricalCrossentropy(), "accuracy");
+        var whole = model.Predict(x, batchSize: 10).ToArray<float>();
+        Assert.That(model.Predict(x, batchSize: 4).ToArray<float>(), Is.EqualTo(whole).Within(1e-6));
+        Assert.That(model.Predict(x, batchSize: 4).ToArray<float>(), Is.EqualTo(whole).Within(1e-6), "a second pass over the reused buffers");
+        Assert.That(model.Evaluate(x, y, batchSize: 4)["loss"], Is.EqualTo(model.Evaluate(x, y, batchSize: 10)["loss"]).Within(1e-6));
+        Assert.That(x.ToArray<float>(), Is.EqualTo(Blobs(10, 4, 3, seed: 11).X.ToArray<float>()), "the caller's array is not written to");
+    }
+
     [Test]
     public void FitLearnsSeparableClassesAndReportsKerasLogs()
     {

@@ -50,7 +50,17 @@ public static class FashionMnist
     /// </summary>
     /// <param name="dataDirectory">Data directory; default <see cref="DatasetCache.DataDirectory"/> (read at call time).</param>
     /// <exception cref="DatasetUnavailableException">The files are not cached and no source could provide them; the message says what to place where.</exception>
-    public static DataSplits Load(string? dataDirectory = null)
+    public static DataSplits Load(string? dataDirectory = null) => Load(1f, dataDirectory);
+
+    /// <summary>
+    /// Loads the data set with every pixel multiplied by <paramref name="pixelScale"/> while the files are
+    /// converted, e.g. <c>Load(1f / 255)</c> for pixels in [0, 1]: the values of <c>Load()</c> times the scale
+    /// <c>x / 255</c>, without a second float copy of the images.
+    /// </summary>
+    /// <param name="pixelScale">Factor applied to each byte value 0..255.</param>
+    /// <param name="dataDirectory">Data directory; default <see cref="DatasetCache.DataDirectory"/> (read at call time).</param>
+    /// <exception cref="DatasetUnavailableException">The files are not cached and no source could provide them.</exception>
+    public static DataSplits Load(float pixelScale, string? dataDirectory = null)
     {
         var folder = DatasetCache.FolderFor(dataDirectory ?? DatasetCache.DataDirectory, FolderName);
         IDataSource[] sources =
@@ -62,9 +72,9 @@ public static class FashionMnist
         var train = FashionMnistPackage.TrainPerClass * FashionMnistPackage.Classes;
         var test = FashionMnistPackage.TestPerClass * FashionMnistPackage.Classes;
         return new DataSplits(
-            IdxReader.ReadImages(Path.Combine(folder, TrainImages.Name), [train, 28, 28]),
+            IdxReader.ReadImages(Path.Combine(folder, TrainImages.Name), [train, 28, 28], pixelScale),
             IdxReader.ReadLabels(Path.Combine(folder, TrainLabels.Name), train),
-            IdxReader.ReadImages(Path.Combine(folder, TestImages.Name), [test, 28, 28]),
+            IdxReader.ReadImages(Path.Combine(folder, TestImages.Name), [test, 28, 28], pixelScale),
             IdxReader.ReadLabels(Path.Combine(folder, TestLabels.Name), test));
     }
 

@@ -6,7 +6,7 @@ namespace Nabla.Layers;
 internal readonly record struct Batch(Tensor[] X, Tensor[] Y, int Size);
 
 /// <summary>Where a training or evaluation loop gets its batches from, epoch by epoch.</summary>
-internal interface IBatchSource
+internal interface IBatchFeed
 {
     /// <summary>Batches per epoch, when known.</summary>
     int? Steps { get; }
@@ -15,25 +15,43 @@ internal interface IBatchSource
     IEnumerable<Batch> Epoch(int epoch);
 }
 
-/// <summary>Batches cut from in-memory arrays, shuffled each epoch when asked (Keras's array adapter).</summary>
-internal sealed class ArraySource : IBatchSource
+/// <summary>
+/// Batches cut from in-memory arrays, shuffled each epoch when asked (Keras's array adapter). The
+/// feed reads rows [start, start + count) of the arrays in place, so Fit's validation split is two
+/// row ranges of the caller's arrays rather than two copies of them.
+/// </summary>
+/// <remarks>
+/// Batches are gathered into buffers owned by the feed and reused from batch to batch (one set for
+/// full batches, one for the shorter last batch): a batch's tensors are valid until the next batch is
+/// requested. That is enough for the training and evaluation loops, because <c>Session.Run</c> copies
+/// its feeds onto the device (<c>IBackend.Upload</c>) before it returns. A 512×784 float batch is
+/// 1.6 MB, above the 85 KB large-object threshold, so a fresh array per batch used to put ~150 MB
+/// per epoch of MNIST through the large-object heap, which only a full collection reclaims.
+/// </remarks>
+internal sealed class ArrayBatchFeed : IBatchFeed
 {
     private readonly Tensor[] _x, _y;
-    private readonly int _batchSize;
+    private readonly int _start, _batchSize;
     private readonly Random? _shuffle;
+    private int[]? _order;
+    private Array[]? _fullBuffers, _lastBuffers;
 
-    public ArraySource(Tensor[] x, Tensor[] y, int batchSize, Random? shuffle)
+    public ArrayBatchFeed(Tensor[] x, Tensor[] y, int batchSize, Random? shuffle, int start = 0, int? count = null)
     {
         if (x.Length == 0) throw new ArgumentException("no input arrays were given", nameof(x));
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be positive");
-        Count = RowCount(x[0]);
+        var rows = RowCount(x[0]);
         foreach (var t in x.Concat(y))
-            if (RowCount(t) != Count)
+            if (RowCount(t) != rows)
                 throw new ArgumentException($"all input and target arrays must have the same number of samples: got {string.Join(", ", x.Concat(y).Select(a => a.Shape.ToString()))}");
+        Count = count ?? rows - start;
+        if (start < 0 || Count < 0 || start + Count > rows)
+            throw new ArgumentOutOfRangeException(nameof(count), $"rows {start}..{start + Count - 1} are outside arrays of {rows} samples");
         if (Count == 0) throw new ArgumentException("the arrays hold no samples", nameof(x));
-        (_x, _y, _batchSize, _shuffle) = (x, y, batchSize, shuffle);
+        (_x, _y, _start, _batchSize, _shuffle) = (x, y, start, batchSize, shuffle);
     }
 
+    /// <summary>Samples per epoch (the length of the row range).</summary>
     public int Count { get; }
 
     public int? Steps => (Count + _batchSize - 1) / _batchSize;
@@ -43,27 +61,53 @@ internal sealed class ArraySource : IBatchSource
         int[]? order = null;
         if (_shuffle is not null)
         {
-            order = Enumerable.Range(0, Count).ToArray();
+            // The same permutation as shuffling a fresh 0..Count-1, in an array kept across epochs.
+            order = _order ??= new int[Count];
+            for (var i = 0; i < order.Length; i++) order[i] = i;
             _shuffle.Shuffle(order);
         }
-        for (var start = 0; start < Count; start += _batchSize)
+        for (var offset = 0; offset < Count; offset += _batchSize)
         {
-            var n = Math.Min(_batchSize, Count - start);
-            yield return new Batch(Take(_x, order, start, n), Take(_y, order, start, n), n);
+            var n = Math.Min(_batchSize, Count - offset);
+            yield return new Batch(Take(_x, 0, order, offset, n), Take(_y, _x.Length, order, offset, n), n);
         }
     }
 
-    /// <summary>Keras's validation_split: the last <paramref name="fraction"/> of the samples (before any shuffling) become validation data.</summary>
-    public static (Tensor[] Train, Tensor[] Validation) SplitTail(Tensor[] arrays, double fraction)
+    /// <summary>Keras's validation_split: the last <paramref name="fraction"/> of the samples (before any shuffling) validate; returns the first validation row.</summary>
+    public static int SplitTail(Tensor[] arrays, double fraction)
     {
         var n = RowCount(arrays[0]);
         var cut = (int)(n * (1 - fraction));
         if (cut <= 0 || cut >= n) throw new ArgumentException($"validation split {fraction} of {n} samples leaves an empty training or validation set");
-        return (arrays.Select(a => Rows.Slice(a, 0, cut)).ToArray(), arrays.Select(a => Rows.Slice(a, cut, n - cut)).ToArray());
+        return cut;
     }
 
-    private static Tensor[] Take(Tensor[] arrays, int[]? order, int start, int n) =>
-        arrays.Select(a => order is null ? (start == 0 && n == RowCount(a) ? a : Rows.Slice(a, start, n)) : Rows.Gather(a, order.AsSpan(start, n))).ToArray();
+    /// <summary>Rows offset..offset+n−1 of the epoch (through <paramref name="order"/> when shuffled) of each array; <paramref name="first"/> numbers the arrays across x and y for the buffers.</summary>
+    private Tensor[] Take(Tensor[] arrays, int first, int[]? order, int offset, int n)
+    {
+        var result = new Tensor[arrays.Length];
+        for (var i = 0; i < arrays.Length; i++)
+        {
+            var a = arrays[i];
+            if (order is null && n == RowCount(a)) { result[i] = a; continue; } // the whole array is one batch
+            var buffer = BufferFor(first + i, a, n);
+            if (order is null) Rows.CopyInto(a, _start + offset, n, buffer);
+            else Rows.GatherInto(a, order.AsSpan(offset, n), _start, buffer);
+            var dims = a.Shape.ToArray();
+            dims[0] = n;
+            result[i] = new Tensor(buffer, new Shape(dims), a.DType);
+        }
+        return result;
+    }
+
+    private Array BufferFor(int array, Tensor a, int n)
+    {
+        ref var buffers = ref n == _batchSize ? ref _fullBuffers : ref _lastBuffers;
+        buffers ??= new Array[_x.Length + _y.Length];
+        var size = n * Rows.RowSize(a.Shape);
+        if (buffers[array] is not { } b || b.Length != size) buffers[array] = b = a.DType.NewArray(size);
+        return b;
+    }
 
     private static int RowCount(Tensor t) => t.Rank == 0 ? throw new ArgumentException($"a scalar ({t.DType.Name()}) cannot be split into samples") : t.Shape[0];
 }
@@ -73,7 +117,7 @@ internal sealed class ArraySource : IBatchSource
 /// components are the model's inputs and the rest its targets (Keras's (x, y) dataset elements).
 /// Each epoch is a new iteration, so an upstream Shuffle reshuffles.
 /// </summary>
-internal sealed class DatasetSource(Dataset dataset, int inputs, int? stepsPerEpoch) : IBatchSource
+internal sealed class DatasetBatchFeed(Dataset dataset, int inputs, int? stepsPerEpoch) : IBatchFeed
 {
     private IEnumerator<Tensor[]>? _infinite;
 
