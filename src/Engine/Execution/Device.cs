@@ -9,10 +9,10 @@ namespace Nabla;
 public abstract class Device
 {
     /// <summary>The float32 CPU backend (SIMD kernels, blocked GEMM).</summary>
-    public static Device Cpu { get; } = new HostDevice("cpu", static () => new CpuBackend());
+    public static Device Cpu { get; } = new HostDevice("cpu", static o => new CpuBackend(o.Deterministic));
 
     /// <summary>The float64 oracle backend (simple loops, MathNet).</summary>
-    public static Device Reference { get; } = new HostDevice("reference", static () => new ReferenceBackend());
+    public static Device Reference { get; } = new HostDevice("reference", static _ => new ReferenceBackend());
 
     /// <summary>
     /// True when a CUDA driver is installed, initialises, and reports at least one device. Probes once
@@ -38,15 +38,16 @@ public abstract class Device
     /// <summary>Name ("cpu", "reference").</summary>
     public abstract string Name { get; }
 
-    internal abstract IBackend CreateBackend();
+    /// <summary>A backend for one session, configured by its options.</summary>
+    internal abstract IBackend CreateBackend(SessionOptions options);
 
     /// <inheritdoc/>
     public override string ToString() => Name;
 
-    private sealed class HostDevice(string name, Func<IBackend> factory) : Device
+    private sealed class HostDevice(string name, Func<SessionOptions, IBackend> factory) : Device
     {
         public override string Name => name;
 
-        internal override IBackend CreateBackend() => factory();
+        internal override IBackend CreateBackend(SessionOptions options) => factory(options);
     }
 }

@@ -30,7 +30,7 @@ public sealed class Session : IDisposable
         Graph = graph;
         Device = device ?? Device.Cpu;
         Options = options ?? SessionOptions.Default;
-        var backend = Device.CreateBackend();
+        var backend = Device.CreateBackend(Options);
         _backend = Options.DeferExecution || Environment.GetEnvironmentVariable("NABLA_DEFER_EXECUTION") == "1" ? new DeferredBackend(backend) : backend;
         State = new SessionState(_backend);
     }
@@ -53,6 +53,9 @@ public sealed class Session : IDisposable
     /// nothing. On an asynchronous backend the time is that of enqueueing; on the host it is the kernel's.
     /// </summary>
     public List<StepStat>? StepStats { get; set; }
+
+    /// <summary>The backend (for tests and benchmarks that inspect the stream).</summary>
+    internal IBackend Backend => _backend;
 
     /// <summary>Number of distinct compiled plans (for tests and diagnostics).</summary>
     public int CompiledPlanCount => _plans.Count;

@@ -6,8 +6,21 @@ namespace Nabla.Kernels.Cpu;
 /// The float32 CPU backend: TensorPrimitives for vector math, a cache-blocked SIMD GEMM, and
 /// Parallel.For over independent rows and tiles. float64 graphs also run here, in double precision.
 /// </summary>
-public sealed class CpuBackend : HostBackend
+/// <remarks>
+/// Results never depend on thread scheduling (work is split into fixed chunks, reductions combine in a
+/// fixed order) nor on where the GC placed an array (every buffer starts 64-byte aligned). One source of
+/// run-to-run variation remains unless <c>deterministic</c> is set: the vectorised exp, log, sin, cos,
+/// tanh and sigmoid of .NET's TensorPrimitives are precompiled (ReadyToRun) for a baseline ISA and later
+/// re-jitted with FMA, so the same input can round differently in the last bit before and after the
+/// runtime tiers a method up (measured: sin(5.800971f) = −0.4637421 for ~200 calls, then −0.46374208).
+/// Deterministic mode computes those functions element by element in float64 with the C library
+/// (Math.Exp etc.), which the JIT never changes, and rounds once to float32.
+/// </remarks>
+public sealed class CpuBackend(bool deterministic = false) : HostBackend
 {
+    /// <summary>Transcendental functions avoid the JIT-tier-dependent vector code (see remarks).</summary>
+    public bool Deterministic => deterministic;
+
     /// <inheritdoc/>
     public override string Name => "cpu";
 
@@ -17,7 +30,7 @@ public sealed class CpuBackend : HostBackend
     /// <inheritdoc/>
     public override void Unary(UnaryOp op, DeviceBuffer x, DeviceBuffer y)
     {
-        if (Storage(x).Storage is float[] && CpuUnary.TryFloat(op, Storage(x).Segment<float>(), Storage(y).Segment<float>())) return;
+        if (Storage(x).Storage is float[] && !(deterministic && CpuUnary.IsTierDependent(op)) && CpuUnary.TryFloat(op, Storage(x).Segment<float>(), Storage(y).Segment<float>())) return;
         base.Unary(op, x, y);
     }
 
@@ -61,8 +74,8 @@ public sealed class CpuBackend : HostBackend
     /// <inheritdoc/>
     public override void Softmax(DeviceBuffer x, DeviceBuffer y, int rows, int cols, bool log)
     {
-        if (Storage(x).Storage is float[]) CpuSoftmax.Rows(Storage(x).Segment<float>(), Storage(y).Segment<float>(), rows, cols, log);
-        else CpuSoftmax.Rows(Storage(x).Segment<double>(), Storage(y).Segment<double>(), rows, cols, log);
+        if (Storage(x).Storage is float[]) CpuSoftmax.Rows(Storage(x).Segment<float>(), Storage(y).Segment<float>(), rows, cols, log, deterministic);
+        else CpuSoftmax.Rows(Storage(x).Segment<double>(), Storage(y).Segment<double>(), rows, cols, log, deterministic);
     }
 
     /// <inheritdoc/>
@@ -71,10 +84,10 @@ public sealed class CpuBackend : HostBackend
         Func<int, int>? label = sparse ? r => LabelAt(labels, r) : null;
         if (Storage(logits).Storage is float[])
             CpuSoftmax.CrossEntropy(Storage(logits).Segment<float>(), sparse ? (ArraySegment<float>?)null : Storage(labels).Segment<float>(), label, rows, cols,
-                Storage(loss).Segment<float>(), backprop is null ? (ArraySegment<float>?)null : Storage(backprop).Segment<float>());
+                Storage(loss).Segment<float>(), backprop is null ? (ArraySegment<float>?)null : Storage(backprop).Segment<float>(), deterministic);
         else
             CpuSoftmax.CrossEntropy(Storage(logits).Segment<double>(), sparse ? (ArraySegment<double>?)null : Storage(labels).Segment<double>(), label, rows, cols,
-                Storage(loss).Segment<double>(), backprop is null ? (ArraySegment<double>?)null : Storage(backprop).Segment<double>());
+                Storage(loss).Segment<double>(), backprop is null ? (ArraySegment<double>?)null : Storage(backprop).Segment<double>(), deterministic);
     }
 
     /// <inheritdoc/>

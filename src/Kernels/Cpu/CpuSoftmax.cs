@@ -21,16 +21,16 @@ internal static class CpuSoftmax
     // Below ~32k elements one core finishes before Parallel.For's scheduling cost is repaid.
     private const long ParallelThreshold = 1 << 15;
 
-    public static void Rows<T>(ArraySegment<T> x, ArraySegment<T> y, int rows, int cols, bool log) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void Rows<T>(ArraySegment<T> x, ArraySegment<T> y, int rows, int cols, bool log, bool deterministic) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (cols == 0) return;
         ForRowRanges(rows, cols, (start, end) =>
         {
-            for (var r = start; r < end; r++) Row(x.AsSpan(r * cols, cols), y.AsSpan(r * cols, cols), log);
+            for (var r = start; r < end; r++) Row(x.AsSpan(r * cols, cols), y.AsSpan(r * cols, cols), log, deterministic);
         });
     }
 
-    private static void Row<T>(ReadOnlySpan<T> x, Span<T> y, bool log) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void Row<T>(ReadOnlySpan<T> x, Span<T> y, bool log, bool deterministic) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var m = TensorPrimitives.Max(x);
         if (!T.IsFinite(m))
@@ -41,7 +41,7 @@ internal static class CpuSoftmax
         }
         // y = exp(x − m) first: its sum gives lse, and for softmax it is already the numerator.
         TensorPrimitives.Subtract(x, m, y);
-        TensorPrimitives.Exp(y, y);
+        Exp(y, deterministic);
         var s = TensorPrimitives.Sum<T>(y);
         if (log) TensorPrimitives.Subtract(x, m + T.Log(s), y);
         else TensorPrimitives.Divide(y, s, y);
@@ -55,7 +55,7 @@ internal static class CpuSoftmax
     /// Zero label weights are skipped rather than multiplied, so a −∞ logit with weight 0 adds 0
     /// instead of 0·∞ = NaN; a −∞ logit with positive weight gives an infinite loss, as it should.
     /// </remarks>
-    public static void CrossEntropy<T>(ArraySegment<T> x, ArraySegment<T>? dense, Func<int, int>? label, int rows, int cols, ArraySegment<T> loss, ArraySegment<T>? backprop)
+    public static void CrossEntropy<T>(ArraySegment<T> x, ArraySegment<T>? dense, Func<int, int>? label, int rows, int cols, ArraySegment<T> loss, ArraySegment<T>? backprop, bool deterministic)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (cols == 0)
@@ -75,7 +75,7 @@ internal static class CpuSoftmax
                     var o = r * cols;
                     var xr = x.AsSpan(o, cols);
                     var er = backprop is not { } bp ? scratch.AsSpan(0, cols) : bp.AsSpan(o, cols);
-                    var lse = ExpAndLogSumExp(xr, er);
+                    var lse = ExpAndLogSumExp(xr, er, deterministic);
                     var lab = label?.Invoke(r) ?? -1;
                     // An id outside [0, cols) (the engine's checks then fail the run) gives NaN rather than reading out of range.
                     var badLabel = dense is null && (uint)lab >= (uint)cols;
@@ -103,7 +103,7 @@ internal static class CpuSoftmax
     }
 
     /// <summary>Returns log Σ exp(x) and leaves softmax(x) = exp(x − lse) in <paramref name="e"/>.</summary>
-    private static T ExpAndLogSumExp<T>(ReadOnlySpan<T> x, Span<T> e) where T : unmanaged, IFloatingPointIeee754<T>
+    private static T ExpAndLogSumExp<T>(ReadOnlySpan<T> x, Span<T> e, bool deterministic) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var m = TensorPrimitives.Max(x);
         if (!T.IsFinite(m))
@@ -112,10 +112,17 @@ internal static class CpuSoftmax
             return m;
         }
         TensorPrimitives.Subtract(x, m, e);
-        TensorPrimitives.Exp(e, e);
+        Exp(e, deterministic);
         var s = TensorPrimitives.Sum<T>(e);
         TensorPrimitives.Divide(e, s, e);
         return m + T.Log(s);
+    }
+
+    /// <summary>y ← eʸ in place: vectorised, or in deterministic mode element by element through the C library (see <see cref="CpuBackend"/>).</summary>
+    private static void Exp<T>(Span<T> y, bool deterministic) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!deterministic) { TensorPrimitives.Exp<T>(y, y); return; }
+        for (var i = 0; i < y.Length; i++) y[i] = T.CreateTruncating(Math.Exp(double.CreateTruncating(y[i])));
     }
 
     /// <summary>Runs <paramref name="body"/>(start, end) over row ranges, in parallel for large matrices.</summary>

@@ -8,6 +8,9 @@ internal static class CpuUnary
 {
     private const int Chunk = 1 << 15;
 
+    /// <summary>Ops whose TensorPrimitives kernel may round differently before and after the JIT re-compiles it (see <see cref="CpuBackend"/>).</summary>
+    public static bool IsTierDependent(UnaryOp op) => op is UnaryOp.Exp or UnaryOp.Log or UnaryOp.Sin or UnaryOp.Cos or UnaryOp.Tanh or UnaryOp.Sigmoid;
+
     public static bool TryFloat(UnaryOp op, ArraySegment<float> x, ArraySegment<float> y)
     {
         // Some TensorPrimitives functions (Sigmoid) reject empty spans.
