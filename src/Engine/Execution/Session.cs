@@ -48,11 +48,11 @@ public sealed class Session : IDisposable
     public SessionState State { get; }
 
     /// <summary>
-    /// When set (e.g. <c>session.StepStats = []</c>), each Run clears it and records every executed
+    /// When set (e.g. <c>session.KernelTimings = []</c>), each Run clears it and records every executed
     /// kernel's wall time in plan order (TensorFlow's RunMetadata step stats). Null (the default) records
     /// nothing. On an asynchronous backend the time is that of enqueueing; on the host it is the kernel's.
     /// </summary>
-    public List<StepStat>? StepStats { get; set; }
+    public List<KernelTiming>? KernelTimings { get; set; }
 
     /// <summary>The backend (for tests and benchmarks that inspect the stream).</summary>
     internal IBackend Backend => _backend;
@@ -175,7 +175,7 @@ public sealed class Session : IDisposable
         if (run.Flags is { } flags) _backend.Fill(flags, 0);
         var ctx = _kernelContext;
         ctx.Run = run;
-        var stats = StepStats;
+        var stats = KernelTimings;
         stats?.Clear();
         foreach (var step in plan.Steps)
         {
@@ -184,7 +184,7 @@ public sealed class Session : IDisposable
             foreach (var c in step.ChecksBefore) _backend.Check(c.Kind, ctx.Input(c.Input), c.Bound, run.Flags!, c.Site);
             step.Op.Def.Kernel(ctx);
             foreach (var c in step.ChecksAfter) _backend.Check(c.Kind, run.Slots[step.OutputSlots[-1 - c.Input]]!, c.Bound, run.Flags!, c.Site);
-            if (stats is not null) stats.Add(new StepStat(step.Op.Name, step.Op.Type, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds));
+            if (stats is not null) stats.Add(new KernelTiming(step.Op.Name, step.Op.Type, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds));
         }
         return run;
     }
@@ -291,7 +291,7 @@ public sealed class Session : IDisposable
 }
 
 /// <summary>One executed kernel of a run: node name, op type and wall time in microseconds.</summary>
-public readonly record struct StepStat(string Node, string OpType, double Microseconds);
+public readonly record struct KernelTiming(string Node, string OpType, double Microseconds);
 
 /// <summary>What one run did to memory: allocations and transfers in each direction, and the planned peak.</summary>
 /// <param name="Allocations">Buffers allocated during the run (variables and constants on first use, arenas when a larger plan arrives; 0 in a steady training loop).</param>

@@ -81,7 +81,7 @@ public sealed partial class Graph
         return op;
     }
 
-    internal Output Add1(string type, Output[] inputs, Attributes? attrs = null, string? name = null) => AddOp(type, inputs, attrs, name)[0];
+    internal Output AddSingleOutput(string type, Output[] inputs, Attributes? attrs = null, string? name = null) => AddOp(type, inputs, attrs, name)[0];
 
     internal void Register(Variable v) => _variables.Add(v);
 }

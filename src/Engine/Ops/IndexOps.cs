@@ -102,3 +102,19 @@ internal static class IndexOps
         return $"{op}: index {index} at flat position {position} of indices {indices} is out of range for axis {axis} of params {p}; valid indices: {valid}";
     }
 }
+
+public sealed partial class Graph
+{
+    /// <summary>
+    /// Rows of <paramref name="params"/> picked along <paramref name="axis"/> (tf.gather): the output shape is
+    /// params[:axis] + indices.shape + params[axis+1:]. Differentiable with respect to params only.
+    /// </summary>
+    /// <exception cref="InvalidArgumentException">At run time, an index is negative or ≥ params.Shape[axis]; fed and constant indices are checked before any kernel of the step runs.</exception>
+    public Output Gather(Output @params, Output indices, int axis = 0, string? name = null) =>
+        AddSingleOutput("Gather", [@params, indices], new Attributes().Set("axis", axis), name);
+
+    /// <summary>Zeros shaped like <paramref name="params"/> with dy's rows added at the gathered indices (the gradient of a gather).</summary>
+    internal Output GatherGrad(Output dy, Output indices, Output @params, int axis, string? name = null) =>
+        AddSingleOutput("GatherGrad", [dy, indices, @params], new Attributes().Set("axis", axis), name);
+
+}

@@ -109,5 +109,5 @@ public sealed partial class Graph
     /// Fails at build time when inner dimensions differ, naming both shapes.
     /// </summary>
     public Output MatMul(Output a, Output b, bool transposeA = false, bool transposeB = false, string? name = null) =>
-        Add1("MatMul", [a, b], new Attributes().Set("transpose_a", transposeA).Set("transpose_b", transposeB), name);
+        AddSingleOutput("MatMul", [a, b], new Attributes().Set("transpose_a", transposeA).Set("transpose_b", transposeB), name);
 }

@@ -172,6 +172,6 @@ public sealed partial class Graph
             attrs.Set(key, slot.Value.Op);
         }
         extra?.Invoke(attrs);
-        return Add1(type, [grad, .. scalars], attrs, name ?? type);
+        return AddSingleOutput(type, [grad, .. scalars], attrs, name ?? type);
     }
 }

@@ -48,9 +48,9 @@ public sealed partial class Graph
         {
             if (!shape.IsFullyDefined) throw new ShapeException($"Random '{name}': shape {shape} must be fully defined (use a *Like overload for dynamic shapes)");
             attrs.Set("shape", shape);
-            return Add1("Random", [], attrs, name ?? dist.ToString());
+            return AddSingleOutput("Random", [], attrs, name ?? dist.ToString());
         }
-        return Add1("Random", [like.Value], attrs, name ?? dist.ToString());
+        return AddSingleOutput("Random", [like.Value], attrs, name ?? dist.ToString());
     }
 
     /// <summary>Uniform values on [min, max) (tf.random.uniform).</summary>

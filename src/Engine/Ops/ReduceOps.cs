@@ -94,12 +94,12 @@ internal static class ReduceOps
             var axes = ShapeRules.ReduceAxes(ctx, ctx.Attrs.Get<int[]?>("axes", null), ctx.Shape(0).Rank);
             return InferContext.One(ShapeRules.Reduced(ctx.Shape(0), axes, ctx.Attrs.Bool("keep_dims")), ctx.DType(0));
         },
-        Prepare = ctx => ReduceKernels.PrepareWorkspace(ctx, ctx.InputDType(0), ctx.InputShape(0), NormalizedAxes(ctx.Attrs.Get<int[]?>("axes", null), ctx.InputShape(0).Rank)),
+        Prepare = ctx => ReduceLowering.PrepareWorkspace(ctx, ctx.InputDType(0), ctx.InputShape(0), NormalizedAxes(ctx.Attrs.Get<int[]?>("axes", null), ctx.InputShape(0).Rank)),
         Kernel = ctx =>
         {
             var s = ctx.InputShape(0);
             var axes = NormalizedAxes(ctx.Attrs.Get<int[]?>("axes", null), s.Rank);
-            ReduceKernels.Reduce(ctx, op, ctx.Input(0), s, axes, ctx.Output(0));
+            ReduceLowering.Reduce(ctx, op, ctx.Input(0), s, axes, ctx.Output(0));
         },
         // Integer reductions are piecewise constant in their (integer) input: no gradient flows back.
         Gradient = g => g.Input(0).DType.IsFloating() ? [grad(g)] : [null],
@@ -142,7 +142,7 @@ internal static class ReduceOps
 public sealed partial class Graph
 {
     private Output ReduceNode(string type, Output x, int[]? axes, bool keepDims, string? name) =>
-        Add1(type, [x], new Attributes().Set("axes", axes!).Set("keep_dims", keepDims), name ?? type);
+        AddSingleOutput(type, [x], new Attributes().Set("axes", axes!).Set("keep_dims", keepDims), name ?? type);
 
     /// <summary>Σ over <paramref name="axes"/> (null = all; negative axes count from the end).</summary>
     public Output ReduceSum(Output x, int[]? axes = null, bool keepDims = false, string? name = null) => ReduceNode("Sum", x, axes, keepDims, name);
@@ -160,13 +160,13 @@ public sealed partial class Graph
     public Output ReduceProd(Output x, int[]? axes = null, bool keepDims = false, string? name = null) => ReduceNode("Prod", x, axes, keepDims, name);
 
     /// <summary>Index (int64) of the first maximum along <paramref name="axis"/>.</summary>
-    public Output ArgMax(Output x, int axis = -1, string? name = null) => Add1("ArgMax", [x], new Attributes().Set("axis", axis), name);
+    public Output ArgMax(Output x, int axis = -1, string? name = null) => AddSingleOutput("ArgMax", [x], new Attributes().Set("axis", axis), name);
     /// <summary>Index (int64) of the first minimum along <paramref name="axis"/>.</summary>
-    public Output ArgMin(Output x, int axis = -1, string? name = null) => Add1("ArgMin", [x], new Attributes().Set("axis", axis), name);
+    public Output ArgMin(Output x, int axis = -1, string? name = null) => AddSingleOutput("ArgMin", [x], new Attributes().Set("axis", axis), name);
 
     /// <summary>Number of elements reduced over <paramref name="axes"/>, as a scalar of <paramref name="dtype"/>, from x's run-time shape.</summary>
     public Output ReducedCount(Output x, int[]? axes, DType dtype, string? name = null) =>
-        Add1("ReducedCount", [x], new Attributes().Set("axes", axes!).Set("dtype", dtype), name);
+        AddSingleOutput("ReducedCount", [x], new Attributes().Set("axes", axes!).Set("dtype", dtype), name);
 
     /// <summary>Population variance E[(x − E[x])²] over axes (tf.math.reduce_variance).</summary>
     public Output ReduceVariance(Output x, int[]? axes = null, bool keepDims = false, string? name = null)

@@ -123,19 +123,19 @@ internal static class ShapeOps
 public sealed partial class Graph
 {
     /// <summary>Same elements in a new shape; one dimension may be −1 (inferred). No copy.</summary>
-    public Output Reshape(Output x, int[] shape, string? name = null) => Add1("Reshape", [x], new Attributes().Set("shape", (int[])shape.Clone()), name);
+    public Output Reshape(Output x, int[] shape, string? name = null) => AddSingleOutput("Reshape", [x], new Attributes().Set("shape", (int[])shape.Clone()), name);
 
     /// <summary>Reshapes x to <paramref name="like"/>'s run-time shape.</summary>
-    public Output ReshapeLike(Output x, Output like, string? name = null) => Add1("ReshapeLike", [x, like], null, name);
+    public Output ReshapeLike(Output x, Output like, string? name = null) => AddSingleOutput("ReshapeLike", [x, like], null, name);
 
     /// <summary>Inserts a size-1 axis at <paramref name="axis"/> (−1 appends).</summary>
-    public Output ExpandDims(Output x, int axis, string? name = null) => Add1("ExpandDims", [x], new Attributes().Set("axis", axis), name);
+    public Output ExpandDims(Output x, int axis, string? name = null) => AddSingleOutput("ExpandDims", [x], new Attributes().Set("axis", axis), name);
 
     /// <summary>Removes size-1 axes: the given ones (each must be 1), or, when null, every axis whose static size is 1 (unknown dims are kept).</summary>
     public Output Squeeze(Output x, int[]? axes = null, string? name = null) =>
-        Add1("Squeeze", [x], new Attributes().Set("axes", axes is null ? Enumerable.Range(0, x.Shape.Rank).Where(d => x.Shape[d] == 1).ToArray() : (int[])axes.Clone()), name);
+        AddSingleOutput("Squeeze", [x], new Attributes().Set("axes", axes is null ? Enumerable.Range(0, x.Shape.Rank).Where(d => x.Shape[d] == 1).ToArray() : (int[])axes.Clone()), name);
 
     /// <summary>Permutes axes (default: reverses them).</summary>
     public Output Transpose(Output x, int[]? perm = null, string? name = null) =>
-        Add1("Transpose", [x], new Attributes().Set("perm", perm ?? Enumerable.Range(0, x.Shape.Rank).Reverse().ToArray()), name);
+        AddSingleOutput("Transpose", [x], new Attributes().Set("perm", perm ?? Enumerable.Range(0, x.Shape.Rank).Reverse().ToArray()), name);
 }

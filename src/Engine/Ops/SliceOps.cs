@@ -117,3 +117,24 @@ internal static class SliceOps
         return InferContext.One(ctx.Shape(1), ctx.DType(0));
     }
 }
+
+public sealed partial class Graph
+{
+    /// <summary>x[begin : begin + size] on every axis (tf.slice); a size of −1 takes everything to the end of that axis.</summary>
+    /// <exception cref="ShapeException">begin/size have the wrong length, are negative, or the box does not fit.</exception>
+    public Output Slice(Output x, int[] begin, int[] size, string? name = null) =>
+        AddSingleOutput("Slice", [x], new Attributes().Set("begin", (int[])begin.Clone()).Set("size", (int[])size.Clone()), name);
+
+    /// <summary>Pads with <paramref name="constantValue"/>: paddings[k, 0] before and paddings[k, 1] after axis k (tf.pad, constant mode).</summary>
+    /// <exception cref="ShapeException">paddings is not [rank, 2] or has a negative entry.</exception>
+    public Output Pad(Output x, int[,] paddings, double constantValue = 0, string? name = null) =>
+        AddSingleOutput("Pad", [x], new Attributes().Set("paddings", (int[,])paddings.Clone()).Set("value", constantValue), name);
+
+    /// <summary>Zeros shaped like <paramref name="like"/> with <paramref name="x"/> written at <paramref name="begin"/> (the gradient of a slice).</summary>
+    internal Output PadLike(Output x, Output like, int[] begin, string? name = null) =>
+        AddSingleOutput("PadLike", [x, like], new Attributes().Set("begin", (int[])begin.Clone()), name);
+
+    /// <summary>The window of <paramref name="x"/> at <paramref name="begin"/> shaped like <paramref name="like"/> (the gradient of a pad).</summary>
+    internal Output SliceLike(Output x, Output like, int[] begin, string? name = null) =>
+        AddSingleOutput("SliceLike", [x, like], new Attributes().Set("begin", (int[])begin.Clone()), name);
+}

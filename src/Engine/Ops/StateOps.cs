@@ -89,7 +89,7 @@ public sealed partial class Graph
 {
     /// <summary>A constant node holding <paramref name="value"/>.</summary>
     public Output Constant(Tensor value, string? name = null) =>
-        Add1("Const", [], new Attributes().Set("value", value), name ?? "Const");
+        AddSingleOutput("Const", [], new Attributes().Set("value", value), name ?? "Const");
 
     /// <summary>A rank-0 constant of the given dtype.</summary>
     public Output Scalar(double value, DType dtype = DType.Float32, string? name = null) =>
@@ -97,17 +97,17 @@ public sealed partial class Graph
 
     /// <summary>A value supplied at run time through the feed mapping; −1 dims are unknown.</summary>
     public Output Placeholder(DType dtype, Shape shape, string? name = null) =>
-        Add1("Placeholder", [], new Attributes().Set("dtype", dtype).Set("shape", shape), name ?? "Placeholder");
+        AddSingleOutput("Placeholder", [], new Attributes().Set("dtype", dtype).Set("shape", shape), name ?? "Placeholder");
 
     /// <summary>A no-op that runs after <paramref name="ops"/> (tf.group).</summary>
     public Operation Group(IEnumerable<Operation> ops, string? name = null) =>
         AddOp("NoOp", [], null, name ?? "group_deps", ops.ToArray());
 
     /// <summary>Passes the input through unchanged.</summary>
-    public Output Identity(Output x, string? name = null) => Add1("Identity", [x], null, name);
+    public Output Identity(Output x, string? name = null) => AddSingleOutput("Identity", [x], null, name);
 
     /// <summary>Passes the input through; gradients do not flow back through it.</summary>
-    public Output StopGradient(Output x, string? name = null) => Add1("StopGradient", [x], null, name);
+    public Output StopGradient(Output x, string? name = null) => AddSingleOutput("StopGradient", [x], null, name);
 
     /// <summary>A variable initialised from a constant tensor.</summary>
     public Variable Variable(Tensor initialValue, string? name = null, bool trainable = true) =>
@@ -117,7 +117,7 @@ public sealed partial class Graph
     public Variable Variable(Shape shape, DType dtype, Initializer initializer, string? name = null, bool trainable = true)
     {
         if (!shape.IsFullyDefined) throw new ShapeException($"Variable '{name ?? "Variable"}': shape {shape} must be fully defined");
-        var read = Add1("Variable", [], new Attributes().Set("shape", shape).Set("dtype", dtype), name ?? "Variable");
+        var read = AddSingleOutput("Variable", [], new Attributes().Set("shape", shape).Set("dtype", dtype), name ?? "Variable");
         Output init;
         using (NameScope(read.Op.Name))
             init = initializer.Build(this, shape, dtype);

@@ -45,7 +45,7 @@ public partial class ReduceOpTests : ICoversOps
         Assert.That(V((g, x) => g.ReduceProd(x[0])), Is.EqualTo(new[] { 720.0 }));
     }
 
-    /// <summary>(shape, axes): each row lands in a different branch of ReduceKernels.Reduce.</summary>
+    /// <summary>(shape, axes): each row lands in a different branch of ReduceLowering.Reduce.</summary>
     private static IEnumerable<TestCaseData> AxisPatterns()
     {
         var rows = new (int[] Shape, int[]? Axes, string Why)[]
@@ -154,7 +154,7 @@ public partial class ReduceOpTests : ICoversOps
         Assert.That(g.ArgMin(x).DType, Is.EqualTo(DType.Int64));
     }
 
-    /// <summary>The obvious loop over every element, independent of ReduceKernels' block merging and transposes.</summary>
+    /// <summary>The obvious loop over every element, independent of ReduceLowering' block merging and transposes.</summary>
     private static (Shape, double[]) Naive(string op, Tensor x, int[]? axes, bool keepDims)
     {
         var s = x.Shape;

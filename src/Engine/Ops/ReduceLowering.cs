@@ -7,7 +7,7 @@ namespace Nabla;
 /// dimensions of the same kind are merged; when the reduced axes still do not form one block, the
 /// input is first transposed (a strided copy) so they become the trailing block.
 /// </summary>
-internal static class ReduceKernels
+internal static class ReduceLowering
 {
     /// <summary>
     /// Declares the workspace <see cref="Reduce"/> will need for (<paramref name="shape"/>, <paramref name="axes"/>):
