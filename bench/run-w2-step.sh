@@ -3,7 +3,7 @@
 # batch 128) on the CPU, Nabla next to PyTorch, measured back to back in one run:
 #   1. builds bench/Nabla.Bench (Release) and runs W2StepBenchmarks with BenchmarkDotNet
 #      (TrainOnBatch and a bare Session.Run; jobs AllCores and OneCore = DOTNET_PROCESSOR_COUNT=1);
-#   2. runs bench/peers/w2_step_torch.py at 1 and 2 threads;
+#   2. runs bench/peers/w2_step_torch.py at 1 and 2 threads, with OPENBLAS_CORETYPE unset and =SkylakeX;
 #   3. prints ms/step, GFLOP/s (6 · 118,282 params · 128 = 90.8 MFLOP per step), managed allocation
 #      and the Nabla/PyTorch ratio, with the load average around each part (bench/peers/w2_step_report.py).
 # Usage: bench/run-w2-step.sh [--rounds N] [--profile] [--out DIR]
@@ -48,8 +48,12 @@ for ((r = 1; r <= rounds; r++)); do
   (cd "$root/bench/Nabla.Bench" && "$dotnet" "$bench_dll" --filter '*W2StepBenchmarks*' --exporters json --artifacts "$dir/bdn") > "$dir/nabla-bdn.log"
   load >> "$dir/load-nabla.txt"
   sed -n '/^| Method/,/^$/p' "$dir/nabla-bdn.log"
-  echo "== round $r/$rounds: PyTorch, bench/peers/w2_step_torch.py (load $(load))"
-  "$python" "$root/bench/peers/w2_step_torch.py" > "$dir/torch.json"
+  # The peer at its best: OpenBLAS 0.3.21 does not recognise this CPU and falls back to AVX2 kernels unless
+  # OPENBLAS_CORETYPE=SkylakeX selects its AVX-512 ones, so PyTorch runs both ways (and at 1 and 2 threads).
+  echo "== round $r/$rounds: PyTorch, bench/peers/w2_step_torch.py, OPENBLAS_CORETYPE unset (load $(load))"
+  env -u OPENBLAS_CORETYPE "$python" "$root/bench/peers/w2_step_torch.py" > "$dir/torch.json"
+  echo "== round $r/$rounds: PyTorch, bench/peers/w2_step_torch.py, OPENBLAS_CORETYPE=SkylakeX (load $(load))"
+  OPENBLAS_CORETYPE=SkylakeX "$python" "$root/bench/peers/w2_step_torch.py" > "$dir/torch-skx.json"
 done
 
 if [[ $profile -eq 1 ]]; then

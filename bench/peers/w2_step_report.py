@@ -5,9 +5,10 @@ Nabla's managed allocation per step and the Nabla/PyTorch ratio per round, then,
 the median per configuration and the median of the per-round ratios (each ratio compares two
 measurements taken minutes apart; on a shared machine a single round can be off by 30 %).
 
-Usage: w2_step_report.py OUT_DIR ROUNDS   (OUT_DIR/roundN/{bdn/results/*.json, torch.json, load-nabla.txt})
+Usage: w2_step_report.py OUT_DIR ROUNDS   (OUT_DIR/roundN/{bdn/results/*.json, torch.json, [torch-skx.json], load-nabla.txt})
 """
 import glob
+import os
 import json
 import statistics
 import sys
@@ -30,7 +31,10 @@ def main():
             sys.exit(f"w2_step_report.py: no BenchmarkDotNet JSON in {d}/bdn/results (see {d}/nabla-bdn.log)")
         bdn = json.load(open(reports[0]))
         load = open(f"{d}/load-nabla.txt").read().split("\n")
-        torch = json.load(open(f"{d}/torch.json"))
+        # torch.json: OPENBLAS_CORETYPE unset; torch-skx.json (when present): OPENBLAS_CORETYPE=SkylakeX.
+        peers = [("", json.load(open(f"{d}/torch.json")))]
+        if os.path.exists(f"{d}/torch-skx.json"):
+            peers.append((" skx", json.load(open(f"{d}/torch-skx.json"))))
         print(f"round {r}: W2 training step, batch 128, {FLOPS / 1e6:.1f} MFLOP/step; "
               f"load (1/5/15 min) before/after Nabla: {load[0]} / {load[1]}")
         print(f"  {'engine':<22} {'config':<12} {'ms/step':>8} {'IQR ms':>7} {'GFLOP/s':>8}  note")
@@ -43,17 +47,19 @@ def main():
             summary.setdefault(("Nabla " + b["Method"], job), []).append(ms)
             print(f"  {'Nabla ' + b['Method']:<22} {job:<12} {ms:>8.3f} {s['InterquartileRange'] / 1e6:>7.3f} {gflops(ms):>8.1f}"
                   f"  alloc {b['Memory']['BytesAllocatedPerOperation'] / 1024:.1f} KB/step")
-        for t in torch["results"]:
-            cfg = f"{t['threads']} thread" + ("s" if t["threads"] > 1 else "")
-            summary.setdefault(("PyTorch " + torch["version"], cfg), []).append(t["median_ms"])
-            print(f"  {'PyTorch ' + torch['version']:<22} {cfg:<12} {t['median_ms']:>8.3f} {t['iqr_ms']:>7.3f} {t['gflops']:>8.1f}"
-                  f"  load {t['load1_before']:.2f}->{t['load1_after']:.2f}")
-        best = torch["best"]
+        for suffix, torch in peers:
+            for t in torch["results"]:
+                cfg = f"{t['threads']} thread" + ("s" if t["threads"] > 1 else "") + suffix
+                summary.setdefault(("PyTorch " + torch["version"], cfg), []).append(t["median_ms"])
+                print(f"  {'PyTorch ' + torch['version']:<22} {cfg:<12} {t['median_ms']:>8.3f} {t['iqr_ms']:>7.3f} {t['gflops']:>8.1f}"
+                      f"  load {t['load1_before']:.2f}->{t['load1_after']:.2f}")
+        all_results = [t for _, torch in peers for t in torch["results"]]
+        best = min(all_results, key=lambda t: t["median_ms"])
         n_all = nabla[("TrainOnBatch", "AllCores")]
         ratios["all cores vs PyTorch at its fastest"].append(n_all / best["median_ms"])
         print(f"  Nabla TrainOnBatch all cores {n_all:.3f} ms / PyTorch at its fastest ({best['threads']} thread(s)) "
               f"{best['median_ms']:.3f} ms = {n_all / best['median_ms']:.2f}")
-        t1 = next((t for t in torch["results"] if t["threads"] == 1), None)
+        t1 = min((t for t in all_results if t["threads"] == 1), key=lambda t: t["median_ms"], default=None)
         if t1 and ("TrainOnBatch", "OneCore") in nabla:
             n1 = nabla[("TrainOnBatch", "OneCore")]
             ratios["one core vs PyTorch 1 thread"].append(n1 / t1["median_ms"])
