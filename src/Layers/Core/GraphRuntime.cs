@@ -17,7 +17,7 @@ internal sealed class GraphRuntime
 
     public static GraphRuntime For(Graph graph) => s_runtimes.GetValue(graph, static g => new GraphRuntime(g));
 
-    public Session Session => _session ??= new Session(_graph, Keras.Device);
+    public Session Session => _session ??= new Session(_graph, Keras.Device, Keras.SessionOptions);
 
     /// <summary>Runs the initializers of the variables the session has no value for yet (one grouped run); loaded or assigned weights are left alone.</summary>
     public void EnsureInitialized(IEnumerable<Variable> variables)

@@ -16,6 +16,7 @@ public static class Keras
     [ThreadStatic] private static Graph? t_graph;
     [ThreadStatic] private static Dictionary<string, int>? t_names;
     private static Device s_device = Device.Cpu;
+    private static SessionOptions s_sessionOptions = SessionOptions.Default;
 
     /// <summary>The graph that <see cref="Input(int[])"/> and symbolic layer calls build into.</summary>
     public static Graph Graph => t_graph ??= new Graph();
@@ -25,6 +26,17 @@ public static class Keras
     {
         get => s_device;
         set => s_device = value ?? throw new ArgumentNullException(nameof(value));
+    }
+
+    /// <summary>
+    /// The options sessions created from now on use: <c>CheckNumerics</c> (tf.debugging.enable_check_numerics),
+    /// <c>Deterministic</c> (tf.config.experimental.enable_op_determinism), <c>DeferExecution</c> (debugging).
+    /// A graph's session is created when its first model compiles or runs, so set this before.
+    /// </summary>
+    public static SessionOptions SessionOptions
+    {
+        get => s_sessionOptions;
+        set => s_sessionOptions = value ?? throw new ArgumentNullException(nameof(value));
     }
 
     /// <summary>Starts a fresh graph and resets layer-name counters (tf.keras.backend.clear_session).</summary>
