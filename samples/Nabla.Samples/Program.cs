@@ -11,15 +11,25 @@ root.Subcommands.Add(linear);
 AddSample(W1SoftmaxRegression.Name, W1SoftmaxRegression.Description, W1SoftmaxRegression.Run);
 AddSample(W2MnistMlp.Name, W2MnistMlp.Description, W2MnistMlp.Run);
 AddSample(W4LinearRegression.Name, W4LinearRegression.Description, W4LinearRegression.Run);
+AddSample(W5LogisticRegression.Name, W5LogisticRegression.Description, W5LogisticRegression.Run);
 AddSample(W6PcaAutoencoder.Name, W6PcaAutoencoder.Description, W6PcaAutoencoder.Run);
 AddSample(W7StackedAutoencoder.Name, W7StackedAutoencoder.Description, W7StackedAutoencoder.Run);
 AddSample(W10DenoisingAutoencoder.Name, W10DenoisingAutoencoder.Description, W10DenoisingAutoencoder.Run);
 AddSample(W11SparseAutoencoder.Name, W11SparseAutoencoder.Description, W11SparseAutoencoder.Run);
 AddSample(W13Vae.Name, W13Vae.Description, W13Vae.Run);
+var cdK = new Option<int>("--cd-k") { Description = "Gibbs steps per contrastive-divergence update (CD-k)", DefaultValueFactory = _ => 1 };
+cdK.Validators.Add(r =>
+{
+    if (r.GetValueOrDefault<int>() < 1) r.AddError($"--cd-k must be at least 1, got {r.GetValueOrDefault<int>()}");
+});
+AddSampleWith(W23Rbm.Name, W23Rbm.Description, (o, r) => W23Rbm.Run(o, r.GetValue(cdK)), cdK);
 return root.Parse(args).Invoke();
 
 // Every workload sample takes the same options and runs in-process through its Run(SampleOptions).
-void AddSample(string name, string description, Func<SampleOptions, SampleResult> run)
+void AddSample(string name, string description, Func<SampleOptions, SampleResult> run) => AddSampleWith(name, description, (o, _) => run(o));
+
+// A sample with options of its own beyond the common ones, read from the parse result.
+void AddSampleWith(string name, string description, Func<SampleOptions, ParseResult, SampleResult> run, params Option[] extra)
 {
     var epochs = new Option<int?>("--epochs") { Description = "Epochs to train (default: the workload's SEEDS.md figure)" };
     var batchSize = new Option<int?>("--batch-size") { Description = "Batch size (default: the workload's)" };
@@ -33,9 +43,10 @@ void AddSample(string name, string description, Func<SampleOptions, SampleResult
         });
     dev.AcceptOnlyFromAmong("cpu", "reference");
     var command = new Command(name, description) { epochs, batchSize, output, quick, dev };
+    foreach (var option in extra) command.Options.Add(option);
     command.SetAction(r =>
     {
-        run(new SampleOptions(name, r.GetValue(epochs), r.GetValue(batchSize), r.GetValue(output), r.GetValue(quick), ParseDevice(r.GetValue(dev))));
+        run(new SampleOptions(name, r.GetValue(epochs), r.GetValue(batchSize), r.GetValue(output), r.GetValue(quick), ParseDevice(r.GetValue(dev))), r);
         return 0;
     });
     root.Subcommands.Add(command);
