@@ -61,13 +61,18 @@ internal static class W23Rbm
         var history = new History();
         var csv = new CsvLogger(options.PathFor("history.csv"));
         csv.OnTrainBegin();
+        // One batch buffer for the whole run: Session.Run copies its feeds before it returns, so refilling it is safe,
+        // and a fresh 314 KB array per batch would be large-object-heap churn (600 per epoch).
+        var batchData = new float[batch * Pixels];
+        var rows = new Tensor(batchData, new Shape(batch, Pixels), DType.Float32);
+        var feeds = new Dictionary<Output, Tensor> { [rbm.Visible] = rows };
         for (var epoch = 0; epoch < epochs; epoch++)
         {
             var sum = 0.0;
             for (var i = 0; i < batches; i++)
             {
-                var rows = new Tensor(train.AsSpan(i * batch * Pixels, batch * Pixels).ToArray(), new Shape(batch, Pixels), DType.Float32);
-                sum += session.Run([rbm.TrainError], new Dictionary<Output, Tensor> { [rbm.Visible] = rows }, rbm.Train)[0].ToScalar<float>();
+                train.AsSpan(i * batch * Pixels, batch * Pixels).CopyTo(batchData);
+                sum += session.Run([rbm.TrainError], feeds, rbm.Train)[0].ToScalar<float>();
             }
             var logs = new Dictionary<string, double>
             {
