@@ -61,6 +61,17 @@ public sealed class SeedZooW22SmokeTests
     }
 
     [Test]
+    public void CpuAndReferenceBackendsTrainTheSameMap()
+    {
+        // Five quick epochs on each device: the same float32 ops on the same feeds should pick the same
+        // BMUs, so the figures agree up to float32 summation order (1e-4 is ~100× the spread seen).
+        var cpu = W22SelfOrganisingMap.Run(new SampleOptions(W22SelfOrganisingMap.Name, Epochs: 5, Out: Path.Combine(_out, "cpu"), Quick: true, Device: Device.Cpu));
+        var reference = W22SelfOrganisingMap.Run(new SampleOptions(W22SelfOrganisingMap.Name, Epochs: 5, Out: Path.Combine(_out, "reference"), Quick: true, Device: Device.Reference));
+        foreach (var key in new[] { "first_quantisation_error", "quantisation_error", "neighbour_distance", "random_pair_distance" })
+            Assert.That(cpu.Metrics[key], Is.EqualTo(reference.Metrics[key]).Within(1e-4), key);
+    }
+
+    [Test]
     public void TopologyOfAConstantMapIsZeroAndOfAGradientIsOneStep()
     {
         var constant = Enumerable.Repeat(0.5, W22SelfOrganisingMap.Units * 3).ToArray();
