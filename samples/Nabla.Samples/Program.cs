@@ -16,6 +16,7 @@ AddSample(W7StackedAutoencoder.Name, W7StackedAutoencoder.Description, W7Stacked
 AddSample(W10DenoisingAutoencoder.Name, W10DenoisingAutoencoder.Description, W10DenoisingAutoencoder.Run);
 AddSample(W11SparseAutoencoder.Name, W11SparseAutoencoder.Description, W11SparseAutoencoder.Run);
 AddSample(W13Vae.Name, W13Vae.Description, W13Vae.Run);
+AddSample(W24Dqn.Name, W24Dqn.Description, W24Dqn.Run);
 return root.Parse(args).Invoke();
 
 // Every workload sample takes the same options and runs in-process through its Run(SampleOptions).
