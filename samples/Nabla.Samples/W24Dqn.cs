@@ -26,21 +26,28 @@ internal static class W24Dqn
     public const int AverageWindow = 100;
 
     /// <summary>
-    /// Hyperparameters. SEEDS.md only asks that the agent learn the task; these are the usual DQN
-    /// settings for CartPole (close to Stable-Baselines3's and the PyTorch DQN tutorial's), chosen before
-    /// the run and not tuned on it beyond one full run.
+    /// Hyperparameters. SEEDS.md only asks that the agent learn the task. Two hidden ReLU layers of 64,
+    /// γ = 0.99, one Adam step per environment step once 1,000 transitions are stored, ε linear from 1 to
+    /// 0.01 over 10,000 steps, a hard target sync every 1,000 steps, batch 128, learning rate 5e-4.
+    /// Batch, learning rate, ε_end and the sync interval were picked from a short sweep: with batch 64,
+    /// lr 1e-3, ε_end 0.05 and a sync every 500 steps the greedy policy drifts off the track (x = 2.4) at
+    /// ~100 steps and the 100-episode average plateaus at 100–140 (seeds 42 and 1, 600 episodes). With these
+    /// settings seed 42 reaches 195 at episode 362, seed 1 at 899, seed 2 not within 1,000 (best 188.7):
+    /// vanilla DQN is unstable here, the average rises and falls, and when it crosses 195 depends on the seed.
     /// </summary>
     internal sealed record Settings(
         int MaxEpisodes,
         int Hidden = 64,
-        double LearningRate = 1e-3,
+        double LearningRate = 5e-4,
         double Gamma = 0.99,
-        int BatchSize = 64,
+        int BatchSize = 128,
         int BufferCapacity = 50_000,
         int LearningStarts = 1_000,
-        int TargetSyncSteps = 500,
+        int TrainEvery = 1,
+        int GradientSteps = 1,
+        int TargetSyncSteps = 1_000,
         double EpsilonStart = 1.0,
-        double EpsilonEnd = 0.05,
+        double EpsilonEnd = 0.01,
         int EpsilonDecaySteps = 10_000,
         int EvaluationEpisodes = 100,
         bool StopWhenSolved = true,
@@ -59,7 +66,7 @@ internal static class W24Dqn
         // --quick: a few episodes with exploration decayed early, enough to exercise every part of the loop.
         var settings = options.Quick
             ? new Settings(options.EpochsOr(full: 0, quick: 40), LearningStarts: 256, EpsilonDecaySteps: 1_500, EvaluationEpisodes: 10)
-            : new Settings(options.EpochsOr(full: 600, quick: 0), BatchSize: options.BatchSizeOr(64));
+            : new Settings(options.EpochsOr(full: 1_000, quick: 0), BatchSize: options.BatchSizeOr(128));
         return Run(options, new CartPole(), settings);
     }
 
@@ -92,12 +99,13 @@ internal static class W24Dqn
                 // Only a terminal state of the task has value 0; a time-limit cut is bootstrapped like any other state.
                 buffer.Add(observation, action, outcome.Reward, outcome.Observation, outcome.Terminated);
                 step++;
-                if (buffer.Count >= settings.LearningStarts)
-                {
-                    buffer.Sample(random, batch);
-                    lossSum += agent.Train(batch);
-                    lossCount++;
-                }
+                if (buffer.Count >= settings.LearningStarts && step % settings.TrainEvery == 0)
+                    for (var k = 0; k < settings.GradientSteps; k++)
+                    {
+                        buffer.Sample(random, batch);
+                        lossSum += agent.Train(batch);
+                        lossCount++;
+                    }
                 if (step % settings.TargetSyncSteps == 0) agent.SyncTarget();
                 episodeReturn += outcome.Reward;
                 observation = outcome.Observation;
@@ -183,7 +191,6 @@ internal static class W24Dqn
         private readonly Output _observations, _actions, _rewards, _terminals, _nextObservations, _q, _loss;
         private readonly Operation _train;
         private readonly Tensor[] _single;
-
         public DqnAgent(int observationSize, int actionCount, Settings s)
         {
             Online = QNetwork(observationSize, actionCount, s.Hidden, "q_network");
