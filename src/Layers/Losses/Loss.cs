@@ -26,17 +26,18 @@ public abstract class Loss
 
     /// <summary>
     /// A loss by Keras name: "mse"/"mean_squared_error", "mae"/"mean_absolute_error",
-    /// "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy" (case-insensitive).
+    /// "huber"/"huber_loss", "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy" (case-insensitive).
     /// </summary>
     /// <exception cref="ArgumentException">Unknown name; the message lists the known ones.</exception>
     public static Loss FromName(string name) => name.ToLowerInvariant() switch
     {
         "mse" or "mean_squared_error" => new MeanSquaredError(),
         "mae" or "mean_absolute_error" => new MeanAbsoluteError(),
+        "huber" or "huber_loss" => new Huber(),
         "binary_crossentropy" or "bce" => new BinaryCrossentropy(),
         "categorical_crossentropy" => new CategoricalCrossentropy(),
         "sparse_categorical_crossentropy" => new SparseCategoricalCrossentropy(),
-        _ => throw new ArgumentException($"unknown loss '{name}'; known: mse, mae, binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy", nameof(name)),
+        _ => throw new ArgumentException($"unknown loss '{name}'; known: mse, mae, huber, binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy", nameof(name)),
     };
 
     /// <summary>Casts labels to the prediction's dtype (Keras casts y_true to y_pred's dtype).</summary>
@@ -72,5 +73,33 @@ public sealed class MeanAbsoluteError() : Loss("mean_absolute_error")
         RequireSameShape(yTrue, yPred);
         var g = yPred.Graph;
         return g.ReduceMean(g.Abs(yPred - AsPredictionType(yTrue, yPred)), -1);
+    }
+}
+
+/// <summary>
+/// The Huber loss, quadratic for small errors and linear for large ones (keras.losses.Huber):
+/// mean over the last axis of ½·e² where |e| ≤ δ and δ·|e| − ½·δ² elsewhere, with e = y_pred − y_true.
+/// </summary>
+/// <remarks>
+/// Huber (1964), "Robust estimation of a location parameter"; Keras's formula and default δ = 1. Its
+/// gradient is e clipped to [−δ, δ], which is why DQN uses it (Mnih et al. 2015 clip the TD error to
+/// [−1, 1]). NaN in either input gives NaN; an infinite error gives an infinite loss.
+/// </remarks>
+public sealed class Huber(double delta = 1.0) : Loss("huber_loss")
+{
+    /// <summary>Where the loss turns from quadratic to linear (must be positive and finite).</summary>
+    public double Delta { get; } = double.IsFinite(delta) && delta > 0 ? delta
+        : throw new ArgumentOutOfRangeException(nameof(delta), delta, "Huber: delta must be positive and finite");
+
+    /// <inheritdoc/>
+    public override Output Call(Output yTrue, Output yPred)
+    {
+        RequireSameShape(yTrue, yPred);
+        var g = yPred.Graph;
+        var error = yPred - AsPredictionType(yTrue, yPred);
+        var absError = g.Abs(error);
+        var quadratic = 0.5 * g.Square(error);
+        var linear = Delta * absError - 0.5 * Delta * Delta;
+        return g.ReduceMean(g.Where(g.LessEqual(absError, g.Scalar(Delta, yPred.DType)), quadratic, linear), -1);
     }
 }

@@ -31,6 +31,39 @@ public sealed class LossAndMetricTests
     }
 
     [Test]
+    public void HuberMatchesKerasFormula()
+    {
+        // The example in keras.losses.Huber's docstring: errors 0.6, −0.6 | 0.4, 0.6 are all ≤ δ = 1, so
+        // ½e² per element, 0.18 and 0.13 per sample, 0.155 over the batch.
+        var t = Tensor.FromArray([0f, 1f, 0f, 0f], 2, 2);
+        var p = Tensor.FromArray([0.6f, 0.4f, 0.4f, 0.6f], 2, 2);
+        Assert.That(Eval((g, a, b) => new Huber().Compute(a, b), t, p), Is.EqualTo(0.155).Within(1e-6));
+        Assert.That(Eval((g, a, b) => Loss.FromName("huber").Compute(a, b), t, p), Is.EqualTo(0.155).Within(1e-6));
+
+        // Linear branch: δ·|e| − ½δ². δ = 1: e = 3 → 2.5, e = −0.5 → 0.125; δ = 2: e = 3 → 4, e = −0.5 → 0.125.
+        var zeros = Tensor.FromArray([0.0, 0.0], 1, 2);
+        var errors = Tensor.FromArray([3.0, -0.5], 1, 2);
+        Assert.That(Eval((g, a, b) => new Huber().Compute(a, b), zeros, errors, device: Device.Reference), Is.EqualTo((2.5 + 0.125) / 2).Within(1e-12));
+        Assert.That(Eval((g, a, b) => new Huber(2.0).Compute(a, b), zeros, errors, device: Device.Reference), Is.EqualTo((4 + 0.125) / 2).Within(1e-12));
+        // At |e| = δ both branches give ½δ².
+        Assert.That(Eval((g, a, b) => new Huber(2.0).Compute(a, b), Tensor.FromArray([0.0], 1, 1), Tensor.FromArray([2.0], 1, 1), device: Device.Reference), Is.EqualTo(2).Within(1e-12));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Huber(0));
+    }
+
+    [Test]
+    public void HuberGradientIsTheErrorClippedToDelta()
+    {
+        // d/dŷ of mean over 4 elements: clip(e, −δ, δ) / 4 with δ = 1.
+        var g = new Graph();
+        var yTrue = g.Constant(Tensor.FromArray([0.0, 0.0, 0.0, 0.0], 1, 4));
+        var yPred = g.Placeholder(DType.Float64, new Shape(1, 4), "y_pred");
+        var grad = g.Gradients(new Huber().Compute(yTrue, yPred), yPred)[0];
+        using var s = new Session(g, Device.Reference);
+        var values = s.Run(grad, new Dictionary<Output, Tensor> { [yPred] = Tensor.FromArray([-3.0, -0.5, 0.25, 2.0], 1, 4) }).ToDoubleArray();
+        Assert.That(values, Is.EqualTo(new[] { -0.25, -0.125, 0.0625, 0.25 }).Within(1e-12));
+    }
+
+    [Test]
     public void BinaryCrossentropyOnProbabilitiesClipsLikeKeras()
     {
         var t = Tensor.FromArray([1.0, 0, 1, 0], 2, 2);
