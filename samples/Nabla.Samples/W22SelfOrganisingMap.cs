@@ -168,13 +168,7 @@ internal static class W22SelfOrganisingMap
                     for (var dx = 0; dx < Scale; dx++)
                         bitmap.SetPixel(c * Scale + dx, r * Scale + dy, colour);
             }
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        using (var image = SKImage.FromBitmap(bitmap))
-        using (var data = image.Encode(SKEncodedImageFormat.Png, 100))
-        using (var file = File.Create(full))
-            data.SaveTo(file);
-        return full;
+        return ImageGrid.SavePng(bitmap, path);
     }
 
     private static string SaveCurve(double[] epochs, double[] qe, string path)

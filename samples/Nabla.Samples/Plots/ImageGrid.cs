@@ -47,6 +47,12 @@ internal static class ImageGrid
                     }
             }
         }
+        return SavePng(bitmap, path);
+    }
+
+    /// <summary>Writes a bitmap as a PNG, creating the folder; returns the full path.</summary>
+    internal static string SavePng(SKBitmap bitmap, string path)
+    {
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         using (var image = SKImage.FromBitmap(bitmap))
