@@ -28,6 +28,19 @@ internal sealed class DataSourceException(string message) : Exception(message);
 /// <summary>Makes sure a data set's files are in its cache folder, verified, fetching what is missing.</summary>
 internal static class DatasetFetcher
 {
+    private static readonly AsyncLocal<Func<IDataSource, IDataSource>?> _sourceHook = new();
+
+    /// <summary>
+    /// Test seam: while set (in the current async flow only), each source <see cref="Ensure"/> is given
+    /// passes through it before use, so a test can stand a local fake in for a download, or make every
+    /// download throw. Null, the default, uses the sources as given.
+    /// </summary>
+    internal static Func<IDataSource, IDataSource>? SourceHook
+    {
+        get => _sourceHook.Value;
+        set => _sourceHook.Value = value;
+    }
+
     /// <summary>
     /// Checks each file's SHA-256; a missing or mismatching file (deleted) is fetched from the sources
     /// in order, each source trying only what the previous ones did not deliver. There is exactly one
@@ -53,8 +66,10 @@ internal static class DatasetFetcher
 
         var offline = DatasetCache.Offline;
         var announced = false;
-        foreach (var source in sources)
+        var hook = SourceHook;
+        foreach (var given in sources)
         {
+            var source = hook is null ? given : hook(given);
             if (source.NeedsNetwork && offline)
             {
                 problems.Add($"{source.Description}: skipped because {DatasetCache.OfflineVariable} is set");

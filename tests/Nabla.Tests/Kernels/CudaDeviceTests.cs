@@ -24,7 +24,7 @@ public unsafe class CudaDeviceTests
     public void OneTimeSetUp()
     {
         var info = CudaDriver.Probe();
-        if (!info.Available) Assert.Ignore($"no CUDA device: {info.Reason}");
+        if (!info.Available) Assert.Ignore($"no GPU: {info.Reason}");
         _context = CudaContext.Create(0);
         _pool = new CachingDeviceAllocator(new DriverDeviceMemory());
     }
@@ -81,7 +81,7 @@ public unsafe class CudaDeviceTests
     private void RequireSm90()
     {
         var (major, minor) = CudaDriver.ComputeCapability(Context.Device);
-        if (major < 9) Assert.Ignore($"the PTX targets sm_90; device 0 is sm_{major}{minor}");
+        if (major < 9) Assert.Ignore($"GPU too old: the PTX targets sm_90, device 0 is sm_{major}{minor}");
     }
 
     [Test]
@@ -269,7 +269,7 @@ public unsafe class CudaDeviceTests
     public void CublasSgemmMatchesAHandProduct()
     {
         try { CudaLibraries.Load(CudaLibrary.Cublas); }
-        catch (CudaLibraryNotFoundException e) { Assert.Ignore($"no cuBLAS: {e.Message}"); }
+        catch (CudaLibraryNotFoundException e) { Assert.Ignore($"no cuBLAS library on this GPU machine: {e.Message}"); }
         CuBlas.Check(CuBlas.cublasCreate_v2(out var handle), nameof(CuBlas.cublasCreate_v2));
         try
         {
@@ -304,7 +304,7 @@ public unsafe class CudaDeviceTests
     public void CudnnSoftmaxMatchesTheCpu()
     {
         try { CudaLibraries.Load(CudaLibrary.Cudnn); }
-        catch (CudaLibraryNotFoundException e) { Assert.Ignore($"no cuDNN: {e.Message}"); }
+        catch (CudaLibraryNotFoundException e) { Assert.Ignore($"no cuDNN library on this GPU machine: {e.Message}"); }
         Assert.That((int)CuDnn.cudnnGetVersion(), Is.GreaterThanOrEqualTo(90000), "the status table is cuDNN 9's");
         CuDnn.Check(CuDnn.cudnnCreate(out var handle), nameof(CuDnn.cudnnCreate));
         CuDnn.Check(CuDnn.cudnnCreateTensorDescriptor(out var desc), nameof(CuDnn.cudnnCreateTensorDescriptor));

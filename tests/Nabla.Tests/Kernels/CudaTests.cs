@@ -54,7 +54,7 @@ public class CudaTests
     [Test]
     public void CudaDeviceBeyondTheDeviceCountIsNamedAsMissing()
     {
-        if (NoDriver) Assert.Ignore("no CUDA driver here: Device.Cuda(n) reports the missing driver first");
+        if (NoDriver) Assert.Ignore("no GPU: no CUDA driver here, and without one Device.Cuda(n) reports the missing driver, not the device count");
         var info = Device.CudaInfo;
         var e = Assert.Throws<DeviceException>(() => Device.Cuda(info.DeviceCount))!;
         Assert.That(e.Message, Does.StartWith($"CUDA device {info.DeviceCount} "));
@@ -63,7 +63,7 @@ public class CudaTests
     [Test]
     public void CudaInfoWithoutDriverIsFalseAndZero()
     {
-        if (!NoDriver) Assert.Ignore($"a CUDA driver is installed here ({Device.CudaInfo.Library})");
+        if (!NoDriver) Assert.Ignore($"a CUDA driver is installed here ({Device.CudaInfo.Library}); this test checks the machine without one");
         var info = Device.CudaInfo;
         Assert.That(Device.CudaAvailable, Is.False);
         Assert.That((info.Available, info.DriverVersion, info.DeviceCount, info.DriverVersionText), Is.EqualTo((false, 0, 0, "none")));
@@ -74,7 +74,7 @@ public class CudaTests
     [Test]
     public void BindingCalledWithoutDriverReportsTheProbedNames()
     {
-        if (!NoDriver) Assert.Ignore("a CUDA driver is installed here");
+        if (!NoDriver) Assert.Ignore("a CUDA driver is installed here; this test checks the machine without one");
         // The resolver, not the runtime's default probing, answers for "cuda".
         var e = Assert.Throws<CudaLibraryNotFoundException>(() => CuDriver.cuInit(0))!;
         Assert.That(e.Probed, Is.EqualTo(CudaLibraries.Candidates(CudaLibrary.Driver)));
@@ -88,7 +88,7 @@ public class CudaTests
     [Test]
     public void CandidatesPutVersionedSonamesFirst()
     {
-        if (!OperatingSystem.IsLinux()) Assert.Ignore("Linux sonames");
+        if (!OperatingSystem.IsLinux()) Assert.Ignore("not Linux: this test checks the Linux sonames");
         Assert.That(CudaLibraries.Candidates(CudaLibrary.Driver), Is.EqualTo(new[] { "libcuda.so.1", "libcuda.so" }));
         Assert.That(CudaLibraries.Candidates(CudaLibrary.Cublas), Is.EqualTo(new[] { "libcublas.so.13", "libcublas.so.12", "libcublas.so" }));
         Assert.That(CudaLibraries.Candidates(CudaLibrary.Cudnn), Is.EqualTo(new[] { "libcudnn.so.9", "libcudnn.so" }));
@@ -97,7 +97,7 @@ public class CudaTests
     [Test]
     public void TryLoadFirstReturnsTheFirstNameThatOpens()
     {
-        if (!OperatingSystem.IsLinux()) Assert.Ignore("uses glibc's libm.so.6");
+        if (!OperatingSystem.IsLinux()) Assert.Ignore("not Linux: this test loads glibc's libm.so.6");
         Assert.That(CudaLibraries.TryLoadFirst(["libnabla-absent.so.1", "libm.so.6"], out var handle, out var name), Is.True);
         Assert.That((handle != IntPtr.Zero, name), Is.EqualTo((true, "libm.so.6")));
         Assert.That(CudaLibraries.TryLoadFirst(["libnabla-absent.so.1", "libnabla-absent.so"], out handle, out name), Is.False);
@@ -133,7 +133,7 @@ public class CudaTests
     [Test]
     public void UnknownStatusWithoutLibraryIsNamedByItsType()
     {
-        if (CudaLibraries.IsLoaded(CudaLibrary.Driver)) Assert.Ignore("the loaded driver names codes our table lacks");
+        if (CudaLibraries.IsLoaded(CudaLibrary.Driver)) Assert.Ignore("a CUDA driver is loaded: it names codes our own table lacks, so the table's fallback name cannot be checked");
         Assert.That(CudaStatus.Error(CudaLibrary.Driver, 4242, "cuInit").Message, Is.EqualTo("cuInit failed: unknown CUresult (4242)"));
         if (!CudaLibraries.IsLoaded(CudaLibrary.Cudnn))
             Assert.That(CudaStatus.Name(CudaLibrary.Cudnn, 3), Is.EqualTo("unknown cudnnStatus_t"));

@@ -46,8 +46,8 @@ public class GemmTests
     {
         var kernel = Enum.Parse<Gemm.Kernel>(kernelName);
         // The kernels run on any x86-64 through software Vector512/256, but Vector512 emulation is slow.
-        if (kernel == Gemm.Kernel.Vector512 && !Vector512.IsHardwareAccelerated) Assert.Ignore("no AVX-512");
-        if (kernel == Gemm.Kernel.Vector256 && !Vector256.IsHardwareAccelerated) Assert.Ignore("no AVX2");
+        if (kernel == Gemm.Kernel.Vector512 && !Vector512.IsHardwareAccelerated) Assert.Ignore("no AVX-512: Vector512 is not hardware-accelerated on this CPU");
+        if (kernel == Gemm.Kernel.Vector256 && !Vector256.IsHardwareAccelerated) Assert.Ignore("no AVX2: Vector256 is not hardware-accelerated on this CPU");
         Check(kernel, threads, m, n, k, transA, transB);
     }
 
