@@ -330,6 +330,64 @@ public class FuzzFoundBugTests
         Assert.That(g.Operations.Count, Is.LessThanOrEqualTo(before + 1), "at most a helper constant was added before the refusal");
     }
 
+    /// <summary>
+    /// Every public Graph builder, called with plain valid arguments except one Output (or one element of an
+    /// Output[]) left default: the refusal is an ArgumentException, never a NullReferenceException.
+    /// </summary>
+    [Test]
+    public void F_EveryPublicBuilderRefusesADefaultOutputWithAnArgumentException()
+    {
+        var checkedCalls = 0;
+        var failures = new List<string>();
+        var builders = typeof(Graph).GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance)
+            .Where(m => !m.IsGenericMethodDefinition && m.GetParameters().Any(p => p.ParameterType == typeof(Output) || p.ParameterType == typeof(Output[])));
+        foreach (var method in builders)
+        {
+            var parameters = method.GetParameters();
+            for (var target = 0; target < parameters.Length; target++)
+            {
+                if (parameters[target].ParameterType != typeof(Output) && parameters[target].ParameterType != typeof(Output[])) continue;
+                var g = new Graph();
+                var x = g.Placeholder(DType.Float32, new Shape(2, 3), "x");
+                var args = parameters.Select((p, i) => i == target
+                    ? (p.ParameterType == typeof(Output) ? default(Output) : new[] { x, default })
+                    : PlainArgument(g, p, x)).ToArray();
+                checkedCalls++;
+                try
+                {
+                    method.Invoke(g, args);
+                    failures.Add($"{method.Name}({parameters[target].Name} = default) built a node");
+                }
+                catch (System.Reflection.TargetInvocationException e) when (e.InnerException is ArgumentException) { }
+                catch (System.Reflection.TargetInvocationException e)
+                {
+                    failures.Add($"{method.Name}({parameters[target].Name} = default): {e.InnerException!.GetType().Name}: {e.InnerException.Message}");
+                }
+            }
+        }
+        Assert.That(failures, Is.Empty, string.Join("\n", failures));
+        Assert.That(checkedCalls, Is.GreaterThan(100), "the builders were found");
+    }
+
+    private static object? PlainArgument(Graph g, System.Reflection.ParameterInfo p, Output x)
+    {
+        var t = p.ParameterType;
+        if (t == typeof(Variable)) return g.Variable(Tensor.Zeros(new Shape(2, 3)), p.Name);
+        if (t == typeof(Output)) return x;
+        if (t == typeof(Output[])) return new[] { x };
+        if (t == typeof(Output?)) return null;
+        if (t == typeof(int)) return p.HasDefaultValue ? p.DefaultValue : 1;
+        if (t == typeof(int[]) || t == typeof(int?[])) return new[] { 0, 0 };
+        if (t == typeof(int[,])) return new int[2, 2];
+        if (t == typeof(double)) return p.HasDefaultValue ? p.DefaultValue : 0.5;
+        if (t == typeof(Shape)) return new Shape(2, 3);
+        if (p.HasDefaultValue) return p.DefaultValue;
+        if (t == typeof(string)) return "n";
+        if (t == typeof(DType)) return DType.Float32;
+        if (t.IsValueType) return Activator.CreateInstance(t);
+        return null;
+    }
+
     // ---- Also: a checkpoint whose keras.weight_order repeats a name ----
 
     [Test]
