@@ -17,7 +17,7 @@ public sealed partial class Graph
     public Output[] Gradients(Output y, params Output[] xs) => Gradients([y], xs).Select(o => o!.Value).ToArray();
 
     /// <summary>Gradient of Σ y with respect to a variable.</summary>
-    public Output Gradient(Output y, Variable x) => Gradients(y, x.Value)[0];
+    public Output Gradient(Output y, Variable x) => Gradients(y, (x ?? throw new ArgumentNullException(nameof(x))).Value)[0];
 
     /// <summary>
     /// Symbolic reverse-mode differentiation: adds nodes computing Σⱼ ∂(gradYsⱼ · ysⱼ)/∂xᵢ (gradYs
@@ -25,8 +25,16 @@ public sealed partial class Graph
     /// result is itself differentiable, so gradients of gradients work.
     /// </summary>
     /// <exception cref="GradientException">A path from x to y passes through an op without a gradient (the message names it), or x is unconnected and <paramref name="unconnected"/> is Error.</exception>
+    /// <exception cref="ArgumentException">A y, x or gradY is <c>default(Output)</c> or belongs to another graph, or <paramref name="gradYs"/> and <paramref name="ys"/> differ in length.</exception>
     public Output?[] Gradients(Output[] ys, Output[] xs, Output[]? gradYs = null, UnconnectedGradients unconnected = UnconnectedGradients.Error)
     {
+        RequireOwnArguments(ys, nameof(ys));
+        RequireOwnArguments(xs, nameof(xs));
+        if (gradYs is not null)
+        {
+            if (gradYs.Length != ys.Length) throw new ArgumentException($"Gradients: {gradYs.Length} gradYs for {ys.Length} ys", nameof(gradYs));
+            RequireOwnArguments(gradYs, nameof(gradYs));
+        }
         foreach (var x in xs)
             if (!x.DType.IsFloating()) throw new GradientException($"cannot differentiate with respect to '{x.Name}': dtype {x.DType.Name()} is not floating");
         // Ops on a path x → y: reachable forward from some x and backward from some y.
@@ -111,5 +119,12 @@ public sealed partial class Graph
         var acc = terms[0];
         for (var i = 1; i < terms.Count; i++) acc = Add(acc, terms[i]);
         return acc;
+    }
+
+    private void RequireOwnArguments(Output[] outputs, string parameter)
+    {
+        RequireArguments(outputs, "Gradients", parameter);
+        foreach (var o in outputs)
+            if (!ReferenceEquals(o.Graph, this)) throw new ArgumentException($"Gradients: {parameter} '{o.Name}' belongs to another graph", parameter);
     }
 }

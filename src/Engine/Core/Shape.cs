@@ -33,18 +33,34 @@ public sealed class Shape : IEquatable<Shape>, IReadOnlyList<int>
     /// <summary>True when no dimension is unknown.</summary>
     public bool IsFullyDefined => Array.IndexOf(_dims, -1) < 0;
 
+    /// <summary>
+    /// The most elements one tensor may hold: buffers and kernels index elements with <see cref="int"/>.
+    /// Building a node whose output would be larger fails with <see cref="ShapeException"/>.
+    /// </summary>
+    public const int MaxElements = int.MaxValue;
+
     /// <summary>Number of elements (−1 if any dimension is unknown).</summary>
+    /// <exception cref="ShapeException">The shape has more than <see cref="MaxElements"/> elements; the message names it.</exception>
     public int Size
     {
         get
         {
+            var n = ElementCount;
+            return n > MaxElements ? throw new ShapeException($"shape {this} has more than 2^31-1 elements") : (int)n;
+        }
+    }
+
+    /// <summary>Number of elements as a <see cref="long"/>, saturating at <see cref="long.MaxValue"/>; −1 if any dimension is unknown.</summary>
+    internal long ElementCount
+    {
+        get
+        {
+            if (!IsFullyDefined) return -1;
+            if (Array.IndexOf(_dims, 0) >= 0) return 0;
             long n = 1;
             foreach (var d in _dims)
-            {
-                if (d < 0) return -1;
-                n *= d;
-            }
-            return n > int.MaxValue ? throw new OverflowException($"shape {this} has more than 2^31-1 elements") : (int)n;
+                n = n > long.MaxValue / d ? long.MaxValue : n * d;
+            return n;
         }
     }
 

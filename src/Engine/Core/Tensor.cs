@@ -19,8 +19,8 @@ public sealed partial class Tensor
         if (!shape.IsFullyDefined) throw new ArgumentException($"a tensor's shape must be fully defined, got {shape}", nameof(shape));
         if (data.GetType().GetElementType() != dtype.ClrType() || data.Rank != 1)
             throw new ArgumentException($"a {dtype.Name()} tensor needs a flat {dtype.ClrType().Name}[], got {data.GetType().Name}", nameof(data));
-        if (data.Length != shape.Size)
-            throw new ArgumentException($"shape {shape} needs {shape.Size} elements, got {data.Length}", nameof(data));
+        if (data.Length != shape.ElementCount)
+            throw new ArgumentException($"shape {shape} needs {(shape.ElementCount > Shape.MaxElements ? "more than 2^31-1" : shape.ElementCount)} elements, got {data.Length}", nameof(data));
         _data = data;
         Shape = shape;
         DType = dtype;

@@ -49,33 +49,54 @@ public sealed partial class Tensor
     /// <summary>A rank-0 bool tensor.</summary>
     public static Tensor Scalar(bool value) => new(new[] { value }, Shape.Scalar, DType.Bool);
 
+    /// <summary>
+    /// The most elements a host tensor made by a factory may hold: a .NET array's limit
+    /// (<see cref="Array.MaxLength"/>, slightly under <see cref="Shape.MaxElements"/>).
+    /// </summary>
+    public static int MaxHostElements => Array.MaxLength;
+
     /// <summary>A tensor with every element equal to <paramref name="value"/> (converted to the dtype).</summary>
+    /// <exception cref="ArgumentException">The shape is not fully defined or has more than <see cref="MaxHostElements"/> elements.</exception>
     public static Tensor Fill(Shape shape, double value, DType dtype = DType.Float32)
     {
-        var data = FromDoubles(Enumerable.Repeat(value, shape.Size).ToArray(), dtype);
+        var data = FromDoubles(Enumerable.Repeat(value, HostSize(shape, nameof(shape))).ToArray(), dtype);
         return new Tensor(data, shape, dtype);
     }
 
     /// <summary>All zeros.</summary>
-    public static Tensor Zeros(Shape shape, DType dtype = DType.Float32) => new(dtype.NewArray(shape.Size), shape, dtype);
+    /// <exception cref="ArgumentException">The shape is not fully defined or has more than <see cref="MaxHostElements"/> elements.</exception>
+    public static Tensor Zeros(Shape shape, DType dtype = DType.Float32) => new(dtype.NewArray(HostSize(shape, nameof(shape))), shape, dtype);
 
     /// <summary>All ones.</summary>
+    /// <exception cref="ArgumentException">The shape is not fully defined or has more than <see cref="MaxHostElements"/> elements.</exception>
     public static Tensor Ones(Shape shape, DType dtype = DType.Float32) => Fill(shape, 1, dtype);
 
     /// <summary>start, start+delta, ... up to but excluding limit (as tf.range).</summary>
+    /// <exception cref="ArgumentException">
+    /// delta is zero, an argument is NaN or infinite, or the range has more than <see cref="MaxHostElements"/> values
+    /// (e.g. <c>Range(0, 1e10)</c> or a delta of 1e-300).
+    /// </exception>
     public static Tensor Range(double start, double limit, double delta = 1, DType dtype = DType.Float32)
     {
         if (delta == 0) throw new ArgumentException("delta must not be zero", nameof(delta));
-        var n = (int)Math.Max(0, Math.Ceiling((limit - start) / delta));
+        if (!double.IsFinite(start) || !double.IsFinite(limit) || !double.IsFinite(delta))
+            throw new ArgumentException($"Range({start}, {limit}, {delta}): start, limit and delta must be finite", nameof(limit));
+        // Counted in double: the quotient can be far beyond int (1e10 values, or a delta of 1e-300).
+        var count = Math.Max(0, Math.Ceiling((limit - start) / delta));
+        if (!(count <= MaxHostElements))
+            throw new ArgumentException($"Range({start}, {limit}, {delta}) would have {count:G6} values; a host tensor holds at most {MaxHostElements}", nameof(limit));
+        var n = (int)count;
         var v = new double[n];
         for (var i = 0; i < n; i++) v[i] = start + i * delta;
         return new Tensor(FromDoubles(v, dtype), new[] { n }, dtype);
     }
 
     /// <summary><paramref name="num"/> evenly spaced values from start to stop inclusive (as tf.linspace).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="num"/> is below 1 or above <see cref="MaxHostElements"/>.</exception>
     public static Tensor Linspace(double start, double stop, int num, DType dtype = DType.Float32)
     {
         if (num < 1) throw new ArgumentOutOfRangeException(nameof(num), num, "linspace needs at least one value");
+        if (num > MaxHostElements) throw new ArgumentOutOfRangeException(nameof(num), num, $"a host tensor holds at most {MaxHostElements} values");
         var v = new double[num];
         for (var i = 0; i < num; i++) v[i] = num == 1 ? start : start + (stop - start) * i / (num - 1);
         // Pin the end exactly against rounding in the formula; with num == 1 the single value is start (tf.linspace), not stop.
@@ -84,19 +105,31 @@ public sealed partial class Tensor
     }
 
     /// <summary>Uniform values on [min, max) from the Philox stream for <paramref name="seed"/>: the values the first run of <c>graph.RandomUniform(shape, min, max, seed)</c> draws on any device when the graph seed is 0.</summary>
+    /// <exception cref="ArgumentException">The dtype is not floating, or the shape is not fully defined or has more than <see cref="MaxHostElements"/> elements.</exception>
     public static Tensor RandomUniform(Shape shape, double min = 0, double max = 1, ulong seed = 0, DType dtype = DType.Float32)
         => Random(RandomDistribution.Uniform, shape, min, max, seed, dtype);
 
     /// <summary>Normal values from the Philox stream for <paramref name="seed"/>.</summary>
+    /// <exception cref="ArgumentException">The dtype is not floating, or the shape is not fully defined or has more than <see cref="MaxHostElements"/> elements.</exception>
     public static Tensor RandomNormal(Shape shape, double mean = 0, double stddev = 1, ulong seed = 0, DType dtype = DType.Float32)
         => Random(RandomDistribution.Normal, shape, mean, stddev, seed, dtype);
 
     private static Tensor Random(RandomDistribution dist, Shape shape, double a, double b, ulong seed, DType dtype)
     {
         if (!dtype.IsFloating()) throw new ArgumentException($"random tensors must be float32 or float64, got {dtype.Name()}", nameof(dtype));
-        var v = new double[shape.Size];
+        var v = new double[HostSize(shape, nameof(shape))];
         for (var i = 0; i < v.Length; i++) v[i] = Philox.Sample(dist, Philox.Key(0, seed), 0, i, a, b);
         return new Tensor(FromDoubles(v, dtype), shape, dtype);
+    }
+
+    /// <summary>The element count of a shape a host factory is asked for, or an <see cref="ArgumentException"/> naming it.</summary>
+    private static int HostSize(Shape shape, string paramName)
+    {
+        if (!shape.IsFullyDefined) throw new ArgumentException($"a tensor's shape must be fully defined, got {shape}", paramName);
+        var n = shape.ElementCount;
+        if (n > MaxHostElements)
+            throw new ArgumentException($"shape {shape} has {(n == long.MaxValue ? "more than 2^63-1" : n.ToString(System.Globalization.CultureInfo.InvariantCulture))} elements; a host tensor holds at most {MaxHostElements}", paramName);
+        return (int)n;
     }
 
     /// <summary>Converts doubles to a flat array of the dtype's element type.</summary>

@@ -104,7 +104,7 @@ internal sealed class Plan
 
             var inShapes = op.Inputs.Select(i => shapes[i]).ToArray();
             var ctx = new InferContext(op.Type, op.Name, inShapes, op.Inputs.Select(i => i.DType).ToArray(), op.Attrs);
-            var outSpecs = op.Def.Infer(ctx);
+            var outSpecs = op.Def.InferChecked(ctx);
             var outSlots = new int[op.NumOutputs];
             for (var k = 0; k < op.NumOutputs; k++)
             {

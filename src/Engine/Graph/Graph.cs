@@ -68,7 +68,7 @@ public sealed partial class Graph
         OutputSpec[] specs;
         try
         {
-            specs = def.Infer(ctx);
+            specs = def.InferChecked(ctx);
         }
         catch
         {
@@ -79,6 +79,20 @@ public sealed partial class Graph
             specs.Select(s => s.Shape).ToArray(), specs.Select(s => s.DType).ToArray());
         _ops.Add(op);
         return op;
+    }
+
+    /// <summary>Refuses a <c>default(Output)</c> argument of a public builder that reads it before <see cref="AddOp"/> would.</summary>
+    internal static void RequireArgument(Output x, string op, string parameter)
+    {
+        if (x.Op is null) throw new ArgumentException($"{op}: {parameter} is a default(Output), not an output of a graph", parameter);
+    }
+
+    /// <summary><see cref="RequireArgument(Output, string, string)"/> for every element of an array argument.</summary>
+    internal static void RequireArguments(IReadOnlyList<Output> xs, string op, string parameter)
+    {
+        ArgumentNullException.ThrowIfNull(xs, parameter);
+        for (var i = 0; i < xs.Count; i++)
+            if (xs[i].Op is null) throw new ArgumentException($"{op}: {parameter}[{i}] is a default(Output), not an output of a graph", parameter);
     }
 
     internal Output AddSingleOutput(string type, Output[] inputs, Attributes? attrs = null, string? name = null) => AddOp(type, inputs, attrs, name)[0];

@@ -30,6 +30,23 @@ internal sealed class OpDef
 
     public required InferFn Infer { get; init; }
 
+    /// <summary>
+    /// <see cref="Infer"/>, then the limit every op shares: a fully known output may hold at most
+    /// <see cref="Shape.MaxElements"/> elements (kernels index with int). Both graph building and plan
+    /// compilation (where a fed shape makes every dim concrete) infer through here.
+    /// </summary>
+    public OutputSpec[] InferChecked(InferContext ctx)
+    {
+        var specs = Infer(ctx);
+        for (var k = 0; k < specs.Length; k++)
+        {
+            var n = specs[k].Shape.ElementCount;
+            if (n > Shape.MaxElements)
+                throw ctx.Fail($"output {k} would have shape {specs[k].Shape}, more than 2^31-1 elements (inputs: {ctx.DescribeInputs()})");
+        }
+        return specs;
+    }
+
     public required KernelFn Kernel { get; init; }
 
     /// <summary>Null when the op is not differentiable; see <see cref="NotDifferentiable"/>.</summary>
@@ -87,6 +104,17 @@ internal sealed class InferContext
 
     /// <summary>An exception naming op and node: "MatMul 'dense_1/matmul': message".</summary>
     public ShapeException Fail(string message) => new($"{Type} '{Name}': {message}");
+
+    /// <summary>
+    /// A computed dimension (a sum or product of dims and attributes, done in <see cref="long"/>), or a
+    /// failure naming what it came from when it exceeds 2^31-1: an int would wrap to a wrong shape.
+    /// </summary>
+    public int Dim(long value, string what) =>
+        value <= int.MaxValue ? (int)value : throw Fail($"{what} is {value}, more than 2^31-1 (inputs: {DescribeInputs()})");
+
+    /// <summary>"float32 [3], int32 [?,2]": the inputs, for messages.</summary>
+    public string DescribeInputs() =>
+        _shapes.Length == 0 ? "none" : string.Join(", ", _shapes.Select((s, i) => $"{_dtypes[i].Name()} {s}"));
 
     /// <summary>Requires input i to be float32/float64.</summary>
     public void RequireFloating(int i)

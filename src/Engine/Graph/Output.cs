@@ -49,32 +49,47 @@ public readonly struct Output : IEquatable<Output>
     /// <summary>"Tensor 'name' shape=[?,10] dtype=float32"</summary>
     public override string ToString() => $"Output '{Name}' shape={Shape} dtype={DType.Name()}";
 
+    // Every operator finds its graph through GraphOf, so a default(Output) operand is an
+    // ArgumentException naming the operator (as g.Add gives), not a NullReferenceException.
+
     /// <summary>Element-wise a + b with broadcasting.</summary>
-    public static Output operator +(Output a, Output b) => a.Graph.Add(a, b);
+    /// <exception cref="ArgumentException">An operand is <c>default(Output)</c>, or the operands belong to different graphs.</exception>
+    public static Output operator +(Output a, Output b) => GraphOf(a, b, "+").Add(a, b);
     /// <summary>Element-wise a − b with broadcasting.</summary>
-    public static Output operator -(Output a, Output b) => a.Graph.Sub(a, b);
+    public static Output operator -(Output a, Output b) => GraphOf(a, b, "-").Sub(a, b);
     /// <summary>Element-wise a · b with broadcasting.</summary>
-    public static Output operator *(Output a, Output b) => a.Graph.Mul(a, b);
+    public static Output operator *(Output a, Output b) => GraphOf(a, b, "*").Mul(a, b);
     /// <summary>Element-wise a / b with broadcasting.</summary>
-    public static Output operator /(Output a, Output b) => a.Graph.Div(a, b);
+    public static Output operator /(Output a, Output b) => GraphOf(a, b, "/").Div(a, b);
     /// <summary>−a</summary>
-    public static Output operator -(Output a) => a.Graph.Neg(a);
+    public static Output operator -(Output a) => GraphOf(a, "-").Neg(a);
     /// <summary>a + scalar (the scalar takes a's dtype).</summary>
-    public static Output operator +(Output a, double b) => a.Graph.Add(a, a.Graph.Scalar(b, a.DType));
+    public static Output operator +(Output a, double b) => GraphOf(a, "+").Add(a, a.Graph.Scalar(b, a.DType));
     /// <summary>scalar + b</summary>
-    public static Output operator +(double a, Output b) => b.Graph.Add(b.Graph.Scalar(a, b.DType), b);
+    public static Output operator +(double a, Output b) => GraphOf(b, "+").Add(b.Graph.Scalar(a, b.DType), b);
     /// <summary>a − scalar</summary>
-    public static Output operator -(Output a, double b) => a.Graph.Sub(a, a.Graph.Scalar(b, a.DType));
+    public static Output operator -(Output a, double b) => GraphOf(a, "-").Sub(a, a.Graph.Scalar(b, a.DType));
     /// <summary>scalar − b</summary>
-    public static Output operator -(double a, Output b) => b.Graph.Sub(b.Graph.Scalar(a, b.DType), b);
+    public static Output operator -(double a, Output b) => GraphOf(b, "-").Sub(b.Graph.Scalar(a, b.DType), b);
     /// <summary>a · scalar</summary>
-    public static Output operator *(Output a, double b) => a.Graph.Mul(a, a.Graph.Scalar(b, a.DType));
+    public static Output operator *(Output a, double b) => GraphOf(a, "*").Mul(a, a.Graph.Scalar(b, a.DType));
     /// <summary>scalar · b</summary>
-    public static Output operator *(double a, Output b) => b.Graph.Mul(b.Graph.Scalar(a, b.DType), b);
+    public static Output operator *(double a, Output b) => GraphOf(b, "*").Mul(b.Graph.Scalar(a, b.DType), b);
     /// <summary>a / scalar</summary>
-    public static Output operator /(Output a, double b) => a.Graph.Div(a, a.Graph.Scalar(b, a.DType));
+    public static Output operator /(Output a, double b) => GraphOf(a, "/").Div(a, a.Graph.Scalar(b, a.DType));
     /// <summary>scalar / b</summary>
-    public static Output operator /(double a, Output b) => b.Graph.Div(b.Graph.Scalar(a, b.DType), b);
+    public static Output operator /(double a, Output b) => GraphOf(b, "/").Div(b.Graph.Scalar(a, b.DType), b);
+
+    private static Graph GraphOf(Output a, string op)
+    {
+        if (a.Op is null) throw new ArgumentException($"operator {op}: the operand is a default(Output), not an output of a graph", nameof(a));
+        return a.Graph;
+    }
+
+    // Either operand may be the default one; the other's graph then builds the node, whose
+    // input check names the default operand (and a second graph) with an ArgumentException.
+    private static Graph GraphOf(Output a, Output b, string op) =>
+        (a.Op ?? b.Op)?.Graph ?? throw new ArgumentException($"operator {op}: both operands are default(Output)", nameof(a));
 
     /// <summary>Operator alternative for languages without operator overloading.</summary>
     public Output Add(Output other) => this + other;

@@ -62,8 +62,8 @@ internal static class ArrayOps
                     if (ctx.Shape(i).Rank != s.Rank) throw ctx.Fail($"input {i} {ctx.Shape(i)} has rank {ctx.Shape(i).Rank}, the split tensor {s} has rank {s.Rank}");
                     sizes[i - 1] = ctx.Shape(i)[axis];
                 }
-                if (s[axis] >= 0 && sizes.All(n => n >= 0) && sizes.Sum() != s[axis])
-                    throw ctx.Fail($"sizes [{string.Join(",", sizes)}] along axis {axis} add up to {sizes.Sum()}, but {s} has {s[axis]}");
+                if (s[axis] >= 0 && sizes.All(n => n >= 0) && sizes.Sum(n => (long)n) != s[axis])
+                    throw ctx.Fail($"sizes [{string.Join(",", sizes)}] along axis {axis} add up to {sizes.Sum(n => (long)n)}, but {s} has {s[axis]}");
                 return sizes.Select(n => new OutputSpec(Regions.WithDim(s, axis, n), ctx.DType(0))).ToArray();
             },
             Kernel = SplitKernel,
@@ -76,7 +76,7 @@ internal static class ArrayOps
             {
                 var s = ctx.Shape(0);
                 var m = Multiples(ctx, s);
-                return InferContext.One(new Shape(s.Select((d, k) => m[k] == 0 ? 0 : d < 0 ? -1 : d * m[k]).ToArray()), ctx.DType(0));
+                return InferContext.One(new Shape(s.Select((d, k) => m[k] == 0 ? 0 : d < 0 ? -1 : ctx.Dim((long)d * m[k], $"axis {k} tiled ({d}·{m[k]})")).ToArray()), ctx.DType(0));
             },
             Kernel = ctx =>
             {
@@ -104,7 +104,7 @@ internal static class ArrayOps
                 if (dy.Rank != x.Rank) throw ctx.Fail($"gradient {dy} and input {x} differ in rank");
                 var m = Multiples(ctx, x);
                 for (var k = 0; k < x.Rank; k++)
-                    if (dy[k] >= 0 && x[k] >= 0 && dy[k] != x[k] * m[k])
+                    if (dy[k] >= 0 && x[k] >= 0 && dy[k] != (long)x[k] * m[k])
                         throw ctx.Fail($"gradient {dy} is not input {x} tiled by [{string.Join(",", m)}] (axis {k}: {dy[k]} vs {x[k]}·{m[k]})");
                 return InferContext.One(x, ctx.DType(0));
             },
@@ -169,13 +169,16 @@ internal static class ArrayOps
             if (s.Rank != first.Rank) throw ctx.Fail($"input {i} has rank {s.Rank}, input 0 has rank {first.Rank} (inputs: {all})");
             for (var d = 0; d < s.Rank; d++)
             {
-                if (d == axis) dims[d] = dims[d] < 0 || s[d] < 0 ? -1 : dims[d] + s[d];
+                if (d == axis) dims[d] = dims[d] < 0 || s[d] < 0 ? -1 : ctx.Dim((long)dims[d] + s[d], $"the concatenated axis {axis} (sum up to input {i})");
                 else if (dims[d] < 0) dims[d] = s[d];
                 else if (s[d] >= 0 && s[d] != dims[d]) throw ctx.Fail($"input {i} differs on axis {d} (concat axis {axis}): {dims[d]} vs {s[d]} (inputs: {all})");
             }
         }
         return InferContext.One(new Shape(dims), ctx.DType(0));
     }
+
+    /// <summary>The most outputs one Split may have (each output is a node output with its own shape).</summary>
+    public const int MaxSplitOutputs = 1 << 16;
 
     /// <summary>Per-output size along the axis (−1 where the input's size is unknown) from num_split or sizes.</summary>
     private static int[] SplitSizes(InferContext ctx, Shape s, int axis)
@@ -186,14 +189,17 @@ internal static class ArrayOps
         {
             var n = ctx.Attrs.Int("num_split");
             if (n < 1) throw ctx.Fail($"num_split must be at least 1, got {n}");
+            // Checked before the per-output arrays below are made: their length is this attribute.
+            if (n > MaxSplitOutputs) throw ctx.Fail($"num_split {n} is more than the {MaxSplitOutputs} outputs a split may have");
             if (d >= 0 && d % n != 0) throw ctx.Fail($"axis {axis} of {s} has size {d}, which does not split into {n} equal pieces");
             return Enumerable.Repeat(d < 0 ? -1 : d / n, n).ToArray();
         }
         var text = $"[{string.Join(",", sizes)}]";
         if (sizes.Length == 0) throw ctx.Fail("sizes must name at least one piece");
+        if (sizes.Length > MaxSplitOutputs) throw ctx.Fail($"sizes name {sizes.Length} pieces, more than the {MaxSplitOutputs} outputs a split may have");
         if (sizes.Any(z => z < -1)) throw ctx.Fail($"sizes {text} must be ≥ 0 (or one −1)");
         if (sizes.Count(z => z == -1) > 1) throw ctx.Fail($"only one size may be -1, got {text}");
-        var known = sizes.Where(z => z >= 0).Sum();
+        var known = sizes.Where(z => z >= 0).Sum(z => (long)z);
         var r = (int[])sizes.Clone();
         var inferred = Array.IndexOf(sizes, -1);
         if (d < 0) return r;
@@ -201,7 +207,7 @@ internal static class ArrayOps
         if (inferred >= 0)
         {
             if (known > d) throw ctx.Fail($"sizes {text} add up to {known}, more than the size {d} of axis {axis} of {s}");
-            r[inferred] = d - known;
+            r[inferred] = (int)(d - known);
         }
         return r;
     }
@@ -273,20 +279,22 @@ public sealed partial class Graph
     public Output Concat(Output[] values, int axis, string? name = null) => AddSingleOutput("Concat", (Output[])values.Clone(), new Attributes().Set("axis", axis), name);
 
     /// <summary>Cuts x into <paramref name="numSplit"/> equal pieces along <paramref name="axis"/> (tf.split with a count).</summary>
-    /// <exception cref="ShapeException">The axis size is not divisible by <paramref name="numSplit"/> (checked again when the plan runs if it is unknown).</exception>
+    /// <exception cref="ShapeException">The axis size is not divisible by <paramref name="numSplit"/> (checked again when the plan runs if it is unknown), or <paramref name="numSplit"/> is below 1 or above 65,536.</exception>
     public Output[] Split(Output x, int numSplit, int axis = 0, string? name = null) =>
         AddOp("Split", [x], new Attributes().Set("num_split", numSplit).Set("axis", axis), name).Outputs;
 
     /// <summary>Cuts x into pieces of the given sizes along <paramref name="axis"/>; one size may be −1 (the rest).</summary>
-    /// <exception cref="ShapeException">Sizes are negative, more than one is −1, or they do not add up to the axis size.</exception>
+    /// <exception cref="ShapeException">Sizes are negative, more than one is −1, they do not add up to the axis size, or there are more than 65,536 of them.</exception>
     public Output[] Split(Output x, int[] sizes, int axis = 0, string? name = null) =>
         AddOp("Split", [x], new Attributes().Set("sizes", (int[])sizes.Clone()).Set("axis", axis), name).Outputs;
 
     /// <summary>Joins equally shaped values along a new axis (tf.stack): rank r inputs give a rank r + 1 output; <paramref name="axis"/> ∈ [−(r+1), r].</summary>
     /// <remarks>A composite: each value gets a size-1 axis (ExpandDims), then one Concat joins them.</remarks>
+    /// <exception cref="ArgumentException">A value is <c>default(Output)</c>.</exception>
     public Output Stack(Output[] values, int axis = 0, string? name = null)
     {
         var node = name ?? "stack";
+        RequireArguments(values, "Stack", nameof(values));
         if (values.Length == 0) throw new ShapeException($"Stack '{node}': needs at least one value");
         var first = values[0];
         var rank = first.Shape.Rank;
@@ -305,21 +313,25 @@ public sealed partial class Graph
     public Output[] Unstack(Output x, int axis = 0, string? name = null)
     {
         var node = name ?? "unstack";
+        RequireArgument(x, "Unstack", nameof(x));
         var s = x.Shape;
         if (s.Rank == 0) throw new ShapeException($"Unstack '{node}': cannot unstack the scalar '{x.Name}'");
         var a = s.NormalizeAxis(axis);
         if (a < 0) throw new ShapeException($"Unstack '{node}': axis {axis} is out of range for {s} (valid: {-s.Rank}..{s.Rank - 1})");
         if (s[a] < 0) throw new ShapeException($"Unstack '{node}': axis {a} of {s} is unknown, but the number of outputs must be known when the graph is built");
+        if (s[a] > ArrayOps.MaxSplitOutputs) throw new ShapeException($"Unstack '{node}': axis {a} of {s} has {s[a]} slices, more than the {ArrayOps.MaxSplitOutputs} outputs a split may have");
         if (s[a] == 0) return [];
         using (NameScope(node))
             return Split(x, s[a], a).Select(p => Squeeze(p, [a])).ToArray();
     }
 
     /// <summary>Repeats x <paramref name="multiples"/>[k] times along each axis k (tf.tile).</summary>
+    /// <exception cref="ShapeException">Multiples are negative or do not match x's rank, or a tiled dimension or the output's element count exceeds 2^31-1.</exception>
     public Output Tile(Output x, int[] multiples, string? name = null) =>
         AddSingleOutput("Tile", [x], new Attributes().Set("multiples", (int[])multiples.Clone()), name);
 
     /// <summary>Broadcasts x to the fully known <paramref name="shape"/> by NumPy rules (tf.broadcast_to); the result is exactly that shape.</summary>
+    /// <exception cref="ShapeException">x does not broadcast to <paramref name="shape"/>, or the shape has more than 2^31-1 elements.</exception>
     public Output BroadcastTo(Output x, Shape shape, string? name = null) =>
         AddSingleOutput("BroadcastTo", [x], new Attributes().Set("shape", shape), name);
 
@@ -328,18 +340,31 @@ public sealed partial class Graph
     /// <paramref name="off"/>; shape indices.shape + [depth]. An index outside [0, depth) gives a row of all
     /// <paramref name="off"/>, as in TensorFlow. Not differentiable with respect to the (integer) indices.
     /// </summary>
-    /// <remarks>A composite: Equal(indices[..., newaxis], 0..depth−1) selects between two scalars.</remarks>
+    /// <remarks>
+    /// A composite: Equal(indices[..., newaxis], 0..depth−1) selects between two scalars. The positions
+    /// 0..depth−1 are a constant made when the graph is built, so <paramref name="depth"/> is limited to
+    /// <see cref="MaxOneHotDepth"/> (2^24; 64 MiB of int32).
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="indices"/> is <c>default(Output)</c>.</exception>
+    /// <exception cref="ShapeException">Indices are not integers, depth is negative or above <see cref="MaxOneHotDepth"/>, or the output would have more than 2^31-1 elements.</exception>
     public Output OneHot(Output indices, int depth, double on = 1, double off = 0, DType dtype = DType.Float32, string? name = null)
     {
         var node = name ?? "one_hot";
+        RequireArgument(indices, "OneHot", nameof(indices));
         if (!indices.DType.IsInteger()) throw new ShapeException($"OneHot '{node}': indices must be int32 or int64, got {indices.DType.Name()} {indices.Shape}");
         if (depth < 0) throw new ShapeException($"OneHot '{node}': depth must be ≥ 0, got {depth}");
+        if (depth > MaxOneHotDepth) throw new ShapeException($"OneHot '{node}': depth {depth} is more than {MaxOneHotDepth} (the positions 0..depth-1 are a build-time constant)");
+        var known = new Shape([.. indices.Shape.Select(d => d < 0 ? 1 : d), depth]).ElementCount;
+        if (known > Shape.MaxElements) throw new ShapeException($"OneHot '{node}': output {indices.Shape} + [{depth}] would have more than 2^31-1 elements");
         using (NameScope(node))
         {
             var positions = Constant(Tensor.Range(0, depth, 1, indices.DType), "depth_range");
             return Select(Equal(ExpandDims(indices, -1), positions), Scalar(on, dtype, "on_value"), Scalar(off, dtype, "off_value"));
         }
     }
+
+    /// <summary>The largest depth <see cref="OneHot"/> accepts: 2^24 classes.</summary>
+    public const int MaxOneHotDepth = 1 << 24;
 
     /// <summary>x cut along <paramref name="axis"/> into pieces as long as each of <paramref name="likes"/> is along that axis at run time.</summary>
     internal Output[] SplitLike(Output x, Output[] likes, int axis, string? name = null) =>

@@ -33,6 +33,15 @@ internal static class MatMulOps
         if (ka >= 0 && kb >= 0 && ka != kb)
             throw ctx.Fail($"inner dimensions differ: {a}{(ta ? "ᵀ" : "")} x {b}{(tb ? "ᵀ" : "")}");
         var batch = ShapeRules.Broadcast(ctx, new Shape(a.Take(a.Rank - 2).ToArray()), new Shape(b.Take(b.Rank - 2).ToArray()));
+        // An operand whose batch dims broadcast is copied to the full batch (see Prepare): that copy, not
+        // only the output, must fit in an int-indexed buffer.
+        foreach (var s in new[] { a, b })
+        {
+            if (!s.IsFullyDefined || !batch.IsFullyDefined || !NeedsBroadcastCopy(s, batch)) continue;
+            var copy = new Shape([.. batch, s[^2], s[^1]]);
+            if (copy.ElementCount > Shape.MaxElements)
+                throw ctx.Fail($"broadcasting {s} over the batch {batch} needs a {copy} copy, more than 2^31-1 elements: {a} x {b}");
+        }
         return InferContext.One(new Shape([.. batch, m, n]), ctx.DType(0));
     }
 

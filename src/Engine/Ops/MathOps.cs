@@ -269,7 +269,11 @@ public sealed partial class Graph
     /// <summary>aᵇ with broadcasting (floating only).</summary>
     public Output Pow(Output a, Output b, string? name = null) => AddSingleOutput("Pow", [a, b], null, name);
     /// <summary>aᵇ for a scalar exponent.</summary>
-    public Output Pow(Output a, double b, string? name = null) => Pow(a, Scalar(b, a.DType), name);
+    public Output Pow(Output a, double b, string? name = null)
+    {
+        RequireArgument(a, "Pow", nameof(a));
+        return Pow(a, Scalar(b, a.DType), name);
+    }
     /// <summary>Element-wise maximum (NaN if either is NaN).</summary>
     public Output Maximum(Output a, Output b, string? name = null) => AddSingleOutput("Maximum", [a, b], null, name);
     /// <summary>Element-wise minimum (NaN if either is NaN).</summary>
@@ -390,6 +394,7 @@ public sealed partial class Graph
     /// <exception cref="ShapeException"><paramref name="min"/> &gt; <paramref name="max"/>, or either bound is NaN.</exception>
     public Output Clip(Output x, double min, double max, string? name = null)
     {
+        RequireArgument(x, "Clip", nameof(x));
         // NaN bounds compare false with everything, so "min > max" alone would let them through and make every output NaN.
         if (!(min <= max)) throw new ShapeException($"Clip '{ScopedName(name ?? "clip_by_value")}': bounds must satisfy min ≤ max, got min {min} and max {max} (input {x.DType.Name()} {x.Shape})");
         using (NameScope(name ?? "clip_by_value"))
@@ -402,6 +407,7 @@ public sealed partial class Graph
     /// </summary>
     private void RequireFloatingInput(string op, string? name, Output x)
     {
+        RequireArgument(x, op, nameof(x));
         if (!x.DType.IsFloating())
             throw new ShapeException($"{op} '{ScopedName(name ?? op)}': input must be float32 or float64, got {x.DType.Name()} {x.Shape}");
     }

@@ -223,6 +223,8 @@ public sealed partial class Graph
     public Output SigmoidCrossEntropyWithLogits(Output labels, Output logits, string? name = null)
     {
         var scope = name ?? "logistic_loss";
+        RequireArgument(labels, "SigmoidCrossEntropyWithLogits", nameof(labels));
+        RequireArgument(logits, "SigmoidCrossEntropyWithLogits", nameof(logits));
         if (!logits.DType.IsFloating() || labels.DType != logits.DType)
             throw new ShapeException($"SigmoidCrossEntropyWithLogits '{scope}': labels {labels.DType.Name()} {labels.Shape} and logits {logits.DType.Name()} {logits.Shape} must share a floating dtype");
         if (!labels.Shape.IsCompatibleWith(logits.Shape))

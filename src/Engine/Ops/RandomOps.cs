@@ -66,12 +66,18 @@ public sealed partial class Graph
         Random(RandomDistribution.TruncatedNormal, shape, mean, stddev, seed, dtype, name ?? "truncated_normal");
 
     /// <summary>Uniform values shaped like <paramref name="like"/> at run time (unknown batch dims allowed).</summary>
-    public Output RandomUniformLike(Output like, double min = 0, double max = 1, ulong? seed = null, string? name = null) =>
-        Random(RandomDistribution.Uniform, like.Shape, min, max, seed, like.DType.IsFloating() ? like.DType : DType.Float32, name ?? "random_uniform", like);
+    public Output RandomUniformLike(Output like, double min = 0, double max = 1, ulong? seed = null, string? name = null)
+    {
+        RequireArgument(like, "RandomUniformLike", nameof(like));
+        return Random(RandomDistribution.Uniform, like.Shape, min, max, seed, like.DType.IsFloating() ? like.DType : DType.Float32, name ?? "random_uniform", like);
+    }
 
     /// <summary>Normal values shaped like <paramref name="like"/> at run time.</summary>
-    public Output RandomNormalLike(Output like, double mean = 0, double stddev = 1, ulong? seed = null, string? name = null) =>
-        Random(RandomDistribution.Normal, like.Shape, mean, stddev, seed, like.DType.IsFloating() ? like.DType : DType.Float32, name ?? "random_normal", like);
+    public Output RandomNormalLike(Output like, double mean = 0, double stddev = 1, ulong? seed = null, string? name = null)
+    {
+        RequireArgument(like, "RandomNormalLike", nameof(like));
+        return Random(RandomDistribution.Normal, like.Shape, mean, stddev, seed, like.DType.IsFloating() ? like.DType : DType.Float32, name ?? "random_normal", like);
+    }
 
     /// <summary>
     /// Inverted-dropout mask shaped like <paramref name="x"/>: 1/(1−rate) with probability 1−rate, else 0.
@@ -80,6 +86,7 @@ public sealed partial class Graph
     public Output DropoutMask(Output x, double rate, ulong? seed = null, string? name = null)
     {
         // Written as !(in range) so that NaN, which fails every comparison, is rejected too.
+        RequireArgument(x, "DropoutMask", nameof(x));
         if (!(rate >= 0 && rate < 1)) throw new ShapeException($"DropoutMask '{name ?? "dropout"}': rate must be in [0, 1), got {rate}");
         using (NameScope(name ?? "dropout"))
         {

@@ -104,8 +104,7 @@ internal static class ShapeOps
         if (target.Count(d => d == -1) > 1) throw ctx.Fail($"only one -1 is allowed in the target shape {Shape.Format(target)}");
         // Printed raw: Shape.Format would show an invalid −2 as "?".
         if (target.Any(d => d < -1)) throw ctx.Fail($"invalid target shape [{string.Join(",", target)}]: dimensions must be ≥ 0, or -1 once");
-        long known = 1;
-        foreach (var d in target) if (d >= 0) known *= d;
+        var known = new Shape([.. target.Select(d => d < 0 ? 1 : d)]).ElementCount;
         var size = input.Size;
         if (inferred < 0)
         {
@@ -132,10 +131,17 @@ public sealed partial class Graph
     public Output ExpandDims(Output x, int axis, string? name = null) => AddSingleOutput("ExpandDims", [x], new Attributes().Set("axis", axis), name);
 
     /// <summary>Removes size-1 axes: the given ones (each must be 1), or, when null, every axis whose static size is 1 (unknown dims are kept).</summary>
-    public Output Squeeze(Output x, int[]? axes = null, string? name = null) =>
-        AddSingleOutput("Squeeze", [x], new Attributes().Set("axes", axes is null ? Enumerable.Range(0, x.Shape.Rank).Where(d => x.Shape[d] == 1).ToArray() : (int[])axes.Clone()), name);
+    public Output Squeeze(Output x, int[]? axes = null, string? name = null)
+    {
+        RequireArgument(x, "Squeeze", nameof(x));
+        return AddSingleOutput("Squeeze", [x], new Attributes().Set("axes", axes is null ? Enumerable.Range(0, x.Shape.Rank).Where(d => x.Shape[d] == 1).ToArray() : (int[])axes.Clone()), name);
+    }
 
     /// <summary>Permutes axes (default: reverses them).</summary>
-    public Output Transpose(Output x, int[]? perm = null, string? name = null) =>
-        AddSingleOutput("Transpose", [x], new Attributes().Set("perm", perm ?? Enumerable.Range(0, x.Shape.Rank).Reverse().ToArray()), name);
+    /// <exception cref="ArgumentException"><paramref name="x"/> is <c>default(Output)</c>.</exception>
+    public Output Transpose(Output x, int[]? perm = null, string? name = null)
+    {
+        RequireArgument(x, "Transpose", nameof(x));
+        return AddSingleOutput("Transpose", [x], new Attributes().Set("perm", perm ?? Enumerable.Range(0, x.Shape.Rank).Reverse().ToArray()), name);
+    }
 }

@@ -27,7 +27,8 @@ internal static class SliceOps
                     var (b, z, d) = (begin[k], size[k], s[k]);
                     if (b < 0) throw ctx.Fail($"{text}: begin is negative on axis {k}");
                     if (z < -1) throw ctx.Fail($"{text}: size on axis {k} must be ≥ 0, or -1 for 'to the end'");
-                    if (d >= 0 && (b > d || (z >= 0 && b + z > d))) throw ctx.Fail($"{text} does not fit in {s} on axis {k} (size {d})");
+                    // In long: begin + size can pass int.MaxValue and wrap to a negative that "fits".
+                    if (d >= 0 && (b > d || (z >= 0 && (long)b + z > d))) throw ctx.Fail($"{text} does not fit in {s} on axis {k} (size {d})");
                     dims[k] = z >= 0 ? z : d < 0 ? -1 : d - b;
                 }
                 return InferContext.One(new Shape(dims), ctx.DType(0));
@@ -52,7 +53,7 @@ internal static class SliceOps
                 for (var k = 0; k < s.Rank; k++)
                 {
                     if (p[k, 0] < 0 || p[k, 1] < 0) throw ctx.Fail($"paddings ({p[k, 0]}, {p[k, 1]}) on axis {k} of {s} must be ≥ 0");
-                    dims[k] = s[k] < 0 ? -1 : s[k] + p[k, 0] + p[k, 1];
+                    dims[k] = s[k] < 0 ? -1 : ctx.Dim((long)s[k] + p[k, 0] + p[k, 1], $"axis {k} padded ({s[k]} + {p[k, 0]} + {p[k, 1]})");
                 }
                 return InferContext.One(new Shape(dims), ctx.DType(0));
             },
@@ -111,7 +112,7 @@ internal static class SliceOps
         for (var k = 0; k < begin.Length; k++)
         {
             if (begin[k] < 0) throw ctx.Fail($"begin {Regions.Format(begin)} is negative on axis {k}");
-            if (inner[k] >= 0 && outer[k] >= 0 && begin[k] + inner[k] > outer[k])
+            if (inner[k] >= 0 && outer[k] >= 0 && (long)begin[k] + inner[k] > outer[k])
                 throw ctx.Fail($"a {inner} window at {Regions.Format(begin)} does not fit inside {outer} on axis {k}");
         }
         return InferContext.One(ctx.Shape(1), ctx.DType(0));
@@ -126,7 +127,7 @@ public sealed partial class Graph
         AddSingleOutput("Slice", [x], new Attributes().Set("begin", (int[])begin.Clone()).Set("size", (int[])size.Clone()), name);
 
     /// <summary>Pads with <paramref name="constantValue"/>: paddings[k, 0] before and paddings[k, 1] after axis k (tf.pad, constant mode).</summary>
-    /// <exception cref="ShapeException">paddings is not [rank, 2] or has a negative entry.</exception>
+    /// <exception cref="ShapeException">paddings is not [rank, 2] or has a negative entry, or a padded dimension or the output's element count exceeds 2^31-1.</exception>
     public Output Pad(Output x, int[,] paddings, double constantValue = 0, string? name = null) =>
         AddSingleOutput("Pad", [x], new Attributes().Set("paddings", (int[,])paddings.Clone()).Set("value", constantValue), name);
 

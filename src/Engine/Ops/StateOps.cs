@@ -69,6 +69,8 @@ internal static class StateOps
             var v = ctx.Attrs.Get<Operation>("variable");
             var (vs, vd) = (v.OutputShapes[0], v.OutputDTypes[0]);
             if (ctx.DType(0) != vd) throw ctx.Fail($"value dtype {ctx.DType(0).Name()} differs from variable '{v.Name}' dtype {vd.Name()}");
+            // The kernel's binary op has no bool form; refuse here rather than when the plan runs.
+            if (op is not null && !vd.IsNumeric()) throw ctx.Fail($"variable '{v.Name}' is {vd.Name()} {vs}; {type} needs a numeric variable");
             if (!ctx.Shape(0).IsCompatibleWith(vs)) throw ctx.Fail($"value shape {ctx.Shape(0)} differs from variable '{v.Name}' shape {vs}");
             return InferContext.One(vs.IsFullyDefined ? vs : ctx.Shape(0), vd);
         },
@@ -114,6 +116,7 @@ public sealed partial class Graph
         Variable(initialValue.Shape, initialValue.DType, Initializer.Constant(initialValue), name, trainable);
 
     /// <summary>A variable of a fully known shape initialised by <paramref name="initializer"/>.</summary>
+    /// <exception cref="ShapeException">The shape has an unknown dimension or more than <see cref="Shape.MaxElements"/> elements.</exception>
     public Variable Variable(Shape shape, DType dtype, Initializer initializer, string? name = null, bool trainable = true)
     {
         if (!shape.IsFullyDefined) throw new ShapeException($"Variable '{name ?? "Variable"}': shape {shape} must be fully defined");

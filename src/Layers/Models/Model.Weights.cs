@@ -38,6 +38,10 @@ public partial class Model
         if (metadata.TryGetValue(WeightOrderKey, out var order))
         {
             var fileNames = order.Split('\n');
+            // A name listed twice would map two weights to one tensor (and break the name lookup below).
+            var repeated = fileNames.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(grp => grp.Count() > 1);
+            if (repeated is not null)
+                throw new CheckpointException(path, $"its {WeightOrderKey} lists the weight '{repeated.Key}' {repeated.Count()} times", null);
             if (!named.All(n => fileNames.Contains(n.Name)))
             {
                 if (fileNames.Length != named.Count)

@@ -195,6 +195,6 @@ public class TensorTests
         Assert.That(fromArray[0], Is.EqualTo(4), "Shape copies its dimensions");
         Assert.That(fromArray.ToArray(), Is.EqualTo(new[] { 4, 5 }));
         Assert.That(() => new Shape(3, -2), Throws.ArgumentException.With.Message.Contains("invalid dimension -2"));
-        Assert.That(() => new Shape(65536, 65536).Size, Throws.TypeOf<OverflowException>().With.Message.Contains("[65536,65536]"));
+        Assert.That(() => new Shape(65536, 65536).Size, Throws.TypeOf<ShapeException>().With.Message.Contains("[65536,65536]"));
     }
 }
