@@ -251,6 +251,8 @@ public sealed class Session : IDisposable
     {
         foreach (var (output, tensor) in feeds)
         {
+            if (output.Op is null) throw new FeedException("a feed key is default(Output), not an output of this session's graph");
+            ArgumentNullException.ThrowIfNull(tensor, nameof(feeds));
             if (!ReferenceEquals(output.Graph, Graph)) throw new FeedException($"feed key '{output.Name}' belongs to another graph");
             if (tensor.DType != output.DType)
                 throw new FeedException($"{output.Op} expects a {output.DType.Name()} feed of shape {output.Shape}, got {tensor.DType.Name()} {tensor.Shape}");

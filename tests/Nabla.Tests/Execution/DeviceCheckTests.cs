@@ -150,3 +150,19 @@ public sealed class DeviceCheckTests
         Assert.That(inf!.Message, Does.StartWith("Log 'log_x': CheckNumerics found -∞ in output 0 [3] at flat index 0").Or.StartWith("Log 'log_x': CheckNumerics found -Infinity"));
     }
 }
+
+/// <summary>Session.Run refuses a default(Output) feed key or fetch with a documented exception, not a NullReferenceException.</summary>
+public sealed class SessionArgumentTests
+{
+    [Test]
+    public void DefaultOutputsAreRefused()
+    {
+        var g = new Graph();
+        var x = g.Placeholder(DType.Float32, new Shape(1));
+        using var s = new Session(g);
+        var feeds = new Dictionary<Output, Tensor> { [x] = Tensor.FromArray([1f], 1), [default] = Tensor.FromArray([2f], 1) };
+        Assert.That(() => s.Run(g.Neg(x), feeds), Throws.TypeOf<FeedException>().With.Message.Contains("default(Output)"));
+        Assert.That(() => s.Run([default(Output)], new Dictionary<Output, Tensor> { [x] = Tensor.FromArray([1f], 1) }), Throws.ArgumentException);
+        Assert.That(() => s.Run(g.Neg(x), new Dictionary<Output, Tensor> { [x] = null! }), Throws.ArgumentNullException);
+    }
+}
