@@ -105,31 +105,28 @@ public sealed class CheckpointFuzzTests : KerasTestBase
         Assert.That(TryLoad(target, vars, path).Error, Is.Null);
     }
 
+    /// <summary>One flipped bit in every byte (which bit: seeded): ~600 loads rather than 8× that, to keep the suite fast.</summary>
     [Test]
-    public void EverySingleBitFlipIsRejectedOrHarmless()
+    public void ARandomBitFlippedInEveryByteIsRejected()
     {
         var bytes = SavedBytes(out var saved);
         var (target, vars) = SmallModel(3);
         using var owned = target;
         var path = PathOf("flip.safetensors");
-        var rejected = 0;
-        for (var bit = 0; bit < bytes.Length * 8; bit++)
+        var rng = new Random(5);
+        for (var at = 0; at < bytes.Length; at++)
         {
+            var bit = rng.Next(8);
             var damaged = (byte[])bytes.Clone();
-            damaged[bit / 8] ^= (byte)(1 << (bit % 8));
+            damaged[at] ^= (byte)(1 << bit);
             File.WriteAllBytes(path, damaged);
-            var r = TryLoad(target, vars, path);
-            if (r.Error is null)
-            {
-                // A flip that still loads must not have changed any value (e.g. none exists today; the header
-                // and data checksums catch every flip), and must not go unnoticed into the model.
-                Assert.That(Snapshot(target, vars), Is.EqualTo(saved), $"bit {bit} flipped: loaded different values without error");
-                continue;
-            }
-            AssertRejected(r, path, $"bit {bit} (byte {bit / 8}) flipped");
-            rejected++;
+            // Every single-bit flip of a Nabla file is caught: by the length prefix, the JSON, the layout,
+            // the header checksum or the data checksum (a space of the padding never flips to JSON whitespace).
+            AssertRejected(TryLoad(target, vars, path), path, $"bit {bit} of byte {at} flipped (seed 5)");
         }
-        Assert.That(rejected, Is.EqualTo(bytes.Length * 8), "every single-bit flip of a Nabla file is caught by its length, JSON or checksums");
+        File.WriteAllBytes(path, bytes);
+        Assert.That(TryLoad(target, vars, path).Error, Is.Null);
+        Assert.That(Snapshot(target, vars), Is.EqualTo(saved));
     }
 
     [Test]

@@ -12,12 +12,15 @@ public enum FuzzKind { Float, Int32, Int64, Bool }
 /// <summary>One placeholder: its kind, the shape it is declared with (−1 = unknown) and the value fed.</summary>
 public sealed record FuzzInput(FuzzKind Kind, Shape Declared, Tensor Value)
 {
+    /// <summary>The kind of <see cref="Value"/> when a bad feed of another dtype than the placeholder's is tested; null when it is <see cref="Kind"/>.</summary>
+    public FuzzKind? Fed { get; init; }
+
     /// <summary>The graph dtype on a device whose float type is <paramref name="floatType"/>.</summary>
     public DType DTypeFor(DType floatType) => FuzzCase.DTypeOf(Kind, floatType);
 
     /// <summary>The value to feed on a device whose float type is <paramref name="floatType"/>.</summary>
     public Tensor FeedFor(DType floatType) =>
-        Kind != FuzzKind.Float || floatType == DType.Float64 ? Value
+        (Fed ?? Kind) != FuzzKind.Float || floatType == DType.Float64 ? Value
         : new Tensor(Value.ToDoubleArray().Select(v => (float)v).ToArray(), Value.Shape, DType.Float32);
 
     /// <summary>"f[2,?,3]" style: kind letter, then the declared shape, then the fed shape where it differs.</summary>
@@ -25,7 +28,8 @@ public sealed record FuzzInput(FuzzKind Kind, Shape Declared, Tensor Value)
     {
         var k = Kind switch { FuzzKind.Float => "f", FuzzKind.Int32 => "i32", FuzzKind.Int64 => "i64", _ => "b" };
         var declared = Declared.ToString();
-        return Declared.Equals(Value.Shape) ? k + declared : $"{k}{declared}<-{Value.Shape}";
+        var fed = Fed is { } f ? $"<-{f}{Value.Shape}" : Declared.Equals(Value.Shape) ? "" : $"<-{Value.Shape}";
+        return k + declared + fed;
     }
 }
 

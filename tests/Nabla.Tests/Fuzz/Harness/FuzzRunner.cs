@@ -62,7 +62,42 @@ public static class FuzzRunner
     public static FuzzCase Generate(int seed, int index)
     {
         var r = new FuzzGen(unchecked(seed * 1_000_003 + index));
-        return FuzzOps.Table[r.Next(FuzzOps.Table.Length)].Make(r);
+        var c = FuzzOps.Table[r.Next(FuzzOps.Table.Length)].Make(r);
+        if (c.Inputs.Length > 0 && r.Chance(0.04)) return BadFeed(r, c);
+        return r.Chance(0.15) ? Chain(r, c) : c;
+    }
+
+    /// <summary>
+    /// One input fed with a value that does not fit its placeholder: another shape or rank (which may still
+    /// fit an unknown dim), or another dtype. Both devices must refuse it alike (FeedException) or both run.
+    /// </summary>
+    private static FuzzCase BadFeed(FuzzGen r, FuzzCase c)
+    {
+        var inputs = (FuzzInput[])c.Inputs.Clone();
+        var i = r.Next(inputs.Length);
+        var x = inputs[i];
+        if (r.Chance(0.5))
+        {
+            var shape = r.Chance(0.5) ? r.Shape() : new Shape(x.Value.Shape.Select(d => d + r.Range(0, 1)).ToArray());
+            inputs[i] = x with { Value = r.Value(x.Kind, shape) };
+        }
+        else
+        {
+            var kind = r.Pick(Enum.GetValues<FuzzKind>().Where(k => k != x.Kind).ToArray());
+            inputs[i] = x with { Value = r.Value(kind, x.Value.Shape), Fed = kind };
+        }
+        return new FuzzCase(c.Op, inputs, c.Attrs, c.Build) { Rtol = c.Rtol, Atol = c.Atol, Differentiable = c.Differentiable };
+    }
+
+    private static readonly string[] Post = ["Tanh", "Neg", "Relu", "Square", "Sigmoid", "Abs", "Softmax"];
+
+    /// <summary>The case with a well-conditioned unary op applied to each float output: graphs of two ops, and a gradient through both.</summary>
+    private static FuzzCase Chain(FuzzGen r, FuzzCase c)
+    {
+        var post = r.Pick(Post);
+        return new FuzzCase(c.Op, c.Inputs, (c.Attrs + $" then {post}").Trim(),
+            (g, xs, ft) => c.Build(g, xs, ft).Select(y => y.DType == ft ? FuzzOps.Apply(g, post, y) : y).ToArray())
+        { Rtol = 2 * c.Rtol, Atol = 2 * c.Atol, Differentiable = c.Differentiable };
     }
 
     /// <summary>Runs cases <paramref name="first"/>..first+count−1 of <paramref name="seed"/>; <paramref name="skip"/> says which known-bug cases to leave out (with its reason).</summary>
