@@ -89,7 +89,11 @@ public static class FuzzRunner
         return new FuzzCase(c.Op, inputs, c.Attrs, c.Build) { Rtol = c.Rtol, Atol = c.Atol, Differentiable = c.Differentiable };
     }
 
-    private static readonly string[] Post = ["Tanh", "Neg", "Relu", "Square", "Sigmoid", "Abs", "Softmax"];
+    // Not Tanh, Sigmoid or Softmax: they saturate to exactly ±1/0/1 in float32, so their derivative (1 − y², y(1 − y))
+    // is 0 on the CPU where the reference keeps ~1e-8, and a large upstream derivative turns that into a real
+    // absolute gap. Seed 1 case 70991 of the first 200k run: Log1p then Tanh at x = −0.99990, gradient 0 vs 4.1e-4.
+    // That is float32's conditioning, not an engine bug.
+    private static readonly string[] Post = ["Neg", "Relu", "Square", "Abs"];
 
     /// <summary>The case with a well-conditioned unary op applied to each float output: graphs of two ops, and a gradient through both.</summary>
     private static FuzzCase Chain(FuzzGen r, FuzzCase c)
