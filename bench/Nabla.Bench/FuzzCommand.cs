@@ -49,6 +49,7 @@ public static class FuzzCommand
         into.GradientsCompared += r.GradientsCompared;
         foreach (var (k, v) in r.Refused) into.Refused[k] = into.Refused.GetValueOrDefault(k) + v;
         foreach (var (k, v) in r.ByOp) into.ByOp[k] = into.ByOp.GetValueOrDefault(k) + v;
+        foreach (var (k, v) in r.RanByOp) into.RanByOp[k] = into.RanByOp.GetValueOrDefault(k) + v;
         into.Mismatches.AddRange(r.Mismatches);
         into.Unexpected.AddRange(r.Unexpected);
     }

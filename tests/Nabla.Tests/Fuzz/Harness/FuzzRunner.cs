@@ -24,6 +24,9 @@ public sealed class FuzzReport
     /// <summary>Calls by op.</summary>
     public SortedDictionary<string, int> ByOp { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Calls that ran, by op.</summary>
+    public SortedDictionary<string, int> RanByOp { get; } = new(StringComparer.Ordinal);
+
     /// <summary>CPU and reference disagree (values, shapes, dtypes, or one refused what the other ran).</summary>
     public List<string> Mismatches { get; } = [];
 
@@ -40,8 +43,8 @@ public sealed class FuzzReport
         sb.AppendLine(CultureInfo.InvariantCulture, $"calls: {Calls}  ran: {Ran}  refused: {Refused.Values.Sum()}  gradient cases compared: {GradientsCompared}  mismatches: {Mismatches.Count}  unexpected exceptions: {Unexpected.Count}");
         sb.AppendLine("refused by stage and type:");
         foreach (var (k, v) in Refused) sb.AppendLine(CultureInfo.InvariantCulture, $"  {k,-40} {v}");
-        sb.AppendLine("calls by op:");
-        foreach (var (k, v) in ByOp) sb.AppendLine(CultureInfo.InvariantCulture, $"  {k,-40} {v}");
+        sb.AppendLine("calls by op (calls, ran):");
+        foreach (var (k, v) in ByOp) sb.AppendLine(CultureInfo.InvariantCulture, $"  {k,-40} {v,7} {RanByOp.GetValueOrDefault(k),7}");
         foreach (var m in Mismatches) sb.AppendLine("MISMATCH " + m);
         foreach (var u in Unexpected) sb.AppendLine("UNEXPECTED " + u);
         return sb.ToString();
@@ -128,7 +131,11 @@ public static class FuzzRunner
         var line = $"{id}: {c}";
         foreach (var (o, device) in new[] { (cpu, "cpu"), (reference, "reference") })
         {
-            if (o.Error is null) report.Ran++;
+            if (o.Error is null)
+            {
+                report.Ran++;
+                report.RanByOp[c.Op] = report.RanByOp.GetValueOrDefault(c.Op) + 1;
+            }
             else if (IsDocumented(o.Error)) Count(report, $"{o.Stage} {o.Error.GetType().Name}");
             else report.Unexpected.Add($"{line} -> {device} {o.Stage}: {o.Error.GetType().Name}: {FirstLine(o.Error.Message)}{c.Values()}");
             if (o.GradientRefused) Count(report, "gradient refused (both)");
@@ -203,6 +210,7 @@ public static class FuzzRunner
             }
             stage = "run";
             using var s = new Session(g, device);
+            if (g.Variables.Count > 0) s.Run([], null, g.GlobalVariablesInitializer());
             var feeds = new Dictionary<Output, Tensor>();
             for (var i = 0; i < xs.Length; i++) feeds[xs[i]] = c.Inputs[i].FeedFor(floatType);
             var outputs = fetches.Count == 0 ? [] : s.Run(fetches.ToArray(), feeds);
