@@ -178,6 +178,13 @@ public static partial class Checkpoint
         return meta;
     }
 
+    /// <summary>
+    /// Test seam: when set (per thread), wraps the temporary file's stream, so a test can make a write or
+    /// flush fail part-way and check that the previous file survives. Null in production.
+    /// </summary>
+    [ThreadStatic]
+    internal static Func<Stream, Stream>? WriteStreamWrapperForTests;
+
     private static void WriteAtomically(string path, Action<Stream> write)
     {
         var full = Path.GetFullPath(path);
@@ -186,10 +193,12 @@ public static partial class Checkpoint
         var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{name}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
+                var stream = WriteStreamWrapperForTests?.Invoke(file) ?? file;
                 write(stream);
-                stream.Flush(flushToDisk: true);
+                stream.Flush();
+                file.Flush(flushToDisk: true);
             }
             // rename(2) replaces the target atomically on POSIX, MoveFileEx does on Windows.
             File.Move(temp, full, overwrite: true);
