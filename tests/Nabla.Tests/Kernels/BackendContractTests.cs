@@ -254,14 +254,14 @@ public abstract class BackendContractTests
             for (var k = 0; k < 3; k++) sb[k] = useSlot[k] ? Upload(s[k]) : null;
             _be.ApplyOptimizer(kind, nesterov, scalars, wb, Upload(g), sb[0], sb[1], sb[2], abortFlags: null);
             var (ew, es) = OptimizerDefinition(kind, a, w, g, s, useSlot);
-            OptimizerLoopsTolerance(ew, _be.Memory.ReadFloat64(wb), $"{kind} w n={n}");
+            OptimizerTolerance(ew, _be.Memory.ReadFloat64(wb), $"{kind} w n={n}");
             for (var k = 0; k < 3; k++)
-                if (useSlot[k]) OptimizerLoopsTolerance(es[k], _be.Memory.ReadFloat64(sb[k]!), $"{kind} slot{k + 1} n={n}");
+                if (useSlot[k]) OptimizerTolerance(es[k], _be.Memory.ReadFloat64(sb[k]!), $"{kind} slot{k + 1} n={n}");
         }
     }
 
     // A chain of ~8 float32 operations, each rounding once: 16·rtol with an absolute floor for values near 0.
-    private void OptimizerLoopsTolerance(double[] expected, double[] actual, string what) => OpHarness.AssertClose(expected, actual, 16 * Rtol, 16 * Rtol, what);
+    private void OptimizerTolerance(double[] expected, double[] actual, string what) => OpHarness.AssertClose(expected, actual, 16 * Rtol, 16 * Rtol, what);
 
     /// <summary>The update formulas of <see cref="OptimizerKind"/>, written out in float64.</summary>
     private static (double[] W, double[][] Slots) OptimizerDefinition(OptimizerKind kind, OptimizerArgs a, double[] w0, double[] g, double[][] s0, bool[] useSlot)
