@@ -27,7 +27,7 @@ internal readonly struct AndOperator : IBinaryOperator<bool, bool> { public stat
 internal readonly struct OrOperator : IBinaryOperator<bool, bool> { public static bool Invoke(bool a, bool b) => a | b; }
 internal readonly struct XorOperator : IBinaryOperator<bool, bool> { public static bool Invoke(bool a, bool b) => a ^ b; }
 
-/// <summary>Scalar definitions of the unary ops, in double precision; every backend's result is checked against these.</summary>
+/// <summary>Scalar definitions of the unary ops, in double precision, for the CPU backend (its float64 path and the float32 cases its vector kernels do not cover). The reference backend has its own (ReferenceMath), and the tests compare the two.</summary>
 internal static class ScalarMath
 {
     /// <summary>ln(1+x) without cancellation (Goldberg, "What every computer scientist should know about floating-point arithmetic", thm. 4).</summary>

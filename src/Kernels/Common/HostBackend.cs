@@ -3,10 +3,12 @@ using System.Numerics;
 namespace Nabla.Kernels;
 
 /// <summary>
-/// Shared body of the two host backends: storage mapping, copies, casts, broadcasting element-wise
-/// loops, gathers, checks and random numbers. Subclasses choose the floating storage type and
-/// override the kernels they accelerate. The stream is the calling thread: each call finishes
-/// before it returns, which the stream contract allows but never promises.
+/// The host part of the CPU backend: storage mapping, copies, casts, broadcasting element-wise
+/// loops, gathers, checks and random numbers, with generic loops for every dtype, which
+/// <see cref="Cpu.CpuBackend"/> overrides with vector kernels where it has them. The reference backend
+/// does not derive from it: it is the independent oracle these loops are tested against. The stream
+/// is the calling thread: each call finishes before it returns, which the stream contract allows but
+/// never promises.
 /// </summary>
 public abstract class HostBackend : IBackend
 {

@@ -4,8 +4,8 @@ namespace Nabla.Kernels;
 
 /// <summary>
 /// Scalar definitions of the fused optimizer updates (<see cref="OptimizerKind"/>) over an index
-/// range (an absent slot is an empty span): the reference backend runs them over whole buffers, the CPU backend over the tails its
-/// vector loops leave. Each line keeps the operation order of the Keras update it cites.
+/// range (an absent slot is an empty span): the CPU backend runs them over float64 buffers and over the
+/// tails its float32 vector loops leave (the reference backend has its own). Each line keeps the operation order of the Keras update it cites.
 /// </summary>
 internal static class OptimizerLoops
 {

@@ -4,7 +4,8 @@ namespace Nabla.Kernels;
 
 /// <summary>
 /// Generic strided loops over an N-d index space: the innermost dimension runs as a tight loop,
-/// the outer ones advance an odometer. Shared by the host backends.
+/// the outer ones advance an odometer. The CPU backend's generic loops (the reference backend has its
+/// own, one element at a time).
 /// </summary>
 internal static class StridedLoops
 {

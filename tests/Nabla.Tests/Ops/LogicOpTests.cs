@@ -1,3 +1,4 @@
+using Nabla.Tests.Kernels;
 using Nabla.Tests.Support;
 using NUnit.Framework;
 
@@ -47,8 +48,15 @@ public class LogicOpTests : ICoversOps
         OpHarness.ToFloat32(Tensor.FromArray(OpHarness.Uniform(shape, -3, 3, seed).ToDoubleArray().Select(v => Math.Round(v * 2) / 2).ToArray(), shape));
 
     [TestCaseSource(nameof(ForwardCases))]
-    public void CpuMatchesReference(CompareCase c, int[] a, int[] b) =>
-        OpHarness.CpuMatchesReference((g, x) => c.Build(g, x[0], x[1]), [Coarse(a, 1), Coarse(b, 2)], rtol: 0, atol: 0);
+    public void CpuMatchesReference(CompareCase c, int[] a, int[] b)
+    {
+        Tensor[] inputs = [Coarse(a, 1), Coarse(b, 2)];
+        OpHarness.CpuMatchesReference((g, x) => c.Build(g, x[0], x[1]), inputs, rtol: 0, atol: 0);
+        // Both backends also against the System.Math comparison applied by a naive broadcasting loop in the test.
+        var expected = NaiveBroadcast.Apply(inputs[0], inputs[1], c.Independent);
+        foreach (var device in new[] { Device.Cpu, Device.Reference })
+            Assert.That(OpHarness.Evaluate((g, x) => c.Build(g, x[0], x[1]), inputs, device).ToArray<bool>(), Is.EqualTo(expected), $"{c.Op} on {device} vs naive loop");
+    }
 
     private static readonly double[] s_specials = [double.NaN, double.PositiveInfinity, double.NegativeInfinity, 0.0, -0.0, 1.0, -1.0, 1e30];
 
@@ -206,7 +214,14 @@ public class LogicOpTests : ICoversOps
     public void SelectMatchesReferenceAndBroadcasts()
     {
         foreach (var (c, a, b) in s_selectShapes)
-            OpHarness.CpuMatchesReference((g, x) => g.Select(x[0], x[1], x[2]), [Mask(c, 1), OpHarness.ToFloat32(OpHarness.Uniform(a, seed: 2)), OpHarness.ToFloat32(OpHarness.Uniform(b, seed: 3))], 0, 0);
+        {
+            Tensor[] inputs = [Mask(c, 1), OpHarness.ToFloat32(OpHarness.Uniform(a, seed: 2)), OpHarness.ToFloat32(OpHarness.Uniform(b, seed: 3))];
+            OpHarness.CpuMatchesReference((g, x) => g.Select(x[0], x[1], x[2]), inputs, 0, 0);
+            // And both against a naive broadcasting loop in the test (a pure copy: exact).
+            var expected = NaiveBroadcast.Apply(inputs, v => v[0] != 0 ? v[1] : v[2]);
+            foreach (var device in new[] { Device.Cpu, Device.Reference })
+                OpHarness.AssertClose(expected, OpHarness.Evaluate((g, x) => g.Select(x[0], x[1], x[2]), inputs, device).ToDoubleArray(), 0, 0, $"select {string.Join(",", c)} on {device}");
+        }
         // Every dtype, and a NaN in the branch not taken does not leak.
         bool[] cond = [true, false, true];
         foreach (var device in new[] { Device.Cpu, Device.Reference })
