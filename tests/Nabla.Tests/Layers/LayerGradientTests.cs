@@ -6,9 +6,10 @@ namespace Nabla.Tests.Layers;
 
 /// <summary>
 /// Float64 central-difference checks of every layer's gradient with respect to its input and to each
-/// of its weights, on the Reference device. Tolerance 1e−6 relative: float64 central differences with
-/// h = 1e−6 are accurate to ~1e−9 for these smooth functions; the kinks of relu/leaky_relu/elu are avoided
-/// by inputs bounded away from 0.
+/// of its weights, on the Reference device, within <see cref="GradientTolerance.Default"/> (atol 1e−8 + rtol 1e−6·|n|):
+/// float64 central differences with h = 1e−6 are accurate to ~1e−9 for these smooth functions; the kinks of
+/// relu/leaky_relu/elu are avoided by inputs bounded away from 0. Dropout, GaussianNoise and ActivityRegularization
+/// are identities in inference; their training-mode gradients are checked by the dedicated tests below.
 /// </summary>
 public sealed class LayerGradientTests : KerasTestBase
 {

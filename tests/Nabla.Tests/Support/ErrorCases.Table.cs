@@ -106,6 +106,13 @@ public static partial class ErrorCases
         yield return Shape("Cast", "negative target dtype", g => g.Cast(F32(g, 3), (DType)(-1)), "unknown target dtype -1");
         yield return Shape("AssignAdd", "int into a float variable", g => V(g).AssignAdd(Of(g, DType.Int32, 3)), "value dtype int32 differs");
         yield return Shape("AssignSub", "int into a float variable", g => V(g).AssignSub(Of(g, DType.Int32, 3)), "value dtype int32 differs");
+        yield return Shape("Variable", "unknown dimension", g => g.Variable(new Shape(-1, 3), DType.Float32, Initializer.Zeros), "must be fully defined");
+        yield return new("Variable", "read before its initializer ran", g =>
+        {
+            var v = g.Variable(Tensor.Zeros(new Shape(3), DType.Float32), "weights");
+            using var s = new Session(g, Device.Reference);
+            s.Run(v.Value);
+        }, typeof(InvalidArgumentException), "Variable 'weights' is not initialized");
         yield return Feed("not fed", (g, x) => new Dictionary<Output, Tensor>(), "must be fed a float32 tensor of shape [?,3]");
         yield return Feed("fed float64", (g, x) => new() { [x] = Tensor.Zeros(new Shape(2, 3), DType.Float64) }, "got float64 [2,3]");
         yield return Feed("fed [2,4]", (g, x) => new() { [x] = Tensor.Zeros(new Shape(2, 4), DType.Float32) }, "expects a feed of shape [?,3], got [2,4]");
