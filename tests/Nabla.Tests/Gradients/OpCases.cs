@@ -39,12 +39,13 @@ public static partial class OpCases
 {
     /// <summary>
     /// CPU float32 against reference float64, per element: |cpu − ref| ≤ tol·(|ref| + max|ref|). Inputs are the
-    /// same float32 values on both devices, so only kernel rounding differs. Each float32 op rounds once
-    /// (ε = 6e-8, or a few ulp for the vectorised exp/log/tanh/erf); a backward graph chains ≲ 20 ops per
-    /// element and sums ≤ 64 terms, k·ε·Σ|terms| ≲ 64·6e-8 ≈ 4e-6 of the largest magnitude. 2e-5 leaves 5× headroom
-    /// and is still 10⁴× below an error of a wrong gradient term.
+    /// same float32 values on both devices, so only kernel rounding differs. Each float32 op rounds once (unit
+    /// roundoff ε = 6e-8, a few ulp for the vectorised exp/log/tanh/erf); an element is a chain of ≲ 10 such ops or
+    /// a sum of k terms, whose rounding error is at most k·ε·Σ|terms|. With inputs and weights O(1), Σ|terms| is of
+    /// the order of max|ref|, so 64·ε ≈ 4e-6 of (|ref| + max|ref|) bounds the error. Measured worst over all cases:
+    /// 1.7e-7 (Softmax), ~20× inside; a wrong gradient term is off by O(1).
     /// </summary>
-    public const double Float32Tolerance = 2e-5;
+    public const double Float32Tolerance = 4e-6;
 
     private static Tensor U(int[] shape, ulong seed = 1, double lo = -2, double hi = 2) => OpHarness.Uniform(shape, lo, hi, seed);
 
