@@ -101,8 +101,11 @@ public static class GradientCheck
     /// <paramref name="variables"/> (float64 variables, such as a layer's weights), perturbing their values in the
     /// check's session. Every variable of the graph is initialised first. Results list the placeholders, then the variables.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="tolerance"/> has a negative or NaN part, or both parts 0.</exception>
     public static GradientCheckResult Check(Graph graph, Output y, Output[] xs, double[][] values, IReadOnlyList<Variable> variables, double delta = 1e-6, GradientTolerance? tolerance = null)
     {
+        var tol = tolerance ?? GradientTolerance.Default;
+        if (!(tol.Atol >= 0 && tol.Rtol >= 0 && tol.Atol + tol.Rtol > 0)) throw new ArgumentOutOfRangeException(nameof(tolerance), $"{tol} needs atol, rtol ≥ 0, not both 0");
         foreach (var x in xs)
             if (x.Op.Type != "Placeholder") throw new ArgumentException($"'{x.Name}' must be a placeholder", nameof(xs));
         foreach (var v in variables)
@@ -125,8 +128,6 @@ public static class GradientCheck
         var analytic = session.RunFloat64(grads.Select(o => o!.Value).ToArray(), feeds);
         double Loss() => session.RunFloat64([loss], feeds)[0][0];
 
-        var tol = tolerance ?? GradientTolerance.Default;
-        if (!(tol.Atol >= 0 && tol.Rtol >= 0 && tol.Atol + tol.Rtol > 0)) throw new ArgumentOutOfRangeException(nameof(tolerance), $"{tol} needs atol, rtol ≥ 0, not both 0");
         var results = new List<GradientCheckInput>();
         for (var i = 0; i < xs.Length; i++)
             results.Add(Compare(analytic[i], feeds[xs[i]].Item2, _ => { }, Loss, delta, tol));
