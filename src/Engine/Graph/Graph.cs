@@ -62,6 +62,11 @@ public sealed partial class Graph
             if (i.Op is null) throw new ArgumentException($"{type}: an input is a default(Output)");
             if (!ReferenceEquals(i.Graph, this)) throw new ArgumentException($"{type}: input '{i.Name}' belongs to another graph");
         }
+        foreach (var c in control ?? [])
+        {
+            if (c is null) throw new ArgumentException($"{type}: a control input is null");
+            if (!ReferenceEquals(c.Graph, this)) throw new ArgumentException($"{type}: control input '{c.Name}' belongs to another graph");
+        }
         attrs ??= Attributes.Empty;
         var unique = UniqueName(name ?? type);
         var ctx = new InferContext(type, unique, inputs.Select(i => i.Shape).ToArray(), inputs.Select(i => i.DType).ToArray(), attrs);

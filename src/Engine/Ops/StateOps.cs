@@ -90,8 +90,12 @@ internal static class StateOps
 public sealed partial class Graph
 {
     /// <summary>A constant node holding <paramref name="value"/>.</summary>
-    public Output Constant(Tensor value, string? name = null) =>
-        AddSingleOutput("Const", [], new Attributes().Set("value", value), name ?? "Const");
+    /// <exception cref="ArgumentNullException"><paramref name="value"/> is null.</exception>
+    public Output Constant(Tensor value, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(value, "Const value");
+        return AddSingleOutput("Const", [], new Attributes().Set("value", value), name ?? "Const");
+    }
 
     /// <summary>A rank-0 constant of the given dtype.</summary>
     public Output Scalar(double value, DType dtype = DType.Float32, string? name = null) =>
@@ -102,8 +106,12 @@ public sealed partial class Graph
         AddSingleOutput("Placeholder", [], new Attributes().Set("dtype", dtype).Set("shape", shape), name ?? "Placeholder");
 
     /// <summary>A no-op that runs after <paramref name="ops"/> (tf.group).</summary>
-    public Operation Group(IEnumerable<Operation> ops, string? name = null) =>
-        AddOp("NoOp", [], null, name ?? "group_deps", ops.ToArray());
+    /// <exception cref="ArgumentException">An op is null or belongs to another graph.</exception>
+    public Operation Group(IEnumerable<Operation> ops, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(ops, "NoOp ops");
+        return AddOp("NoOp", [], null, name ?? "group_deps", ops.ToArray());
+    }
 
     /// <summary>Passes the input through unchanged.</summary>
     public Output Identity(Output x, string? name = null) => AddSingleOutput("Identity", [x], null, name);
@@ -123,7 +131,17 @@ public sealed partial class Graph
         var read = AddSingleOutput("Variable", [], new Attributes().Set("shape", shape).Set("dtype", dtype), name ?? "Variable");
         Output init;
         using (NameScope(read.Op.Name))
-            init = initializer.Build(this, shape, dtype);
+        {
+            try
+            {
+                init = initializer.Build(this, shape, dtype);
+            }
+            catch (ShapeException e)
+            {
+                // The initializer does not know the variable's name; the message must say which variable it was.
+                throw new ShapeException($"Variable '{read.Op.Name}': {e.Message}", e);
+            }
+        }
         Operation initOp;
         using (NameScope(read.Op.Name))
             initOp = AssignOp("Assign", read.Op, init, "Assign");

@@ -22,6 +22,13 @@ public static partial class ErrorCases
         _ => throw new ArgumentException(op),
     };
 
+    /// <summary>Builders of ops that accept any dtype and shape.</summary>
+    private static Output AcceptsAny(Graph g, string op, Output x) => op switch
+    {
+        "Identity" => g.Identity(x), "StopGradient" => g.StopGradient(x), "OnesLike" => g.OnesLike(x), "ZerosLike" => g.ZerosLike(x),
+        "Cast" => g.Cast(x, DType.Int32), _ => Unary(g, op, x),
+    };
+
     private static Variable V(Graph g, DType dtype = DType.Float32, params int[] shape) =>
         g.Variable(Tensor.Zeros(new Shape(shape.Length == 0 ? [3] : shape), dtype), $"v{g.Operations.Count}");
 
@@ -44,6 +51,20 @@ public static partial class ErrorCases
                 yield return Shape(op, $"{dt.Name()} input", g => Unary(g, op, Of(g, dt, 3)), $"dtype {dt.Name()} is not supported");
         foreach (var op in new[] { "Neg", "Abs", "Sign", "Square" })
             yield return Shape(op, "bool input", g => Unary(g, op, Of(g, DType.Bool, 3)), "bool");
+        // Ops that accept every dtype and shape: their bad inputs are arguments that are not outputs of this graph.
+        foreach (var op in new[] { "Neg", "Abs", "Sign", "Square", "Identity", "StopGradient", "OnesLike", "ZerosLike", "Cast" })
+        {
+            yield return new(op, "default(Output) input", g => AcceptsAny(g, op, default), typeof(ArgumentException), "default(Output)");
+            yield return new(op, "input from another graph", g => AcceptsAny(g, op, new Graph().Placeholder(DType.Float32, new Shape(3), "elsewhere")),
+                typeof(ArgumentException), "belongs to another graph");
+        }
+        yield return new("Const", "null value", g => g.Constant(null!), typeof(ArgumentNullException), "Const value");
+        yield return new("NoOp", "null list", g => g.Group(null!), typeof(ArgumentNullException), "NoOp ops");
+        yield return new("NoOp", "null op", g => g.Group([g.Neg(F32(g, 3)).Op, null!]), typeof(ArgumentException), "a control input is null");
+        yield return new("NoOp", "op from another graph", g => g.Group([new Graph().Placeholder(DType.Float32, new Shape(3), "elsewhere").Op]),
+            typeof(ArgumentException), "control input 'elsewhere' belongs to another graph");
+        yield return Shape("Variable", "initial value of another dtype", g => g.Variable(new Shape(2, 2), DType.Float32, Initializer.Constant(Tensor.Zeros(new Shape(2, 2), DType.Float64)), "weights"),
+            "Variable 'weights': initial value float64 [2,2] does not match variable float32 [2,2]");
         foreach (var dt in new[] { DType.Float32, DType.Int32, DType.Int64 })
             yield return Shape("LogicalNot", $"{dt.Name()} input", g => Unary(g, "LogicalNot", Of(g, dt, 3)), dt.Name());
 
