@@ -35,7 +35,7 @@ public sealed partial class ReferenceBackend
     }
 
     /// <inheritdoc/>
-    /// <remarks>Floats: <see cref="ReferenceMath.Binary"/> and <see cref="ReferenceMath.Compare"/>.
+    /// <remarks>Floats: <see cref="ReferenceMath.Binary"/> and <see cref="ReferenceMath.Compare{T}"/>.
     /// Integers: <see cref="ReferenceMath.IntegerBinary"/> (x / 0 = 0) and the comparisons; no Pow.
     /// Bool: LogicalAnd, LogicalOr, LogicalXor, Equal and NotEqual.</remarks>
     public void Binary(BinaryOp op, StridedView a, StridedView b, DeviceBuffer y, ReadOnlySpan<int> shape)
@@ -69,7 +69,7 @@ public sealed partial class ReferenceBackend
             else
             {
                 long p = I(a.Buffer, ia), q = I(b.Buffer, ib);
-                if (comparison) SetB(y, k, ReferenceMath.IntegerCompare(op, p, q));
+                if (comparison) SetB(y, k, ReferenceMath.Compare(op, p, q));
                 else SetI(y, k, ReferenceMath.IntegerBinary(op, p, q));
             }
         }

@@ -115,20 +115,11 @@ internal static class ReferenceMath
         return a < b ? a : b;
     }
 
-    /// <summary>A comparison; every comparison with NaN is false, except NotEqual, which is true.</summary>
-    public static bool Compare(BinaryOp op, double a, double b) => op switch
-    {
-        BinaryOp.Equal => a == b,
-        BinaryOp.NotEqual => a != b,
-        BinaryOp.Less => a < b,
-        BinaryOp.LessEqual => a <= b,
-        BinaryOp.Greater => a > b,
-        BinaryOp.GreaterEqual => a >= b,
-        _ => throw new NotSupportedException($"Binary {op} is not a comparison"),
-    };
-
-    /// <summary>A comparison of integers (in long, so int64 values above 2⁵³ compare exactly).</summary>
-    public static bool IntegerCompare(BinaryOp op, long a, long b) => op switch
+    /// <summary>
+    /// A comparison, of doubles or of integers held in long (so int64 values above 2⁵³ compare exactly); with a NaN
+    /// every comparison is false except NotEqual, which is true.
+    /// </summary>
+    public static bool Compare<T>(BinaryOp op, T a, T b) where T : System.Numerics.INumber<T> => op switch
     {
         BinaryOp.Equal => a == b,
         BinaryOp.NotEqual => a != b,

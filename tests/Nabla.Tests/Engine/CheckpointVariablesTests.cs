@@ -19,7 +19,7 @@ public class CheckpointVariablesTests(string deviceName)
     private string PathOf(string name) => Path.Combine(_dir, name);
 
     /// <summary>A small model: a float kernel, a float64 bias, an int step counter and a bool mask.</summary>
-    private static (Graph Graph, Variable[] Vars) Model(ulong seed)
+    internal static (Graph Graph, Variable[] Vars) Model(ulong seed)
     {
         var g = new Graph();
         Variable[] vars =

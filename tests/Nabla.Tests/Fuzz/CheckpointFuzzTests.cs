@@ -29,17 +29,10 @@ public sealed class CheckpointFuzzTests : KerasTestBase
 
     private string PathOf(string name) => Path.Combine(_dir, name);
 
-    /// <summary>A float kernel, a float64 bias, an int64 counter and a bool mask: every dtype's byte layout.</summary>
+    /// <summary>The checkpoint tests' small model (a float kernel, a float64 bias, an int64 counter and a bool mask: every dtype's byte layout), initialised on the CPU.</summary>
     private static (Session Session, Variable[] Vars) SmallModel(ulong seed)
     {
-        var g = new Graph();
-        Variable[] vars =
-        [
-            g.Variable(new Shape(3, 2), DType.Float32, Initializer.RandomUniform(-1, 1, seed), "dense/kernel"),
-            g.Variable(new Shape(2), DType.Float64, Initializer.Fill(0.5 * seed), "dense/bias"),
-            g.Variable(Tensor.Scalar((long)seed), "step"),
-            g.Variable(Tensor.FromArray([seed % 2 == 0, true, false], 3), "mask"),
-        ];
+        var (g, vars) = Nabla.Tests.Engine.CheckpointVariablesTests.Model(seed);
         var s = new Session(g, Device.Cpu);
         s.Run([], null, g.GlobalVariablesInitializer());
         return (s, vars);
