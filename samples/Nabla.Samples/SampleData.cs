@@ -5,15 +5,6 @@ namespace Nabla.Samples;
 /// <summary>Host-side data preparation shared by the samples: scaling, subsets, flattening, splits.</summary>
 internal static class SampleData
 {
-    /// <summary>Images 0..255 → float32 in [0, 1] (Keras samples divide by 255), optionally flattened to [N, h·w].</summary>
-    public static Tensor Scale(Tensor images, bool flatten = false)
-    {
-        var data = images.DType == DType.Float32 ? images.ToArray<float>() : Array.ConvertAll(images.ToDoubleArray(), v => (float)v);
-        for (var i = 0; i < data.Length; i++) data[i] /= 255f;
-        var shape = flatten ? new Shape(images.Shape[0], images.Size / Math.Max(1, images.Shape[0])) : images.Shape;
-        return new Tensor(data, shape, DType.Float32);
-    }
-
     /// <summary>Images [N, h, w] as [N, h·w], sharing their storage.</summary>
     public static Tensor Flatten(Tensor images) => images.WithShape(new Shape(images.Shape[0], images.Size / Math.Max(1, images.Shape[0])));
 
@@ -29,8 +20,9 @@ internal static class SampleData
         var shape = new Shape([count, .. t.Shape.Skip(1)]);
         return t.DType switch
         {
-            DType.Float32 => new Tensor(t.ToArray<float>().AsSpan(start * row, count * row).ToArray(), shape, DType.Float32),
-            DType.Int32 => new Tensor(t.ToArray<int>().AsSpan(start * row, count * row).ToArray(), shape, DType.Int32),
+            // One copy of the rows asked for, not of the whole tensor first.
+            DType.Float32 => new Tensor(t.AsSpan<float>().Slice(start * row, count * row).ToArray(), shape, DType.Float32),
+            DType.Int32 => new Tensor(t.AsSpan<int>().Slice(start * row, count * row).ToArray(), shape, DType.Int32),
             _ => throw new ArgumentException($"Rows supports float32 and int32, got {t.DType.Name()}", nameof(t)),
         };
     }
@@ -59,10 +51,10 @@ internal static class SampleData
     /// </summary>
     public static (Tensor Train, Tensor Valid, Tensor Test, Tensor TestLabels) FashionImages(bool quick)
     {
-        var d = FashionMnist.Load();
+        // Scaled while the files are read; each split is then one copy of its own rows.
+        var d = FashionMnist.Load(1f / 255);
         var n = d.TrainImages.Shape[0];
         var (train, valid, test) = quick ? (3000, 500, 500) : (n - 5000, 5000, d.TestImages.Shape[0]);
-        return (Scale(Rows(d.TrainImages, 0, train)), Scale(Rows(d.TrainImages, n - valid, valid)), Scale(Head(d.TestImages, test)),
-                Head(d.TestLabels, test));
+        return (Rows(d.TrainImages, 0, train), Rows(d.TrainImages, n - valid, valid), Head(d.TestImages, test), Head(d.TestLabels, test));
     }
 }

@@ -56,6 +56,15 @@ public sealed partial class Tensor
         return (T[])typed.Clone();
     }
 
+    /// <summary>
+    /// The flat data, read-only and without a copy (row-major); <typeparamref name="T"/> must be the dtype's element
+    /// type. Safe to hand out because tensors are never mutated.
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><typeparamref name="T"/> is not the dtype's element type.</exception>
+    public ReadOnlySpan<T> AsSpan<T>() => _data is T[] typed
+        ? typed
+        : throw new InvalidOperationException($"tensor is {DType.Name()}; AsSpan<{typeof(T).Name}>() needs {DType.ClrType().Name}");
+
     /// <summary>A copy of the data converted to float64 (bool → 0/1).</summary>
     public double[] ToDoubleArray()
     {

@@ -197,4 +197,16 @@ public class TensorTests
         Assert.That(() => new Shape(3, -2), Throws.ArgumentException.With.Message.Contains("invalid dimension -2"));
         Assert.That(() => new Shape(65536, 65536).Size, Throws.TypeOf<ShapeException>().With.Message.Contains("[65536,65536]"));
     }
+
+    [Test]
+    public void AsSpanReadsTheStorageWithoutACopy()
+    {
+        var t = Tensor.FromArray([1f, 2f, 3f, 4f], 2, 2);
+        var a = t.AsSpan<float>();
+        var b = t.AsSpan<float>();
+        Assert.That(a.ToArray(), Is.EqualTo(new[] { 1f, 2f, 3f, 4f }));
+        Assert.That(System.Runtime.CompilerServices.Unsafe.AreSame(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(a),
+            ref System.Runtime.InteropServices.MemoryMarshal.GetReference(b)), "the same storage, not a copy per call");
+        Assert.That(() => t.AsSpan<double>().Length, Throws.InvalidOperationException.With.Message.Contains("float32"));
+    }
 }
