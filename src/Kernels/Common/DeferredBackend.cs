@@ -7,7 +7,7 @@ namespace Nabla.Kernels;
 /// returned, sees stale values under this wrapper; the test suite runs with it to prove the engine
 /// does neither (<c>SessionOptions.DeferExecution</c>, or <c>NABLA_DEFER_EXECUTION=1</c> for every session).
 /// </summary>
-public sealed class DeferredBackend : IBackend
+public sealed partial class DeferredBackend : IBackend
 {
     private readonly IBackend _inner;
     private readonly List<Action> _queue = [];

@@ -10,7 +10,7 @@ namespace Nabla.Kernels;
 /// is the calling thread: each call finishes before it returns, which the stream contract allows but
 /// never promises.
 /// </summary>
-public abstract class HostBackend : IBackend
+public abstract partial class HostBackend : IBackend
 {
     private HostAllocator? _memory;
 

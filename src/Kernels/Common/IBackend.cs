@@ -190,7 +190,7 @@ public enum CheckKind
 /// <see cref="Gather"/> / <see cref="ScatterAdd"/> are memory-safe for out-of-range indices (they read
 /// zeros / skip them), so a bad value costs a failed run, never a crash.</para>
 /// </remarks>
-public interface IBackend : IDisposable
+public partial interface IBackend : IDisposable
 {
     /// <summary>Short name ("reference", "cpu", "cuda:0").</summary>
     string Name { get; }

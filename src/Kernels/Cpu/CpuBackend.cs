@@ -16,7 +16,7 @@ namespace Nabla.Kernels.Cpu;
 /// Deterministic mode computes those functions element by element in float64 with the C library
 /// (Math.Exp etc.), which the JIT never changes, and rounds once to float32.
 /// </remarks>
-public sealed class CpuBackend(bool deterministic = false) : HostBackend
+public sealed partial class CpuBackend(bool deterministic = false) : HostBackend
 {
     /// <summary>Transcendental functions avoid the JIT-tier-dependent vector code (see remarks).</summary>
     public bool Deterministic => deterministic;
