@@ -45,6 +45,20 @@ internal static class SampleData
     }
 
     /// <summary>
+    /// MNIST for the convolutional samples: images [N, 28, 28, 1] (NHWC) in [0, 1], sharing the loaded
+    /// storage, and int32 labels; a quick run keeps the first 6,000 training and 1,000 test examples.
+    /// </summary>
+    public static (Tensor XTrain, Tensor YTrain, Tensor XTest, Tensor YTest) MnistImages(bool quick)
+    {
+        var d = Mnist.Load(1f / 255);
+        var (train, test) = quick ? (6000, 1000) : (d.TrainImages.Shape[0], d.TestImages.Shape[0]);
+        return (Channel(Head(d.TrainImages, train)), Head(d.TrainLabels, train), Channel(Head(d.TestImages, test)), Head(d.TestLabels, test));
+    }
+
+    /// <summary>Images [N, h, w] as [N, h, w, 1], sharing their storage.</summary>
+    public static Tensor Channel(Tensor images) => images.WithShape(new Shape([.. images.Shape, 1]));
+
+    /// <summary>
     /// Fashion-MNIST images [N, 28, 28] scaled to [0, 1], split as the Keras autoencoder chapter does:
     /// the last 5,000 training images validate, the first 55,000 train. A quick run keeps 3,000 / 500 / 500.
     /// The test labels (int32) come along for samples that pick images by class.
