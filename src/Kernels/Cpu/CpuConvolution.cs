@@ -32,11 +32,29 @@ internal static unsafe class CpuConvolution
     private const double ParallelFlops = 8e6;
 
     /// <summary>How a call is split: threads, rows per im2col chunk, and the workspace each thread uses.</summary>
-    internal readonly record struct ConvLayout(int Threads, int RowsPerChunk, bool Pointwise, long ColPerThread, long AccPerThread)
+    internal readonly record struct ConvLayout(int Threads, int RowsPerChunk, bool Pointwise, long ColPerThread, long AccPerThread, long FlippedFilter = 0)
     {
-        /// <summary>Elements of workspace: a col chunk per thread, and for the filter gradient a partial sum per thread after the first.</summary>
-        public long WorkspaceElements => Threads * ColPerThread + (Threads - 1) * AccPerThread;
+        /// <summary>
+        /// Elements of workspace: a col chunk per thread, for the filter gradient a partial sum per thread after the first,
+        /// and for a stride-1 input gradient the flipped filter in front.
+        /// </summary>
+        public long WorkspaceElements => FlippedFilter + Threads * ColPerThread + (Threads - 1) * AccPerThread;
+
+        /// <summary>A stride-1 input gradient run as a forward convolution of dy with the flipped filter (see <see cref="BackpropInput{T}"/>).</summary>
+        public bool ViaForward => FlippedFilter > 0;
     }
+
+    /// <summary>
+    /// The forward convolution that computes a stride-1 input gradient: dx[h] = Σ_{ho, i: h = ho − pt + i·d} dy[ho]·w[i]
+    /// is, with i' = kh − 1 − i, dx[h] = Σ_{i'} dy[h − pt' + i'·d]·w[kh − 1 − i'] where pt' = (kh − 1)·d − pt ≥ 0:
+    /// a convolution of dy (Cout channels) with the spatially flipped, in/out-swapped filter, producing InH × InW.
+    /// </summary>
+    internal static Conv2DArgs FlippedForward(in Conv2DArgs a) => new(a.Batch, a.OutH, a.OutW, a.OutC, a.KH, a.KW, a.InC, 1, 1, a.DilationH, a.DilationW,
+        (a.KH - 1) * a.DilationH - a.PadTop, (a.KW - 1) * a.DilationW - a.PadLeft, 0, 0, a.InH, a.InW);
+
+    /// <summary>Whether the input gradient takes the flipped-forward route: stride 1 (and pads no larger than the dilated kernel, always so for TF padding).</summary>
+    private static bool FlipsToForward(in Conv2DArgs a) =>
+        a.StrideH == 1 && a.StrideW == 1 && a.PadTop <= (a.KH - 1) * a.DilationH && a.PadLeft <= (a.KW - 1) * a.DilationW;
 
     /// <summary>A 1×1, stride-1, unpadded convolution: the input rows are already the col rows.</summary>
     internal static bool IsPointwise(in Conv2DArgs a) =>
@@ -48,6 +66,13 @@ internal static unsafe class CpuConvolution
         var rows = (long)a.Batch * a.OutH * a.OutW;
         var k = a.KH * a.KW * a.InC;
         if (IsPointwise(a) || rows == 0 || k == 0 || a.OutC == 0) return new(1, 0, IsPointwise(a), 0, 0);
+        if (pass == ConvolutionPass.BackpropInput && FlipsToForward(a) && (long)a.Batch * a.InH * a.InW > 0)
+        {
+            // GEMM with depth kh·kw·Cout over all N·H·W rows split freely between cores, instead of a depth-Cout GEMM and
+            // a col2im scatter split by images: the same flops, a deeper product, no read-modify-write of dx.
+            var f = Layout(ConvolutionPass.Forward, FlippedForward(a), elementBytes, cores);
+            return f with { FlippedFilter = (long)a.KH * a.KW * a.InC * a.OutC };
+        }
         var threads = 2.0 * a.MultiplyAdds < ParallelFlops ? 1 : cores;
         if (pass == ConvolutionPass.BackpropInput) threads = Math.Min(threads, a.Batch);
         threads = (int)Math.Max(1, Math.Min(threads, rows));
@@ -89,6 +114,20 @@ internal static unsafe class CpuConvolution
         if (inputSize == 0) return;
         if (rows == 0 || a.OutC == 0) { new Span<T>(dx, (int)inputSize).Clear(); return; }
         if (l.Pointwise) { Product(false, true, rows, k, a.OutC, dy, a.OutC, w, a.OutC, dx, k, false, parallel: true); return; }
+        if (l.ViaForward)
+        {
+            // wf[i', j', co, ci] = w[kh − 1 − i', kw − 1 − j', ci, co], then dx = conv(dy, wf) (see FlippedForward).
+            for (var i = 0; i < a.KH; i++)
+                for (var j = 0; j < a.KW; j++)
+                {
+                    var src = w + ((nint)(a.KH - 1 - i) * a.KW + (a.KW - 1 - j)) * a.InC * a.OutC;
+                    var dst = ws + ((nint)i * a.KW + j) * a.OutC * a.InC;
+                    for (var ci = 0; ci < a.InC; ci++)
+                        for (var co = 0; co < a.OutC; co++) dst[(nint)co * a.InC + ci] = src[(nint)ci * a.OutC + co];
+                }
+            Forward(dy, ws, dx, ws + l.FlippedFilter, FlippedForward(a), l with { FlippedFilter = 0 });
+            return;
+        }
         var args = a;
         var layout = l;
         var image = a.OutH * a.OutW;

@@ -24,6 +24,7 @@ public static partial class OpCases
         ("strided 1x1", [1, 5, 4, 2], [1, 1, 2, 3], [2, 2], "valid", [1, 1]),
         ("even 2x3 kernel, strides [2,1], dilations [1,2], valid", [2, 6, 7, 1], [2, 3, 1, 2], [2, 1], "valid", [1, 2]),
         ("even 2x2 kernel, same, stride 2 on 5x5", [1, 5, 5, 2], [2, 2, 2, 2], [2, 2], "same", [1, 1]),
+        ("even 2x2 kernel, same, stride 1 (pad only at bottom/right)", [2, 5, 4, 2], [2, 2, 2, 3], [1, 1], "same", [1, 1]),
         ("empty batch", [0, 4, 4, 2], [3, 3, 2, 2], [1, 1], "same", [1, 1]),
     ];
 
