@@ -70,8 +70,28 @@ internal static class ConvQuick
                     $"  {size}x{size} {pass,-15} {best * 1e3,8:F2} ms  {flops / best / 1e9,7:F1} GFLOP/s  ({flops / 1e9:F2} GFLOP, workspace {wsLength * 4 / 1024.0:F0} KiB)"));
                 if (ws is not null) backend.Memory.Free(ws);
             }
+            Im2ColAlone(x, a, reps);
             foreach (var b in new[] { x, w, dy, y, dx, dw }) backend.Memory.Free(b);
         }
+    }
+
+    /// <summary>The forward pass's im2col alone, single-threaded over every row in L2-sized chunks: the copy the GEMM cannot hide.</summary>
+    private static unsafe void Im2ColAlone(DeviceBuffer x, in Conv2DArgs a, int reps)
+    {
+        var layout = CpuConvolution.Layout(ConvolutionPass.Forward, a, 4, 1);
+        var rows = a.Batch * a.OutH * a.OutW;
+        var col = new float[layout.ColPerThread];
+        var best = double.MaxValue;
+        fixed (float* px = ((HostBuffer)x).Span<float>(), pc = col)
+            for (var r = 0; r <= reps; r++)
+            {
+                var sw = Stopwatch.StartNew();
+                for (var r0 = 0; r0 < rows; r0 += layout.RowsPerChunk)
+                    CpuConvolution.Im2Col(px, a, r0, Math.Min(layout.RowsPerChunk, rows - r0), pc);
+                if (r > 0) best = Math.Min(best, sw.Elapsed.TotalSeconds);
+            }
+        var bytes = 4.0 * rows * a.KH * a.KW * a.InC;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {a.InH}x{a.InW} im2col alone, 1 core: {best * 1e3,6:F2} ms ({bytes / best / 1e9:F1} GB/s written)"));
     }
 
     private static DeviceBuffer Buffer(CpuBackend backend, long length, int seed)
