@@ -184,6 +184,22 @@ public class ConvOpTests : ICoversOps
         }
     }
 
+    [Test]
+    public void CpuResultsAreBitIdenticalFromRunToRun()
+    {
+        // Fixed row shares per core and a fixed order for the filter gradient's per-core partial sums: scheduling cannot move a bit.
+        Assume.That(Environment.ProcessorCount, Is.GreaterThanOrEqualTo(2), "fewer than 2 CPU cores: the parallel split is not exercised");
+        var x = OpHarness.Uniform([6, 14, 14, 64], -1, 1, 41);
+        var f = OpHarness.Uniform([3, 3, 64, 32], -0.1, 0.1, 42);
+        var first = ForwardAndGradients(Device.Cpu, DType.Float32, x, f, [2, 2], "same", [1, 1]);
+        for (var run = 0; run < 3; run++)
+        {
+            var again = ForwardAndGradients(Device.Cpu, DType.Float32, x, f, [2, 2], "same", [1, 1]);
+            for (var i = 0; i < 3; i++)
+                Assert.That(again[i].ToArray<float>().Select(BitConverter.SingleToInt32Bits), Is.EqualTo(first[i].ToArray<float>().Select(BitConverter.SingleToInt32Bits)), $"output {i}, run {run}");
+        }
+    }
+
     [TestCaseSource(nameof(Devices))]
     public void UnknownSpatialSizesAreResolvedWhenThePlanCompiles(Device device)
     {
