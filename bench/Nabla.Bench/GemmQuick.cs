@@ -12,7 +12,7 @@ namespace Nabla.Bench;
 internal static unsafe class GemmQuick
 {
     /// <summary>Register-bound throughput of the 12×32 kernel: the attainable per-core peak.</summary>
-    private static double KernelPeak()
+    internal static double KernelPeak()
     {
         const int kc = 256;
         var a = GemmBenchmarks.Alloc(12 * kc);

@@ -14,6 +14,12 @@ public static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] == "--conv")
+        {
+            ConvQuick.Run(args[1..]);
+            return;
+        }
+
         if (args.Length > 0 && args[0] == "--w2-profile")
         {
             W2Profile.Run(args[1..]);

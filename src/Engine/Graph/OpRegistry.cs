@@ -20,6 +20,7 @@ internal static class OpRegistry
         all.AddRange(SliceOps.Defs());
         all.AddRange(IndexOps.Defs());
         all.AddRange(NNOps.Defs());
+        all.AddRange(ConvOps.Defs());
         all.AddRange(RandomOps.Defs());
         all.AddRange(OptimizerOps.Defs());
         var d = new Dictionary<string, OpDef>(StringComparer.Ordinal);

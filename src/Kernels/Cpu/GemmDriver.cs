@@ -29,10 +29,11 @@ internal static unsafe class GemmDriver<TKernel>
 
     /// <summary>
     /// C[m×n] (row stride ldc) = op(A)·op(B) with A(i,p) = transA ? a[p·lda+i] : a[i·lda+p] and
-    /// B(p,j) = transB ? b[j·ldb+p] : b[p·ldb+j]. Requires m, n, k &gt; 0.
+    /// B(p,j) = transB ? b[j·ldb+p] : b[p·ldb+j]. Requires m, n, k &gt; 0. With <paramref name="accumulateC"/>,
+    /// C += op(A)·op(B) instead (the convolution's filter gradient sums over batch chunks this way).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(bool transA, bool transB, int m, int n, int k, float* a, nint lda, float* b, nint ldb, float* c, nint ldc)
+    public static void Run(bool transA, bool transB, int m, int n, int k, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool accumulateC = false)
     {
         var mr = TKernel.MR;
         var nr = TKernel.NR;
@@ -60,7 +61,7 @@ internal static unsafe class GemmDriver<TKernel>
                     for (var pc = 0; pc < k; pc += kcMax)
                     {
                         var kc = Math.Min(kcMax, k - pc);
-                        var accumulate = pc != 0;
+                        var accumulate = accumulateC || pc != 0;
                         GemmPacking.PackB(nr, transB, b, ldb, pc, jc, kc, nc, packB);
                         for (var ic = 0; ic < m; ic += mcMax)
                         {
