@@ -1,0 +1,160 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Nabla.Kernels.Cpu;
+
+/// <summary>
+/// Fused batch normalisation over x viewed as [rows, channels]. Every pass walks whole rows (the channel axis is
+/// contiguous) with TensorPrimitives, so per-channel sums are vector adds of rows. Sums are taken over fixed blocks
+/// of <see cref="Block"/> rows, in parallel, and the block partials are added in float64 in block order: the result
+/// does not depend on the core count, and float32 rounding grows with the block length, not with the batch.
+/// </summary>
+/// <remarks>
+/// Statistics are two-pass (mean, then Σ(x − μ)²), so a large common offset does not cancel the variance away.
+/// NaN or ±∞ in a channel makes that channel's statistics and outputs NaN.
+/// </remarks>
+internal static class CpuBatchNorm
+{
+    private const int Block = 256;
+
+    // Below ~32k elements one core finishes before Parallel.For's scheduling cost is repaid.
+    private const long ParallelThreshold = 1 << 15;
+
+    public static void Forward<T>(ArraySegment<T> x, ArraySegment<T> scale, ArraySegment<T> offset, ArraySegment<T> mean, ArraySegment<T> variance,
+        double epsilon, bool training, int rows, int channels, ArraySegment<T> y, ArraySegment<T> batchMean, ArraySegment<T> batchVariance)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (mu, v) = training ? Moments(x, rows, channels) : (ToDouble(mean), ToDouble(variance));
+        // y = x·a + b with a = γ/√(σ² + ε), b = β − μ·a: one fused multiply-add per row.
+        T[] a = new T[channels], b = new T[channels];
+        for (var c = 0; c < channels; c++)
+        {
+            var ac = double.CreateTruncating(scale[c]) / Math.Sqrt(v[c] + epsilon);
+            a[c] = T.CreateTruncating(ac);
+            b[c] = T.CreateTruncating(double.CreateTruncating(offset[c]) - mu[c] * ac);
+        }
+        ForRows(rows, channels, (start, end) =>
+        {
+            for (var r = start; r < end; r++) TensorPrimitives.FusedMultiplyAdd(x.AsSpan(r * channels, channels), a, b, y.AsSpan(r * channels, channels));
+        });
+        for (var c = 0; c < channels; c++)
+        {
+            batchMean[c] = T.CreateTruncating(mu[c]);
+            // As TensorFlow's fused kernel: the Bessel-corrected variance (Keras feeds it to the moving average).
+            batchVariance[c] = T.CreateTruncating(training && rows > 1 ? v[c] * rows / (rows - 1) : v[c]);
+        }
+    }
+
+    public static void Backward<T>(ArraySegment<T> dy, ArraySegment<T> x, ArraySegment<T> scale, ArraySegment<T> mean, ArraySegment<T> variance,
+        double epsilon, bool training, int rows, int channels, ArraySegment<T> dx, ArraySegment<T> dScale, ArraySegment<T> dOffset)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (mu, v) = training ? Moments(x, rows, channels) : (ToDouble(mean), ToDouble(variance));
+        var r = new double[channels];
+        T[] negMu = new T[channels], rT = new T[channels];
+        for (var c = 0; c < channels; c++)
+        {
+            r[c] = 1 / Math.Sqrt(v[c] + epsilon);
+            negMu[c] = T.CreateTruncating(-mu[c]);
+            rT[c] = T.CreateTruncating(r[c]);
+        }
+        // Σ dy and Σ dy·x̂ per channel, x̂ = (x − μ)·r.
+        var sums = BlockSums<T>(rows, channels, 2, (row, acc, tmp) =>
+        {
+            var g = dy.AsSpan(row * channels, channels);
+            var xs = x.AsSpan(row * channels, channels);
+            TensorPrimitives.Add(acc[..channels], g, acc[..channels]);
+            TensorPrimitives.AddMultiply(xs, negMu, rT, tmp);
+            TensorPrimitives.FusedMultiplyAdd(g, tmp, acc[channels..], acc[channels..]);
+        });
+        // dx = dy·A + x·K + K0: training A = γr, K = −γr²·dγ/n, K0 = −γr·dβ/n + γr²·μ·dγ/n; inference A = γr, K = K0 = 0.
+        T[] aT = new T[channels], kT = new T[channels], k0T = new T[channels];
+        for (var c = 0; c < channels; c++)
+        {
+            var gr = double.CreateTruncating(scale[c]) * r[c];
+            double sumDy = sums[c], sumDyXhat = sums[channels + c];
+            aT[c] = T.CreateTruncating(gr);
+            if (training && rows > 0)
+            {
+                var k = -gr * r[c] * sumDyXhat / rows;
+                kT[c] = T.CreateTruncating(k);
+                k0T[c] = T.CreateTruncating(-gr * sumDy / rows - k * mu[c]);
+            }
+            dScale[c] = T.CreateTruncating(sumDyXhat);
+            dOffset[c] = T.CreateTruncating(sumDy);
+        }
+        ForRows(rows, channels, (start, end) =>
+        {
+            for (var row = start; row < end; row++)
+            {
+                var d = dx.AsSpan(row * channels, channels);
+                if (training) TensorPrimitives.FusedMultiplyAdd(x.AsSpan(row * channels, channels), kT, k0T, d);
+                else d.Clear();
+                TensorPrimitives.FusedMultiplyAdd(dy.AsSpan(row * channels, channels), aT, d, d);
+            }
+        });
+    }
+
+    /// <summary>Per-channel mean and biased variance, two-pass; NaN for no rows.</summary>
+    private static (double[] Mean, double[] Variance) Moments<T>(ArraySegment<T> x, int rows, int channels) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var s = BlockSums<T>(rows, channels, 1, (row, acc, _) => TensorPrimitives.Add(acc, x.AsSpan(row * channels, channels), acc));
+        var mu = new double[channels];
+        var negMu = new T[channels];
+        for (var c = 0; c < channels; c++)
+        {
+            mu[c] = s[c] / rows;
+            negMu[c] = T.CreateTruncating(-mu[c]);
+        }
+        var q = BlockSums<T>(rows, channels, 1, (row, acc, tmp) =>
+        {
+            TensorPrimitives.Add(x.AsSpan(row * channels, channels), negMu, tmp);
+            TensorPrimitives.FusedMultiplyAdd(tmp, tmp, acc, acc);
+        });
+        for (var c = 0; c < channels; c++) q[c] /= rows;
+        return (mu, q);
+    }
+
+    private delegate void RowAccumulator<T>(int row, Span<T> acc, Span<T> scratch);
+
+    /// <summary>
+    /// Sums <paramref name="width"/>·channels accumulators over all rows: each block of <see cref="Block"/> rows
+    /// accumulates in T, then the blocks are added in float64 in block order (deterministic for any core count).
+    /// </summary>
+    private static double[] BlockSums<T>(int rows, int channels, int width, RowAccumulator<T> add) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var len = width * channels;
+        var blocks = (rows + Block - 1) / Block;
+        var partial = new T[blocks * len];
+        void Run(int blk)
+        {
+            var acc = partial.AsSpan(blk * len, len);
+            var tmp = new T[channels];
+            for (var row = blk * Block; row < Math.Min(rows, (blk + 1) * Block); row++) add(row, acc, tmp);
+        }
+        if (blocks < 2 || (long)rows * channels < ParallelThreshold) for (var blk = 0; blk < blocks; blk++) Run(blk);
+        else Parallel.For(0, blocks, Run);
+        var total = new double[len];
+        for (var blk = 0; blk < blocks; blk++)
+            for (var k = 0; k < len; k++) total[k] += double.CreateTruncating(partial[blk * len + k]);
+        return total;
+    }
+
+    private static double[] ToDouble<T>(ArraySegment<T> v) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var d = new double[v.Count];
+        for (var i = 0; i < d.Length; i++) d[i] = double.CreateTruncating(v[i]);
+        return d;
+    }
+
+    private static void ForRows(int rows, int channels, Action<int, int> body)
+    {
+        if (rows < 2 || (long)rows * channels < ParallelThreshold)
+        {
+            body(0, rows);
+            return;
+        }
+        var ranges = Math.Min(rows, Environment.ProcessorCount * 4);
+        Parallel.For(0, ranges, k => body((int)((long)rows * k / ranges), (int)((long)rows * (k + 1) / ranges)));
+    }
+}
