@@ -67,30 +67,37 @@ internal static class CpuBatchNorm
             TensorPrimitives.AddMultiply(xs, negMu, rT, tmp);
             TensorPrimitives.FusedMultiplyAdd(g, tmp, acc[channels..], acc[channels..]);
         });
-        // dx = dy·A + x·K + K0: training A = γr, K = −γr²·dγ/n, K0 = −γr·dβ/n + γr²·μ·dγ/n; inference A = γr, K = K0 = 0.
-        T[] aT = new T[channels], kT = new T[channels], k0T = new T[channels];
+        // dx = γr·(dy − m₁ − x̂·m₂) with m₁ = Σdy/n, m₂ = Σdy·x̂/n (training) or m₁ = m₂ = 0 (inference). Written in this
+        // order rather than folded into dy·A + x·K + K0 (two passes instead of four) because the folded form cancels
+        // catastrophically where dx is ≈ 0, e.g. exactly 0 for a batch of one row, leaving float32 noise of γr·|dy|·ε.
+        T[] aT = new T[channels], m1 = new T[channels], m2 = new T[channels];
         for (var c = 0; c < channels; c++)
         {
-            var gr = double.CreateTruncating(scale[c]) * r[c];
             double sumDy = sums[c], sumDyXhat = sums[channels + c];
-            aT[c] = T.CreateTruncating(gr);
+            aT[c] = T.CreateTruncating(double.CreateTruncating(scale[c]) * r[c]);
             if (training && rows > 0)
             {
-                var k = -gr * r[c] * sumDyXhat / rows;
-                kT[c] = T.CreateTruncating(k);
-                k0T[c] = T.CreateTruncating(-gr * sumDy / rows - k * mu[c]);
+                m1[c] = T.CreateTruncating(sumDy / rows);
+                m2[c] = T.CreateTruncating(sumDyXhat / rows);
             }
             dScale[c] = T.CreateTruncating(sumDyXhat);
             dOffset[c] = T.CreateTruncating(sumDy);
         }
         ForRows(rows, channels, (start, end) =>
         {
+            var tmp = new T[channels];
             for (var row = start; row < end; row++)
             {
                 var d = dx.AsSpan(row * channels, channels);
-                if (training) TensorPrimitives.FusedMultiplyAdd(x.AsSpan(row * channels, channels), kT, k0T, d);
-                else d.Clear();
-                TensorPrimitives.FusedMultiplyAdd(dy.AsSpan(row * channels, channels), aT, d, d);
+                var g = dy.AsSpan(row * channels, channels);
+                if (training)
+                {
+                    TensorPrimitives.AddMultiply(x.AsSpan(row * channels, channels), negMu, rT, tmp);
+                    TensorPrimitives.FusedMultiplyAdd(tmp, m2, m1, tmp);
+                    TensorPrimitives.Subtract(g, tmp, d);
+                    TensorPrimitives.Multiply(d, aT, d);
+                }
+                else TensorPrimitives.Multiply(g, aT, d);
             }
         });
     }
