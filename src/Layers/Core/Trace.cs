@@ -23,6 +23,9 @@ internal sealed class Trace : IDisposable
 
     public List<Output> Losses { get; } = [];
 
+    /// <summary>State updates layers add (<see cref="Layer.AddUpdate"/>): a training step runs them with the optimizer's update.</summary>
+    public List<Operation> Updates { get; } = [];
+
     public static Trace? Current => t_current;
 
     /// <summary>Starts collecting a forward pass; dispose to end it.</summary>
