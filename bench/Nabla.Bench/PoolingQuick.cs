@@ -25,6 +25,8 @@ internal static class PoolingQuick
         var batch = Arg(args, "--batch", 32);
         var runs = Arg(args, "--runs", 20);
         Console.WriteLine($"pool/batch-norm on the Cpu device, batch {batch}, {Environment.ProcessorCount} cores, best of 5 × {runs} runs");
+        // The fixed cost of one Session.Run of one small kernel, to subtract mentally at small batches.
+        Row("Session.Run overhead (Neg of [1])", 8, runs, g => g.Neg(X(g, new Shape(1))).Op);
         foreach (var (h, c) in new[] { (28, 32), (14, 64) })
         {
             var shape = new Shape(batch, h, h, c);

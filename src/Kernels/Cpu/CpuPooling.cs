@@ -5,9 +5,9 @@ using System.Numerics.Tensors;
 namespace Nabla.Kernels.Cpu;
 
 /// <summary>
-/// 2-D max and average pooling over NHWC tensors and their gradients. The channel axis is contiguous, so each
-/// window element is a span of C values and the window is reduced with TensorPrimitives across channels (one
-/// vector op per window element). The forward pass splits output rows across cores; the gradients split images
+/// 2-D max and average pooling over NHWC tensors and their gradients. The channel axis is contiguous, so the
+/// kernels work on Vector&lt;T&gt; blocks of channels (one load and max/add per window element and block, inline rather
+/// than a TensorPrimitives call per window element, whose fixed cost dominated at C = 32), with a scalar tail. The forward pass splits output rows across cores; the gradients split images
 /// (windows of one image overlap, so two threads never add into the same dx element).
 /// </summary>
 /// <remarks>NaN: max pooling propagates NaN (TensorPrimitives.Max does); its gradient goes to the first NaN of the window.</remarks>
@@ -29,22 +29,70 @@ internal static class CpuPooling
                 for (var j = 0; j < p.OutW; j++)
                 {
                     var (q0, q1) = Range(j, p.StrideW, p.PadLeft, p.KernelW, p.W);
-                    var acc = y.AsSpan(((n * p.OutH + i) * p.OutW + j) * p.C, p.C);
-                    var first = true;
-                    for (var r = r0; r < r1; r++)
-                        for (var q = q0; q < q1; q++)
-                        {
-                            var xs = x.AsSpan(((n * p.H + r) * p.W + q) * p.C, p.C);
-                            if (first) xs.CopyTo(acc);
-                            else if (kind == PoolKind.Max) TensorPrimitives.Max(acc, xs, acc);
-                            else TensorPrimitives.Add(acc, xs, acc);
-                            first = false;
-                        }
-                    if (kind == PoolKind.Average) TensorPrimitives.Divide(acc, T.CreateTruncating((r1 - r0) * (q1 - q0)), acc);
+                    var o = ((n * p.OutH + i) * p.OutW + j) * p.C;
+                    if (kind == PoolKind.Max) MaxWindowForward(x, y.AsSpan(o, p.C), n, r0, r1, q0, q1, p);
+                    else AverageWindowForward(x, y.AsSpan(o, p.C), n, r0, r1, q0, q1, p);
                 }
             }
         });
     }
+
+    /// <summary>y = max over the window, channels in Vector&lt;T&gt; blocks (one load and max per window element and block).</summary>
+    private static void MaxWindowForward<T>(ArraySegment<T> x, Span<T> y, int n, int r0, int r1, int q0, int q1, in Pool2DArgs p)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var xs = x.AsSpan();
+        var c = 0;
+        if (Vector.IsHardwareAccelerated)
+            for (; c + Vector<T>.Count <= p.C; c += Vector<T>.Count)
+            {
+                var acc = new Vector<T>(xs[(((n * p.H + r0) * p.W + q0) * p.C + c)..]);
+                for (var r = r0; r < r1; r++)
+                    for (var q = q0; q < q1; q++)
+                        acc = MaxNaN(acc, new Vector<T>(xs[(((n * p.H + r) * p.W + q) * p.C + c)..]));
+                acc.CopyTo(y[c..]);
+            }
+        for (; c < p.C; c++)
+        {
+            var best = xs[((n * p.H + r0) * p.W + q0) * p.C + c];
+            for (var r = r0; r < r1; r++)
+                for (var q = q0; q < q1; q++)
+                {
+                    var v = xs[((n * p.H + r) * p.W + q) * p.C + c];
+                    if (!T.IsNaN(best) && (T.IsNaN(v) || v > best)) best = v;
+                }
+            y[c] = best;
+        }
+    }
+
+    /// <summary>y = the mean of the window's elements inside the image.</summary>
+    private static void AverageWindowForward<T>(ArraySegment<T> x, Span<T> y, int n, int r0, int r1, int q0, int q1, in Pool2DArgs p)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var xs = x.AsSpan();
+        var count = T.CreateTruncating((r1 - r0) * (q1 - q0));
+        var c = 0;
+        if (Vector.IsHardwareAccelerated)
+            for (; c + Vector<T>.Count <= p.C; c += Vector<T>.Count)
+            {
+                var acc = Vector<T>.Zero;
+                for (var r = r0; r < r1; r++)
+                    for (var q = q0; q < q1; q++)
+                        acc += new Vector<T>(xs[(((n * p.H + r) * p.W + q) * p.C + c)..]);
+                (acc / new Vector<T>(count)).CopyTo(y[c..]);
+            }
+        for (; c < p.C; c++)
+        {
+            var sum = T.Zero;
+            for (var r = r0; r < r1; r++)
+                for (var q = q0; q < q1; q++) sum += xs[((n * p.H + r) * p.W + q) * p.C + c];
+            y[c] = sum / count;
+        }
+    }
+
+    /// <summary>Element-wise maximum that propagates NaN (the first NaN operand wins), as the scalar loops and the reference.</summary>
+    private static Vector<T> MaxNaN<T>(Vector<T> a, Vector<T> b) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Vector.ConditionalSelect(Vector.Equals(a, a), Vector.ConditionalSelect(Vector.Equals(b, b), Vector.Max(a, b), b), a);
 
     public static void Backward<T>(PoolKind kind, ArraySegment<T> x, ArraySegment<T> dy, ArraySegment<T> dx, Pool2DArgs p) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -91,25 +139,49 @@ internal static class CpuPooling
             }
     }
 
-    /// <summary>Per channel, the flat x offset of the window's first maximum (first NaN if any) receives g.</summary>
+    /// <summary>
+    /// Per channel, g goes to the window's first maximum (the first NaN if any), vectorised: the window maximum m,
+    /// then one pass in window order adding g where x = m (or x is NaN when m is) and no earlier element took it.
+    /// </summary>
     private static void MaxWindow<T>(ArraySegment<T> x, ReadOnlySpan<T> g, ArraySegment<T> dx, Span<int> best, int n, int r0, int r1, int q0, int q1, in Pool2DArgs p)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var xs = x.AsSpan();
+        var d = dx.AsSpan();
+        var c = 0;
+        if (Vector.IsHardwareAccelerated)
+            for (; c + Vector<T>.Count <= p.C; c += Vector<T>.Count)
+            {
+                var m = new Vector<T>(xs[(((n * p.H + r0) * p.W + q0) * p.C + c)..]);
+                for (var r = r0; r < r1; r++)
+                    for (var q = q0; q < q1; q++)
+                        m = MaxNaN(m, new Vector<T>(xs[(((n * p.H + r) * p.W + q) * p.C + c)..]));
+                var mIsNaN = ~Vector.Equals(m, m);
+                var taken = Vector<T>.Zero;
+                var gv = new Vector<T>(g[c..]);
+                for (var r = r0; r < r1; r++)
+                    for (var q = q0; q < q1; q++)
+                    {
+                        var o = ((n * p.H + r) * p.W + q) * p.C + c;
+                        var v = new Vector<T>(xs[o..]);
+                        var hit = Vector.AndNot(Vector.Equals(v, m) | (mIsNaN & ~Vector.Equals(v, v)), taken);
+                        (new Vector<T>(d[o..]) + Vector.ConditionalSelect(hit, gv, Vector<T>.Zero)).CopyTo(d[o..]);
+                        taken |= hit;
+                    }
+            }
         var first = ((n * p.H + r0) * p.W + q0) * p.C;
-        for (var c = 0; c < p.C; c++) best[c] = first + c;
+        for (var k = c; k < p.C; k++) best[k] = first + k;
         for (var r = r0; r < r1; r++)
             for (var q = q0; q < q1; q++)
             {
                 var o = ((n * p.H + r) * p.W + q) * p.C;
-                for (var c = 0; c < p.C; c++)
+                for (var k = c; k < p.C; k++)
                 {
-                    T v = xs[o + c], b = xs[best[c]];
-                    if (!T.IsNaN(b) && (T.IsNaN(v) || v > b)) best[c] = o + c;
+                    T v = xs[o + k], b = xs[best[k]];
+                    if (!T.IsNaN(b) && (T.IsNaN(v) || v > b)) best[k] = o + k;
                 }
             }
-        var d = dx.AsSpan();
-        for (var c = 0; c < p.C; c++) d[best[c]] += g[c];
+        for (var k = c; k < p.C; k++) d[best[k]] += g[k];
     }
 
     /// <summary>The rows [lo, hi) of the image that window <paramref name="i"/> covers (padding clipped).</summary>

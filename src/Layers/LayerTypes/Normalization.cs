@@ -9,8 +9,8 @@ namespace Nabla.Layers;
 /// <remarks>
 /// <para>The moving variance is updated with the Bessel-corrected batch variance, as TF2 Keras's fused path
 /// (the one it takes for 4-D inputs); normalisation uses the biased one.</para>
-/// <para>A frozen layer (<see cref="Layer.Trainable"/> = false when the training step is built) runs in inference mode
-/// and leaves its moving statistics alone, as in TF2.</para>
+/// <para>A frozen layer (<see cref="Layer.Trainable"/> = false when the training step is built, on the layer or on a model
+/// that contains it) runs in inference mode and leaves its moving statistics alone, as in TF2.</para>
 /// <para>Weights, in Keras's order: gamma, beta (trainable), moving_mean, moving_variance (non-trainable).</para>
 /// </remarks>
 public sealed class BatchNormalization : Layer
@@ -70,7 +70,8 @@ public sealed class BatchNormalization : Layer
     protected override Output Call(Output inputs, bool training)
     {
         var g = inputs.Graph;
-        var useBatch = training && Trainable;
+        // Frozen (itself, or inside a frozen model): inference mode, as TF2.
+        var useBatch = training && !Trace.InFrozenLayer;
         var shape = MovingMean.Shape;
         Output gamma = _gamma?.Value ?? g.Cast(g.Constant(Tensor.Fill(shape, 1, DType.Float64)), inputs.DType);
         Output beta = _beta?.Value ?? g.Cast(g.Constant(Tensor.Fill(shape, 0, DType.Float64)), inputs.DType);

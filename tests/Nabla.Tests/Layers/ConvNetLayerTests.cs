@@ -193,6 +193,23 @@ public sealed class ConvNetLayerTests : KerasTestBase
         Assert.That(model.GetWeights()[2].ToDoubleArray(), Is.EqualTo(before[2].ToDoubleArray()));
     }
 
+    /// <summary>Freezing a model that contains the layer freezes it too (Keras sets trainable recursively).</summary>
+    [Test]
+    public void BatchNormalizationInsideAFrozenModelRunsInInferenceMode()
+    {
+        var inner = new Sequential([new BatchNormalization(inputShape: [3])]);
+        var outer = new Sequential([inner, new Dense(1)]);
+        inner.Trainable = false;
+        outer.Compile(new SGD(0.1), new MeanSquaredError());
+        var x = Tensor.RandomNormal(new Shape(8, 3), 5, 2, 13);
+        var y = Tensor.Zeros(new Shape(8, 1), DType.Float32);
+        var evalLoss = outer.Evaluate(x, y)["loss"];
+        var trainLoss = outer.TrainOnBatch(x, y)["loss"];
+        Assert.That(trainLoss, Is.EqualTo(evalLoss).Within(1e-5 * Math.Abs(evalLoss)));
+        var bn = (BatchNormalization)inner.Layers[0];
+        Assert.That(Keras.GetSession(bn.Graph).Run(bn.MovingMean.Value).ToDoubleArray(), Is.EqualTo(new double[] { 0, 0, 0 }));
+    }
+
     [Test]
     public void SaveAndLoadKeepTheMovingStatistics()
     {

@@ -169,6 +169,25 @@ public class PoolingOpTests : ICoversOps
         Assert.That(double.IsNaN(yv[1]), Is.True, "0/0 normalisation");
     }
 
+    /// <summary>
+    /// NaN propagates through max pooling and takes its window's gradient (the first NaN); ±∞ are ordinary values.
+    /// 11 channels: one vector block and a scalar tail on the CPU.
+    /// </summary>
+    [Test]
+    public void NonFiniteInputsMatchTheReference()
+    {
+        var v = OpHarness.Uniform([2, 5, 4, 11], -2, 2, 31).ToDoubleArray();
+        foreach (var (at, value) in new[] { (3, double.NaN), (50, double.NaN), (51, double.PositiveInfinity), (120, double.NegativeInfinity), (200, double.NaN), (207, double.NaN) })
+            v[at] = value;
+        var x = Tensor.FromArray(v, 2, 5, 4, 11);
+        OpHarness.CpuMatchesReference((g, p) => g.MaxPool(p[0], [2, 2], [1, 1], "same"), [x]);
+        OpHarness.CpuMatchesReference((g, p) => g.AvgPool(p[0], [3, 2], [2, 1], "same"), [x]);
+        OpHarness.CpuMatchesReference((g, p) => g.MaxPoolGrad(p[0], p[1], SpatialRules.WindowAttrs("t", [2, 2], [1, 1], "same")),
+            [x, OpHarness.Uniform([2, 5, 4, 11], 0.5, 1.5, 32)]);
+        var y = OpHarness.Evaluate((g, p) => g.MaxPool(p[0], [2, 2], [2, 2]), [x], Device.Cpu).ToDoubleArray();
+        Assert.That(double.IsNaN(y[3]), Is.True, "the NaN at (0,0,0,3) poisons its window");
+    }
+
     /// <summary>Large enough to take the CPU kernels' parallel paths (and several batch-norm row blocks).</summary>
     [Test]
     public void ParallelPathsMatchTheReference()
