@@ -5,7 +5,7 @@ namespace Nabla.Kernels.Cpu;
 
 /// <summary>
 /// Fused batch normalisation over x viewed as [rows, channels]. Every pass walks whole rows (the channel axis is
-/// contiguous) with TensorPrimitives, so per-channel sums are vector adds of rows. Sums are taken over fixed blocks
+/// contiguous) in Vector&lt;T&gt; channel blocks, so per-channel sums are vector adds of rows. Sums are taken over fixed blocks
 /// of <see cref="Block"/> rows, in parallel, and the block partials are added in float64 in block order: the result
 /// does not depend on the core count, and float32 rounding grows with the block length, not with the batch.
 /// </summary>
@@ -35,7 +35,7 @@ internal static class CpuBatchNorm
         }
         ForRows(rows, channels, (start, end) =>
         {
-            for (var r = start; r < end; r++) TensorPrimitives.FusedMultiplyAdd(x.AsSpan(r * channels, channels), a, b, y.AsSpan(r * channels, channels));
+            for (var r = start; r < end; r++) Affine<T>(x.AsSpan(r * channels, channels), a, b, y.AsSpan(r * channels, channels));
         });
         for (var c = 0; c < channels; c++)
         {
@@ -59,13 +59,11 @@ internal static class CpuBatchNorm
             rT[c] = T.CreateTruncating(r[c]);
         }
         // Σ dy and Σ dy·x̂ per channel, x̂ = (x − μ)·r.
-        var sums = BlockSums<T>(rows, channels, 2, (row, acc, tmp) =>
+        var sums = BlockSums<T>(rows, channels, 2, (row, acc) =>
         {
             var g = dy.AsSpan(row * channels, channels);
             var xs = x.AsSpan(row * channels, channels);
-            TensorPrimitives.Add(acc[..channels], g, acc[..channels]);
-            TensorPrimitives.AddMultiply(xs, negMu, rT, tmp);
-            TensorPrimitives.FusedMultiplyAdd(g, tmp, acc[channels..], acc[channels..]);
+            GradientSums<T>(g, xs, negMu, rT, acc[..channels], acc[channels..]);
         });
         // dx = γr·(dy − m₁ − x̂·m₂) with m₁ = Σdy/n, m₂ = Σdy·x̂/n (training) or m₁ = m₂ = 0 (inference). Written in this
         // order rather than folded into dy·A + x·K + K0 (two passes instead of four) because the folded form cancels
@@ -85,18 +83,11 @@ internal static class CpuBatchNorm
         }
         ForRows(rows, channels, (start, end) =>
         {
-            var tmp = new T[channels];
             for (var row = start; row < end; row++)
             {
                 var d = dx.AsSpan(row * channels, channels);
                 var g = dy.AsSpan(row * channels, channels);
-                if (training)
-                {
-                    TensorPrimitives.AddMultiply(x.AsSpan(row * channels, channels), negMu, rT, tmp);
-                    TensorPrimitives.FusedMultiplyAdd(tmp, m2, m1, tmp);
-                    TensorPrimitives.Subtract(g, tmp, d);
-                    TensorPrimitives.Multiply(d, aT, d);
-                }
+                if (training) TrainingGradient<T>(g, x.AsSpan(row * channels, channels), negMu, rT, m1, m2, aT, d);
                 else TensorPrimitives.Multiply(g, aT, d);
             }
         });
@@ -105,7 +96,7 @@ internal static class CpuBatchNorm
     /// <summary>Per-channel mean and biased variance, two-pass; NaN for no rows.</summary>
     private static (double[] Mean, double[] Variance) Moments<T>(ArraySegment<T> x, int rows, int channels) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var s = BlockSums<T>(rows, channels, 1, (row, acc, _) => TensorPrimitives.Add(acc, x.AsSpan(row * channels, channels), acc));
+        var s = BlockSums<T>(rows, channels, 1, (row, acc) => AddTo<T>(x.AsSpan(row * channels, channels), acc));
         var mu = new double[channels];
         var negMu = new T[channels];
         for (var c = 0; c < channels; c++)
@@ -113,16 +104,15 @@ internal static class CpuBatchNorm
             mu[c] = s[c] / rows;
             negMu[c] = T.CreateTruncating(-mu[c]);
         }
-        var q = BlockSums<T>(rows, channels, 1, (row, acc, tmp) =>
+        var q = BlockSums<T>(rows, channels, 1, (row, acc) =>
         {
-            TensorPrimitives.Add(x.AsSpan(row * channels, channels), negMu, tmp);
-            TensorPrimitives.FusedMultiplyAdd(tmp, tmp, acc, acc);
+            SquaredDeviations<T>(x.AsSpan(row * channels, channels), negMu, acc);
         });
         for (var c = 0; c < channels; c++) q[c] /= rows;
         return (mu, q);
     }
 
-    private delegate void RowAccumulator<T>(int row, Span<T> acc, Span<T> scratch);
+    private delegate void RowAccumulator<T>(int row, Span<T> acc);
 
     /// <summary>
     /// Sums <paramref name="width"/>·channels accumulators over all rows: each block of <see cref="Block"/> rows
@@ -136,8 +126,7 @@ internal static class CpuBatchNorm
         void Run(int blk)
         {
             var acc = partial.AsSpan(blk * len, len);
-            var tmp = new T[channels];
-            for (var row = blk * Block; row < Math.Min(rows, (blk + 1) * Block); row++) add(row, acc, tmp);
+            for (var row = blk * Block; row < Math.Min(rows, (blk + 1) * Block); row++) add(row, acc);
         }
         if (blocks < 2 || (long)rows * channels < ParallelThreshold) for (var blk = 0; blk < blocks; blk++) Run(blk);
         else Parallel.For(0, blocks, Run);
@@ -145,6 +134,80 @@ internal static class CpuBatchNorm
         for (var blk = 0; blk < blocks; blk++)
             for (var k = 0; k < len; k++) total[k] += double.CreateTruncating(partial[blk * len + k]);
         return total;
+    }
+
+    // Row kernels: one pass over a row of C channels in Vector<T> blocks with a scalar tail, inline. One TensorPrimitives
+    // call per row (two or three per row and pass) cost more than the arithmetic at the usual C = 16…128.
+
+    /// <summary>acc += x.</summary>
+    private static void AddTo<T>(ReadOnlySpan<T> x, Span<T> acc) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var c = 0;
+        if (Vector.IsHardwareAccelerated)
+            for (; c + Vector<T>.Count <= x.Length; c += Vector<T>.Count)
+                (new Vector<T>(acc[c..]) + new Vector<T>(x[c..])).CopyTo(acc[c..]);
+        for (; c < x.Length; c++) acc[c] += x[c];
+    }
+
+    /// <summary>acc += (x − μ)², with negMu = −μ.</summary>
+    private static void SquaredDeviations<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> negMu, Span<T> acc) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var c = 0;
+        if (Vector.IsHardwareAccelerated)
+            for (; c + Vector<T>.Count <= x.Length; c += Vector<T>.Count)
+            {
+                var d = new Vector<T>(x[c..]) + new Vector<T>(negMu[c..]);
+                (new Vector<T>(acc[c..]) + d * d).CopyTo(acc[c..]);
+            }
+        for (; c < x.Length; c++)
+        {
+            var d = x[c] + negMu[c];
+            acc[c] += d * d;
+        }
+    }
+
+    /// <summary>y = x·a + b.</summary>
+    private static void Affine<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var c = 0;
+        if (Vector.IsHardwareAccelerated)
+            for (; c + Vector<T>.Count <= x.Length; c += Vector<T>.Count)
+                (new Vector<T>(x[c..]) * new Vector<T>(a[c..]) + new Vector<T>(b[c..])).CopyTo(y[c..]);
+        for (; c < x.Length; c++) y[c] = x[c] * a[c] + b[c];
+    }
+
+    /// <summary>sumDy += g; sumDyXhat += g·x̂ with x̂ = (x − μ)·r.</summary>
+    private static void GradientSums<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> x, ReadOnlySpan<T> negMu, ReadOnlySpan<T> r, Span<T> sumDy, Span<T> sumDyXhat)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var c = 0;
+        if (Vector.IsHardwareAccelerated)
+            for (; c + Vector<T>.Count <= x.Length; c += Vector<T>.Count)
+            {
+                var gv = new Vector<T>(g[c..]);
+                var xhat = (new Vector<T>(x[c..]) + new Vector<T>(negMu[c..])) * new Vector<T>(r[c..]);
+                (new Vector<T>(sumDy[c..]) + gv).CopyTo(sumDy[c..]);
+                (new Vector<T>(sumDyXhat[c..]) + gv * xhat).CopyTo(sumDyXhat[c..]);
+            }
+        for (; c < x.Length; c++)
+        {
+            sumDy[c] += g[c];
+            sumDyXhat[c] += g[c] * ((x[c] + negMu[c]) * r[c]);
+        }
+    }
+
+    /// <summary>d = a·(g − (x̂·m₂ + m₁)) with x̂ = (x − μ)·r: the training-mode dx, in the non-cancelling order.</summary>
+    private static void TrainingGradient<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> x, ReadOnlySpan<T> negMu, ReadOnlySpan<T> r, ReadOnlySpan<T> m1, ReadOnlySpan<T> m2,
+        ReadOnlySpan<T> a, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var c = 0;
+        if (Vector.IsHardwareAccelerated)
+            for (; c + Vector<T>.Count <= x.Length; c += Vector<T>.Count)
+            {
+                var xhat = (new Vector<T>(x[c..]) + new Vector<T>(negMu[c..])) * new Vector<T>(r[c..]);
+                (new Vector<T>(a[c..]) * (new Vector<T>(g[c..]) - (xhat * new Vector<T>(m2[c..]) + new Vector<T>(m1[c..])))).CopyTo(d[c..]);
+            }
+        for (; c < x.Length; c++) d[c] = a[c] * (g[c] - ((x[c] + negMu[c]) * r[c] * m2[c] + m1[c]));
     }
 
     private static double[] ToDouble<T>(ArraySegment<T> v) where T : unmanaged, IFloatingPointIeee754<T>
