@@ -23,6 +23,8 @@ internal static class OpRegistry
         all.AddRange(ConvOps.Defs());
         all.AddRange(RandomOps.Defs());
         all.AddRange(OptimizerOps.Defs());
+        all.AddRange(PoolingOps.Defs());
+        all.AddRange(BatchNormOps.Defs());
         var d = new Dictionary<string, OpDef>(StringComparer.Ordinal);
         foreach (var def in all)
             if (!d.TryAdd(def.Type, def)) throw new InvalidOperationException($"op {def.Type} registered twice");

@@ -15,6 +15,7 @@ public abstract class Layer
     private readonly List<(string Name, Variable Variable)> _weights = [];
     private readonly List<Layer> _sublayers = [];
     private readonly List<Output> _untracedLosses = [];
+    private readonly List<Operation> _untracedUpdates = [];
     private Graph? _graph;
     private DType _weightDType = DType.Float32;
 
@@ -50,6 +51,12 @@ public abstract class Layer
 
     /// <summary>Losses added by <see cref="AddLoss"/> when the layer was applied outside a model's forward pass (custom training loops).</summary>
     public IReadOnlyList<Output> Losses => _untracedLosses;
+
+    /// <summary>
+    /// State updates added by <see cref="AddUpdate"/> when the layer was applied in training mode outside a model's
+    /// forward pass (custom training loops run them as targets, as TF1's UPDATE_OPS collection).
+    /// </summary>
+    public IReadOnlyList<Operation> Updates => _untracedUpdates;
 
     /// <summary>Output shapes of the most recent call (shown by Summary).</summary>
     internal Shape[]? LastOutputShapes { get; private set; }
@@ -164,6 +171,18 @@ public abstract class Layer
         if (loss.Shape.Rank != 0) loss = loss.Graph.ReduceMean(loss);
         if (Trace.Current is { } trace) trace.Losses.Add(loss);
         else _untracedLosses.Add(loss);
+    }
+
+    /// <summary>
+    /// Adds a state update (Keras add_update), such as batch normalisation's moving-average assignments: the training
+    /// step of the model whose forward pass is being built runs it together with the optimizer's update, once per step.
+    /// Add updates only when building the training pass (they are not run by evaluation or prediction).
+    /// </summary>
+    protected void AddUpdate(Operation update)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        if (Trace.Current is { } trace) trace.Updates.Add(update);
+        else _untracedUpdates.Add(update);
     }
 
     /// <summary>Every weight with its save name "<c>layer/weight</c>", own first, then sublayers' (each once).</summary>

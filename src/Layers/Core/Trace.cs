@@ -23,6 +23,9 @@ internal sealed class Trace : IDisposable
 
     public List<Output> Losses { get; } = [];
 
+    /// <summary>State updates layers add (<see cref="Layer.AddUpdate"/>): a training step runs them with the optimizer's update.</summary>
+    public List<Operation> Updates { get; } = [];
+
     public static Trace? Current => t_current;
 
     /// <summary>Starts collecting a forward pass; dispose to end it.</summary>
@@ -32,6 +35,12 @@ internal sealed class Trace : IDisposable
 
     /// <summary>The layer whose Call is running on this thread, if any (the parent of a nested call).</summary>
     public static Layer? Caller => t_calls is { Count: > 0 } s ? s.Peek() : null;
+
+    /// <summary>
+    /// Whether a layer being called on this thread (the running one or any layer whose Call it is nested in) is frozen:
+    /// a frozen model freezes the layers inside it, as Keras's recursive trainable = False does.
+    /// </summary>
+    public static bool InFrozenLayer => t_calls is { } s && s.Any(l => !l.Trainable);
 
     public static void Enter(Layer layer) => (t_calls ??= new Stack<Layer>()).Push(layer);
 

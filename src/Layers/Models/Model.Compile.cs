@@ -59,10 +59,12 @@ public partial class Model
         var g = inputs[0].Graph;
         Output[] outputs;
         List<Output> extraLosses;
+        List<Operation> stateUpdates;
         using (var trace = Trace.Begin(training))
         {
             outputs = Apply(inputs, training);
             extraLosses = trace.Losses;
+            stateUpdates = trace.Updates;
         }
         compiled.Trainable ??= TrainableWeights;
         var losses = compiled.Losses;
@@ -118,6 +120,8 @@ public partial class Model
                 if (grads[i] is { } gr) pairs.Add((gr, vars[i]));
             if (pairs.Count == 0) throw new InvalidOperationException($"model '{Name}': the loss does not depend on any trainable weight");
             update = compiled.Optimizer.ApplyGradients(pairs);
+            // Layer state (batch-norm moving statistics) is updated in the same run as the weights.
+            if (stateUpdates.Count > 0) update = g.Group([update, .. stateUpdates], $"{Name}_train_updates");
             Runtime.EnsureInitialized(compiled.Optimizer.Variables);
         }
         Runtime.EnsureInitialized(Weights);
