@@ -159,11 +159,12 @@ def main():
                    "--min-run-time", str(args.min_run_time)] + (["--channels-last"] if cl else [])
             out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
             results.append(json.loads(out.strip().splitlines()[-1]))
-    _, params, shape, batch, training = MODELS[args.model]
+    build, params, shape, batch, training = MODELS[args.model]
+    flops = forward_flops(build(), shape) * batch * (3.0 if training else 1.0)
     print(json.dumps({
         "framework": "pytorch", "version": torch.__version__, "python": platform.python_version(),
         "mkldnn": torch.backends.mkldnn.is_available(), "model": args.model, "params": params, "batch": batch,
-        "training": training, "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", ""),
+        "training": training, "flops": flops, "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", ""),
         "results": results, "best": min(results, key=lambda r: r["median_ms"]),
     }))
 
