@@ -14,9 +14,15 @@ AddSample(W4LinearRegression.Name, W4LinearRegression.Description, W4LinearRegre
 AddSample(W5LogisticRegression.Name, W5LogisticRegression.Description, W5LogisticRegression.Run);
 AddSample(W6PcaAutoencoder.Name, W6PcaAutoencoder.Description, W6PcaAutoencoder.Run);
 AddSample(W7StackedAutoencoder.Name, W7StackedAutoencoder.Description, W7StackedAutoencoder.Run);
+AddSample(W8ConvAutoencoder.Name, W8ConvAutoencoder.Description, W8ConvAutoencoder.Run);
 AddSample(W10DenoisingAutoencoder.Name, W10DenoisingAutoencoder.Description, W10DenoisingAutoencoder.Run);
 AddSample(W11SparseAutoencoder.Name, W11SparseAutoencoder.Description, W11SparseAutoencoder.Run);
+AddSample(W12DenoisingConvAutoencoder.Name, W12DenoisingConvAutoencoder.Description, W12DenoisingConvAutoencoder.Run);
 AddSample(W13Vae.Name, W13Vae.Description, W13Vae.Run);
+AddSample(W14ConvVae.Name, W14ConvVae.Description, W14ConvVae.Run);
+AddSample(W15Dcgan.Name, W15Dcgan.Description, W15Dcgan.Run);
+AddSample(W17LeNet.Name, W17LeNet.Description, W17LeNet.Run);
+AddSample(W18Vgg16.Name, W18Vgg16.Description, W18Vgg16.Run);
 var cdK = new Option<int>("--cd-k") { Description = "Gibbs steps per contrastive-divergence update (CD-k)", DefaultValueFactory = _ => 1 };
 cdK.Validators.Add(r =>
 {
