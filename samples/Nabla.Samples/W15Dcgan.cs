@@ -54,13 +54,13 @@ internal static class W15Dcgan
         var images = ToTanhRange(train);
         var clock = Stopwatch.StartNew();
         var (generator, discriminator) = Build();
+        generator.Summary();
+        discriminator.Summary();
         discriminator.Compile(new Adam(2e-4, beta1: 0.5), new BinaryCrossentropy());
         discriminator.Trainable = false;
         var noiseInput = Keras.Input(Codings);
         var gan = new Model(noiseInput, discriminator.Apply(generator.Apply(noiseInput)), "dcgan");
         gan.Compile(new Adam(2e-4, beta1: 0.5), new BinaryCrossentropy());
-        generator.Summary();
-        discriminator.Summary();
 
         var batch = options.BatchSizeOr(128);
         var epochs = options.EpochsOr(full: 5, quick: 1);
