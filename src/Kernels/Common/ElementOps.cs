@@ -83,3 +83,38 @@ internal static class ScalarMath
         _ => throw new ArgumentOutOfRangeException(nameof(op), op, "not a numeric unary op"),
     };
 }
+
+/// <summary>
+/// A floating comparison in scalar and vector form (TensorPrimitives' operator pattern): the vector form
+/// gives an all-ones lane where the scalar form gives true. IEEE semantics: every comparison with NaN is
+/// false except ≠. Used by the fused element-wise interpreter (<see cref="HostBackend"/>).
+/// </summary>
+internal interface IVectorPredicate<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    static abstract bool Invoke(T a, T b);
+    static abstract Vector<T> Invoke(Vector<T> a, Vector<T> b);
+}
+
+internal readonly struct EqualPredicate<T> : IVectorPredicate<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static bool Invoke(T a, T b) => a == b;
+    public static Vector<T> Invoke(Vector<T> a, Vector<T> b) => Vector.Equals(a, b);
+}
+
+internal readonly struct NotEqualPredicate<T> : IVectorPredicate<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static bool Invoke(T a, T b) => a != b;
+    public static Vector<T> Invoke(Vector<T> a, Vector<T> b) => ~Vector.Equals(a, b);
+}
+
+internal readonly struct LessPredicate<T> : IVectorPredicate<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static bool Invoke(T a, T b) => a < b;
+    public static Vector<T> Invoke(Vector<T> a, Vector<T> b) => Vector.LessThan(a, b);
+}
+
+internal readonly struct LessEqualPredicate<T> : IVectorPredicate<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static bool Invoke(T a, T b) => a <= b;
+    public static Vector<T> Invoke(Vector<T> a, Vector<T> b) => Vector.LessThanOrEqual(a, b);
+}

@@ -30,7 +30,8 @@ internal static class CpuUnary
         return Apply(op, x, y);
     }
 
-    private static bool Apply(UnaryOp op, ReadOnlySpan<float> x, Span<float> y)
+    /// <summary>One vectorised call over a span (also one block of a fused program); always true.</summary>
+    internal static bool Apply(UnaryOp op, ReadOnlySpan<float> x, Span<float> y)
     {
         switch (op)
         {
