@@ -30,6 +30,8 @@ public sealed class Session : IDisposable
         Graph = graph;
         Device = device ?? Device.Cpu;
         Options = options ?? SessionOptions.Default;
+        // NABLA_FUSION=0 turns fusion off for every session, to measure or debug without changing code (as NABLA_DEFER_EXECUTION).
+        if (Environment.GetEnvironmentVariable("NABLA_FUSION") == "0") Options = Options with { Fusion = false };
         var backend = Device.CreateBackend(Options);
         _backend = Options.DeferExecution || Environment.GetEnvironmentVariable("NABLA_DEFER_EXECUTION") == "1" ? new DeferredBackend(backend) : backend;
         State = new SessionState(_backend);

@@ -32,7 +32,7 @@ public sealed record SessionOptions
     /// no memory. Results equal the unfused ones (bit for bit, except the last bit of a vectorised
     /// transcendental in rare tail positions). Turn it off to debug a single node or to compare the two.
     /// The reference backend never fuses, and <see cref="CheckNumerics"/> turns fusion off so that it can
-    /// name the node of each bad value.
+    /// name the node of each bad value. Setting the environment variable <c>NABLA_FUSION=0</c> turns it off for every session.
     /// </summary>
     public bool Fusion { get; init; } = true;
 

@@ -80,11 +80,24 @@ public abstract partial class HostBackend
         var registers = nIn + p.Code.Length;
         var (scratch, arrays, offsets) = Scratch<T>.Get(registers);
         const int stride = Block + MinTail;
+        // Inputs that look the same in every block (scalars, and rows whose length divides the block) are
+        // broadcast into their register once per range, not once per block.
+        Span<bool> invariant = stackalloc bool[nIn];
+        for (var j = 0; j < nIn; j++)
+        {
+            var input = p.Inputs[j];
+            invariant[j] = input.Access == FusedAccess.Scalar || (input.Access == FusedAccess.Periodic && Block % input.Period == 0 && lo % input.Period == 0);
+            if (!invariant[j]) continue;
+            arrays[j] = scratch;
+            offsets[j] = j * stride;
+            LoadInput(p, j, ins[j], lo, scratch.AsSpan(j * stride, Math.Min(stride, hi - lo)));
+        }
         for (var s = lo; s < hi;)
         {
             var len = hi - s - Block < MinTail ? hi - s : Block;
             for (var j = 0; j < nIn; j++)
             {
+                if (invariant[j]) continue;
                 var input = p.Inputs[j];
                 var buffer = ins[j];
                 if (input.DType == p.Compute && input.Access == FusedAccess.Contiguous)
@@ -95,9 +108,7 @@ public abstract partial class HostBackend
                 }
                 arrays[j] = scratch;
                 offsets[j] = j * stride;
-                var dst = scratch.AsSpan(j * stride, len);
-                if (input.DType == DType.Bool) LoadBool(buffer.Span<bool>(), input, p.Shape, s, dst);
-                else Load(buffer.Span<T>(), input, p.Shape, s, dst);
+                LoadInput(p, j, buffer, s, scratch.AsSpan(j * stride, len));
             }
             for (var k = 0; k < p.Code.Length; k++)
             {
@@ -135,6 +146,13 @@ public abstract partial class HostBackend
 
             ReadOnlySpan<T> Reg(int register) => arrays[register].AsSpan(offsets[register], len);
         }
+    }
+
+    private static void LoadInput<T>(FusedProgram p, int j, HostBuffer buffer, int start, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var input = p.Inputs[j];
+        if (input.DType == DType.Bool) LoadBool(buffer.Span<bool>(), input, p.Shape, start, dst);
+        else Load(buffer.Span<T>(), input, p.Shape, start, dst);
     }
 
     /// <summary>Copies elements [start, start + dst.Length) of an input broadcast to <paramref name="shape"/>.</summary>
