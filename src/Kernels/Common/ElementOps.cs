@@ -8,14 +8,8 @@ internal interface IBinaryOperator<T, TResult>
     static abstract TResult Invoke(T a, T b);
 }
 
-internal readonly struct AddOperator<T> : IBinaryOperator<T, T> where T : INumber<T> { public static T Invoke(T a, T b) => a + b; }
-internal readonly struct SubOperator<T> : IBinaryOperator<T, T> where T : INumber<T> { public static T Invoke(T a, T b) => a - b; }
-internal readonly struct MulOperator<T> : IBinaryOperator<T, T> where T : INumber<T> { public static T Invoke(T a, T b) => a * b; }
-internal readonly struct DivOperator<T> : IBinaryOperator<T, T> where T : INumber<T> { public static T Invoke(T a, T b) => a / b; }
 /// <summary>Truncating integer division; MIN / −1 wraps to MIN (as NumPy and TensorFlow on x86) instead of raising the CPU's overflow trap, and x / 0 gives 0 instead of the divide trap (the engine checks divisors and fails the run).</summary>
 internal readonly struct IntegerDivOperator<T> : IBinaryOperator<T, T> where T : IBinaryInteger<T>, ISignedNumber<T> { public static T Invoke(T a, T b) => b == T.Zero ? T.Zero : b == T.NegativeOne ? -a : a / b; }
-internal readonly struct MaxOperator<T> : IBinaryOperator<T, T> where T : INumber<T> { public static T Invoke(T a, T b) => T.Max(a, b); }
-internal readonly struct MinOperator<T> : IBinaryOperator<T, T> where T : INumber<T> { public static T Invoke(T a, T b) => T.Min(a, b); }
 internal readonly struct PowOperator<T> : IBinaryOperator<T, T> where T : IFloatingPointIeee754<T> { public static T Invoke(T a, T b) => T.Pow(a, b); }
 internal readonly struct EqualOperator<T> : IBinaryOperator<T, bool> where T : IEquatable<T> { public static bool Invoke(T a, T b) => a.Equals(b) && !(a is double d && double.IsNaN(d)) && !(a is float f && float.IsNaN(f)); }
 internal readonly struct NotEqualOperator<T> : IBinaryOperator<T, bool> where T : IEquatable<T> { public static bool Invoke(T a, T b) => !EqualOperator<T>.Invoke(a, b); }

@@ -244,14 +244,16 @@ public abstract partial class HostBackend
 
     private static void BinaryBlock<T>(BinaryOp op, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        // On 0/1 values logical and is a product and logical or a maximum.
+        var arithmetic = op switch { BinaryOp.LogicalAnd => BinaryOp.Mul, BinaryOp.LogicalOr => BinaryOp.Maximum, _ => op };
+        if (Arithmetic.Has(arithmetic))
+        {
+            var block = new SpanArithmetic<T>(a, b, y);
+            Arithmetic.Dispatch<T, SpanArithmetic<T>>(arithmetic, ref block);
+            return;
+        }
         switch (op)
         {
-            case BinaryOp.Add: TensorPrimitives.Add(a, b, y); break;
-            case BinaryOp.Sub: TensorPrimitives.Subtract(a, b, y); break;
-            case BinaryOp.Mul or BinaryOp.LogicalAnd: TensorPrimitives.Multiply(a, b, y); break;
-            case BinaryOp.Div: TensorPrimitives.Divide(a, b, y); break;
-            case BinaryOp.Maximum or BinaryOp.LogicalOr: TensorPrimitives.Max(a, b, y); break;
-            case BinaryOp.Minimum: TensorPrimitives.Min(a, b, y); break;
             case BinaryOp.Pow: for (var i = 0; i < y.Length; i++) y[i] = T.Pow(a[i], b[i]); break;
             case BinaryOp.Equal: Compare<T, EqualPredicate<T>>(a, b, y); break;
             case BinaryOp.NotEqual or BinaryOp.LogicalXor: Compare<T, NotEqualPredicate<T>>(a, b, y); break;
@@ -261,6 +263,22 @@ public abstract partial class HostBackend
             case BinaryOp.GreaterEqual: Compare<T, LessEqualPredicate<T>>(b, a, y); break;
             default: throw new NotSupportedException($"fused binary {op}");
         }
+    }
+
+    /// <summary>One block of an arithmetic instruction: the operator's vectorised span form.</summary>
+    private readonly ref struct SpanArithmetic<T> : IArithmeticVisitor<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly ReadOnlySpan<T> _a, _b;
+        private readonly Span<T> _y;
+
+        public SpanArithmetic(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y)
+        {
+            _a = a;
+            _b = b;
+            _y = y;
+        }
+
+        public void Visit<TOp>() where TOp : IArithmeticOperator<T> => TOp.Invoke(_a, _b, _y);
     }
 
     /// <summary>y = pred(a, b) ? 1 : 0; the vector form's all-ones mask is ANDed with the bits of 1.</summary>
