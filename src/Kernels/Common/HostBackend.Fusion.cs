@@ -34,27 +34,24 @@ public abstract partial class HostBackend
             throw new ArgumentException($"fused program needs {program.Inputs.Length} inputs, {program.Outputs.Length} outputs and {program.Counters} counters; got {inputs.Length}, {outputs.Length} and {counters.Length}");
         var n = program.Length;
         if (n == 0) return;
-        var ins = new HostBuffer[inputs.Length];
-        for (var i = 0; i < ins.Length; i++) ins[i] = Storage(inputs[i]);
-        var outs = new HostBuffer[outputs.Length];
-        for (var i = 0; i < outs.Length; i++)
-        {
-            outs[i] = Storage(outputs[i]);
-            if (outs[i].Length != n) throw new ArgumentException($"fused output {i} holds {outs[i].Length} elements, the program {n}");
-        }
-        var c = counters.ToArray();
-        if (program.Compute == DType.Float32) Launch<float>(program, ins, outs, c);
-        else Launch<double>(program, ins, outs, c);
+        foreach (var o in outputs)
+            if (o.Length != n) throw new ArgumentException($"a fused output holds {o.Length} elements, the program {n}");
+        if (program.Compute == DType.Float32) Launch<float>(program, inputs, outputs, counters);
+        else Launch<double>(program, inputs, outputs, counters);
     }
 
-    private void Launch<T>(FusedProgram p, HostBuffer[] ins, HostBuffer[] outs, ulong[] counters) where T : unmanaged, IFloatingPointIeee754<T>
+    private void Launch<T>(FusedProgram p, ReadOnlySpan<DeviceBuffer> inputs, ReadOnlySpan<DeviceBuffer> outputs, ReadOnlySpan<ulong> counters)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         var n = p.Length;
-        if (n < 2 * ParallelChunk) { RunRange<T>(p, ins, outs, counters, 0, n); return; }
+        // Below two chunks one thread does it all, without allocating; above, the tasks need arrays.
+        if (n < 2 * ParallelChunk) { RunRange<T>(p, inputs, outputs, counters, 0, n); return; }
+        DeviceBuffer[] ins = inputs.ToArray(), outs = outputs.ToArray();
+        var c = counters.ToArray();
         Parallel.For(0, (n + ParallelChunk - 1) / ParallelChunk, chunk =>
         {
             var lo = chunk * ParallelChunk;
-            RunRange<T>(p, ins, outs, counters, lo, Math.Min(n, lo + ParallelChunk));
+            RunRange<T>(p, ins, outs, c, lo, Math.Min(n, lo + ParallelChunk));
         });
     }
 
@@ -74,7 +71,7 @@ public abstract partial class HostBackend
         }
     }
 
-    private void RunRange<T>(FusedProgram p, HostBuffer[] ins, HostBuffer[] outs, ulong[] counters, int lo, int hi) where T : unmanaged, IFloatingPointIeee754<T>
+    private void RunRange<T>(FusedProgram p, ReadOnlySpan<DeviceBuffer> ins, ReadOnlySpan<DeviceBuffer> outs, ReadOnlySpan<ulong> counters, int lo, int hi) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var nIn = p.Inputs.Length;
         var registers = nIn + p.Code.Length;
@@ -90,7 +87,7 @@ public abstract partial class HostBackend
             if (!invariant[j]) continue;
             arrays[j] = scratch;
             offsets[j] = j * stride;
-            LoadInput(p, j, ins[j], lo, scratch.AsSpan(j * stride, Math.Min(stride, hi - lo)));
+            LoadInput(p, j, Storage(ins[j]), lo, scratch.AsSpan(j * stride, Math.Min(stride, hi - lo)));
         }
         for (var s = lo; s < hi;)
         {
@@ -99,7 +96,7 @@ public abstract partial class HostBackend
             {
                 if (invariant[j]) continue;
                 var input = p.Inputs[j];
-                var buffer = ins[j];
+                var buffer = Storage(ins[j]);
                 if (input.DType == p.Compute && input.Access == FusedAccess.Contiguous)
                 {
                     arrays[j] = (T[])buffer.Storage;
@@ -114,7 +111,7 @@ public abstract partial class HostBackend
             {
                 var r = nIn + k;
                 var direct = p.DirectOutput(r);
-                if (direct >= 0) { arrays[r] = (T[])outs[direct].Storage; offsets[r] = outs[direct].Offset + s; }
+                if (direct >= 0) { var d = Storage(outs[direct]); arrays[r] = (T[])d.Storage; offsets[r] = d.Offset + s; }
                 else { arrays[r] = scratch; offsets[r] = r * stride; }
                 var y = arrays[r].AsSpan(offsets[r], len);
                 var ins_ = p.Code[k];
@@ -137,10 +134,10 @@ public abstract partial class HostBackend
                 var x = Reg(r);
                 if (dtype == DType.Bool)
                 {
-                    var b = outs[o].Span<bool>().Slice(s, len);
+                    var b = Storage(outs[o]).Span<bool>().Slice(s, len);
                     for (var i = 0; i < len; i++) b[i] = x[i] != T.Zero;
                 }
-                else x.CopyTo(outs[o].Span<T>().Slice(s, len));
+                else x.CopyTo(Storage(outs[o]).Span<T>().Slice(s, len));
             }
             s += len;
 
