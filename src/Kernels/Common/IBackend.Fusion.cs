@@ -14,6 +14,7 @@ public partial interface IBackend
     /// <paramref name="counters"/> holds one Philox block counter per random stream of the program.
     /// </summary>
     /// <exception cref="NotSupportedException">The backend does not fuse (<see cref="SupportsFusion"/> is false).</exception>
+    /// <exception cref="ArgumentException">The numbers of inputs, outputs or counters differ from the program's, or an output's length from its shape's.</exception>
     void Fused(FusedProgram program, ReadOnlySpan<DeviceBuffer> inputs, ReadOnlySpan<DeviceBuffer> outputs, ReadOnlySpan<ulong> counters) =>
         throw new NotSupportedException($"backend '{Name}' does not run fused programs");
 }
