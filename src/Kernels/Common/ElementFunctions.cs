@@ -149,12 +149,3 @@ internal static class Arithmetic
         public void Visit<TOp>() where TOp : IArithmeticOperator<double> => Result = TOp.Float64(a, b);
     }
 }
-
-/// <summary>The PTX base names of the unary functions (<c>neg</c> → <c>neg_f32</c>), indexed by <see cref="UnaryOp"/>; their scalar forms are <see cref="ScalarMath.Apply"/>, their vector forms <see cref="Cpu.CpuUnary"/>.</summary>
-internal static class UnaryNames
-{
-    private static readonly string[] Names =
-        ["neg", "abs", "sign", "square", "sqrt", "rsqrt", "recip", "exp", "expm1", "log", "log1p", "sin", "cos", "tanh", "sigmoid", "relu", "softplus", "erf", "not"];
-
-    public static string Ptx(UnaryOp op) => Names[(int)op];
-}

@@ -21,7 +21,7 @@ internal readonly struct AndOperator : IBinaryOperator<bool, bool> { public stat
 internal readonly struct OrOperator : IBinaryOperator<bool, bool> { public static bool Invoke(bool a, bool b) => a | b; }
 internal readonly struct XorOperator : IBinaryOperator<bool, bool> { public static bool Invoke(bool a, bool b) => a ^ b; }
 
-/// <summary>Scalar definitions of the unary ops, in double precision, for the CPU backend (its float64 path and the float32 cases its vector kernels do not cover). The reference backend has its own (ReferenceMath), and the tests compare the two.</summary>
+/// <summary>Numerically careful scalar helpers of the unary functions (<see cref="UnaryFunctions"/>), in double precision, for the CPU backend. The reference backend has its own (ReferenceMath), and the tests compare the two.</summary>
 internal static class ScalarMath
 {
     /// <summary>ln(1+x) without cancellation (Goldberg, "What every computer scientist should know about floating-point arithmetic", thm. 4).</summary>
@@ -53,29 +53,6 @@ internal static class ScalarMath
 
     /// <summary>ln(1+eˣ) = max(x,0) + log1p(e^−|x|): no overflow for large x, no underflow to 0 for large −x.</summary>
     public static double Softplus(double x) => double.IsNaN(x) ? x : Math.Max(x, 0) + Log1p(Math.Exp(-Math.Abs(x)));
-
-    public static double Apply(UnaryOp op, double x) => op switch
-    {
-        UnaryOp.Neg => -x,
-        UnaryOp.Abs => Math.Abs(x),
-        UnaryOp.Sign => double.IsNaN(x) ? x : Math.Sign(x),
-        UnaryOp.Square => x * x,
-        UnaryOp.Sqrt => Math.Sqrt(x),
-        UnaryOp.Rsqrt => 1.0 / Math.Sqrt(x),
-        UnaryOp.Reciprocal => 1.0 / x,
-        UnaryOp.Exp => Math.Exp(x),
-        UnaryOp.Expm1 => Expm1(x),
-        UnaryOp.Log => Math.Log(x),
-        UnaryOp.Log1p => Log1p(x),
-        UnaryOp.Sin => Math.Sin(x),
-        UnaryOp.Cos => Math.Cos(x),
-        UnaryOp.Tanh => Math.Tanh(x),
-        UnaryOp.Sigmoid => Sigmoid(x),
-        UnaryOp.Relu => x > 0 ? x : (double.IsNaN(x) ? x : 0.0),
-        UnaryOp.Softplus => Softplus(x),
-        UnaryOp.Erf => double.IsNaN(x) ? x : MathNet.Numerics.SpecialFunctions.Erf(x),
-        _ => throw new ArgumentOutOfRangeException(nameof(op), op, "not a numeric unary op"),
-    };
 }
 
 /// <summary>

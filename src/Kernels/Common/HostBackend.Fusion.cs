@@ -215,15 +215,13 @@ public abstract partial class HostBackend
     private void UnaryBlock<T>(UnaryOp op, ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (typeof(T) == typeof(float)) { FusedUnaryFloat(op, MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(y)); return; }
-        var xd = MemoryMarshal.Cast<T, double>(x);
-        var yd = MemoryMarshal.Cast<T, double>(y);
-        for (var i = 0; i < xd.Length; i++) yd[i] = ScalarMath.Apply(op, xd[i]);
+        UnaryFunctions.Float64(op, MemoryMarshal.Cast<T, double>(x), MemoryMarshal.Cast<T, double>(y));
     }
 
     /// <summary>A float32 unary function over one block, as the unfused <see cref="Unary"/> computes it; the CPU backend overrides it with its vector kernels.</summary>
     protected virtual void FusedUnaryFloat(UnaryOp op, ReadOnlySpan<float> x, Span<float> y)
     {
-        for (var i = 0; i < x.Length; i++) y[i] = (float)ScalarMath.Apply(op, x[i]);
+        UnaryFunctions.Float32Scalar(op, x, y);
     }
 
     private void UniformBlock<T>(ulong key, ulong counter, double a, double b, int start, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>

@@ -72,8 +72,8 @@ public abstract partial class HostBackend : IBackend
     {
         switch (Storage(x).Storage)
         {
-            case double[]: { Span<double> d = Span<double>(x), o = Span<double>(y); for (var i = 0; i < d.Length; i++) o[i] = ScalarMath.Apply(op, d[i]); break; }
-            case float[]: { Span<float> f = Span<float>(x), o = Span<float>(y); for (var i = 0; i < f.Length; i++) o[i] = (float)ScalarMath.Apply(op, f[i]); break; }
+            case double[]: UnaryFunctions.Float64(op, Span<double>(x), Span<double>(y)); break;
+            case float[]: UnaryFunctions.Float32Scalar(op, Span<float>(x), Span<float>(y)); break;
             case int[]: UnaryInteger<int>(op, Span<int>(x), Span<int>(y)); break;
             case long[]: UnaryInteger<long>(op, Span<long>(x), Span<long>(y)); break;
             case bool[] when op == UnaryOp.LogicalNot: { Span<bool> b = Span<bool>(x), o = Span<bool>(y); for (var i = 0; i < b.Length; i++) o[i] = !b[i]; break; }
