@@ -25,8 +25,9 @@ internal static class W2Memory
         var (feeds, fetches, update) = w2.TrainStepParts();
         var session = w2.Model.Session;
         var plan = session.Plan(fetches, feeds, update);
-        Console.WriteLine(string.Create(Inv, $"W2 train step, batch {W2.Batch}: {plan.Kernels.Count} kernels, {plan.DeviceChecks} device-side checks, workspaces {plan.WorkspaceBytes:N0} B"));
+        Console.WriteLine(string.Create(Inv, $"W2 train step, batch {W2.Batch}: {plan.Kernels.Count} steps, {plan.KernelCount} launching work ({plan.FusedSteps.Count} fused, fusion {(session.Options.Fusion ? "on" : "off")}), {plan.DeviceChecks} device-side checks, workspaces {plan.WorkspaceBytes:N0} B"));
         Console.WriteLine(string.Create(Inv, $"planned peak (static memory plan): {plan.PeakBytes:N0} B; live-bytes lower bound {plan.LiveBytesLowerBound:N0} B (packing overhead {(double)plan.PeakBytes / plan.LiveBytesLowerBound - 1:P1})"));
+        foreach (var f in plan.FusedSteps) Console.WriteLine("  " + f);
         foreach (var (arena, bytes) in plan.ArenaBytes) Console.WriteLine(string.Create(Inv, $"  arena {(DType)arena,-8} {bytes,12:N0} B"));
         var before = session.MemoryStats;
         for (var i = 0; i < 100; i++) session.Run(fetches, feeds, update);
@@ -34,6 +35,6 @@ internal static class W2Memory
         var run = session.LastRun!.Value;
         Console.WriteLine(string.Create(Inv, $"measured: session arenas hold {session.ArenaBytes:N0} B (= planned peak: {session.ArenaBytes == plan.PeakBytes}); allocator bytes in use {after.BytesInUse:N0} B (arenas, variables, constants, 64-byte padding), peak {after.PeakBytesInUse:N0} B"));
         Console.WriteLine(string.Create(Inv, $"100 steps: {after.Allocations - before.Allocations} allocations, {after.Uploads - before.Uploads} uploads, {after.Downloads - before.Downloads} downloads ({(after.DownloadBytes - before.DownloadBytes) / 100.0:F0} B per step)"));
-        Console.WriteLine(string.Create(Inv, $"last step: {run}"));
+        Console.WriteLine(string.Create(Inv, $"last step: {run}, kernels {run.Kernels}"));
     }
 }

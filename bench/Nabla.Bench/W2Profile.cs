@@ -56,7 +56,7 @@ internal static class W2Profile
                 var step = steps[s];
                 ctx.Step = step;
                 var a = Stopwatch.GetTimestamp();
-                step.Op.Def.Kernel(ctx);
+                step.Execute(ctx);
                 var b = Stopwatch.GetTimestamp();
                 if (rec) stepTicks[it, s] = b - a;
             }
@@ -112,7 +112,7 @@ internal static class W2Profile
             var step = plan.Steps[s];
             ctx.Step = step;
             var before = GC.GetTotalAllocatedBytes(precise: true);
-            step.Op.Def.Kernel(ctx);
+            step.Execute(ctx);
             bytes[s] = GC.GetTotalAllocatedBytes(precise: true) - before;
         }
         return bytes;
@@ -123,7 +123,7 @@ internal static class W2Profile
         Console.WriteLine();
         Console.WriteLine(string.Create(Inv, $"Managed allocations: Session.Run {sessionRun / 1024.0:F1} KB per step; pre-run checks {bytes[^2] / 1024.0:F1} KB, feed upload {bytes[^1] / 1024.0:F1} KB, kernels {bytes[..^2].Sum() / 1024.0:F1} KB. Largest kernel calls:"));
         foreach (var s in Enumerable.Range(0, steps.Length).Where(s => bytes[s] > 0).OrderByDescending(s => bytes[s]).Take(12))
-            Console.WriteLine(string.Create(Inv, $"  #{s,-3} {bytes[s] / 1024.0,8:F1} KB  {steps[s].Op.Type,-28} {Trim(steps[s].Op.Name)}"));
+            Console.WriteLine(string.Create(Inv, $"  #{s,-3} {bytes[s] / 1024.0,8:F1} KB  {steps[s].KernelType,-28} {Trim(steps[s].KernelName)}"));
     }
 
     private static double Us(double ticks) => ticks * 1e6 / Stopwatch.Frequency;
@@ -164,7 +164,7 @@ internal static class W2Profile
         Console.WriteLine();
 
         Console.WriteLine("By op type (sum of per-step medians, share of their total; sum of per-step minima):");
-        foreach (var grp in Enumerable.Range(0, steps.Length).GroupBy(s => steps[s].Op.Type).OrderByDescending(g => g.Sum(s => stepMed[s])))
+        foreach (var grp in Enumerable.Range(0, steps.Length).GroupBy(s => steps[s].KernelType).OrderByDescending(g => g.Sum(s => stepMed[s])))
         {
             var t = grp.Sum(s => stepMed[s]);
             Console.WriteLine(string.Create(Inv, $"  {grp.Key,-36} x{grp.Count(),-3} {t,8:F1} us  {t / sumOfMedians,6:P1}  min {grp.Sum(s => stepMin[s]),8:F1} us"));
@@ -176,8 +176,8 @@ internal static class W2Profile
         {
             var st = steps[s];
             var shapes = string.Join(", ", st.InputShapes.Select(x => x.ToString())) + " -> " + string.Join(", ", st.OutputShapes.Select(x => x.ToString()));
-            var extra = st.Op.Type.StartsWith("MatMul", StringComparison.Ordinal) ? string.Create(Inv, $"  {MatMulFlops(st) / stepMed[s] / 1e3,6:F1} GFLOP/s") : "";
-            Console.WriteLine(string.Create(Inv, $"  #{s,-3} {stepMed[s],8:F1} us {stepMed[s] / sumOfMedians,6:P1} {stepMin[s],8:F1}  {st.Op.Type,-28} {Trim(st.Op.Name),-56} {shapes}{extra}"));
+            var extra = st.KernelType.StartsWith("MatMul", StringComparison.Ordinal) ? string.Create(Inv, $"  {MatMulFlops(st) / stepMed[s] / 1e3,6:F1} GFLOP/s") : "";
+            Console.WriteLine(string.Create(Inv, $"  #{s,-3} {stepMed[s],8:F1} us {stepMed[s] / sumOfMedians,6:P1} {stepMin[s],8:F1}  {st.KernelType,-28} {Trim(st.KernelName),-56} {shapes}{extra}"));
         }
         var rest = Enumerable.Range(0, steps.Length).OrderByDescending(s => stepMed[s]).Skip(25).Sum(s => stepMed[s]);
         Console.WriteLine(string.Create(Inv, $"  ... {steps.Length - 25} other calls: {rest:F1} us {rest / sumOfMedians:P1}"));

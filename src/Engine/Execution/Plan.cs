@@ -9,7 +9,7 @@ namespace Nabla;
 internal sealed class PlanStep
 {
     public required Operation Op { get; init; }
-    public required int Index { get; init; }
+    public required int Index { get; set; }
     public required int[] InputSlots { get; init; }
     public required int[] OutputSlots { get; init; }
     public required Shape[] InputShapes { get; init; }
@@ -38,6 +38,28 @@ internal sealed class PlanStep
 
     /// <summary>Per-step backend state from Prepare.</summary>
     public object? Prepared { get; set; }
+
+    /// <summary>Set when this step runs a fused element-wise program in place of several nodes (<see cref="Nabla.Fusion"/>); <see cref="Op"/> is then its last node.</summary>
+    public FusedStep? Fusion { get; init; }
+
+    /// <summary>What the run statistics and the plan listing call this step's kernel.</summary>
+    public string KernelName => Fusion is null ? Op.Name : $"fused[{string.Join(",", Fusion.Members.Select(m => m.Name))}]";
+
+    /// <summary>The op type, or "Fused".</summary>
+    public string KernelType => Fusion is null ? Op.Type : "Fused";
+
+    /// <summary>
+    /// Whether the step enqueues device work: not when every output is an alias, nor for the reads of
+    /// session state (variables, constants) and NoOp, whose kernels only point slots at buffers.
+    /// </summary>
+    public bool LaunchesWork => Fusion is not null || !(Op.Type is "Variable" or "Const" or "NoOp" || (AliasOf.Length > 0 && AliasOf.All(a => a >= 0)));
+
+    /// <summary>Runs the step's kernel (or its fused program).</summary>
+    public void Execute(KernelContext ctx)
+    {
+        if (Fusion is { } f) f.Run(ctx);
+        else Op.Def.Kernel(ctx);
+    }
 }
 
 /// <summary>
@@ -59,6 +81,9 @@ internal sealed class Plan
 
     /// <summary>Device-side check sites, in plan order; the run's flags hold two int64 per site.</summary>
     public required DeviceCheck[] Checks { get; init; }
+
+    /// <summary>Steps that enqueue device work (<see cref="PlanStep.LaunchesWork"/>): the kernels per run.</summary>
+    public int KernelCount => Steps.Count(s => s.LaunchesWork);
 
     /// <summary>The slot table, bound to the session's arenas; reused by every run of this plan (a session runs one request at a time).</summary>
     public RunState? RunState { get; set; }
@@ -164,6 +189,9 @@ internal sealed class Plan
                 step.ChecksAfter = checks.Skip(after).ToArray();
             }
         }
+        // Fusion comes after Prepare (which declared the aliases it looks through) and before the memory plan (which then
+        // gives fused intermediates no buffer). CheckNumerics names the node of each bad output, so it keeps every node.
+        if (options.Fusion && !options.CheckNumerics && backend.SupportsFusion) steps = Fusion.Apply(steps, fetchSlots, slotTypes);
         var firstCheckStep = checks.Count == 0 ? int.MaxValue : checks.Min(c => c.Step.Index + (c.Input < 0 ? 1 : 0));
         foreach (var step in steps) step.AfterDeviceCheck = step.Index >= firstCheckStep;
 

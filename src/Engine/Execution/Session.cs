@@ -30,6 +30,8 @@ public sealed class Session : IDisposable
         Graph = graph;
         Device = device ?? Device.Cpu;
         Options = options ?? SessionOptions.Default;
+        // NABLA_FUSION=0 turns fusion off for every session, to measure or debug without changing code (as NABLA_DEFER_EXECUTION).
+        if (Environment.GetEnvironmentVariable("NABLA_FUSION") == "0") Options = Options with { Fusion = false };
         var backend = Device.CreateBackend(Options);
         _backend = Options.DeferExecution || Environment.GetEnvironmentVariable("NABLA_DEFER_EXECUTION") == "1" ? new DeferredBackend(backend) : backend;
         State = new SessionState(_backend);
@@ -101,7 +103,7 @@ public sealed class Session : IDisposable
             _backend.Memory.Download(run.Slots[plan.FetchSlots[i]]!, host);
             result[i] = new Tensor(host, plan.FetchShapes[i], fetches[i].DType);
         }
-        LastRun = new RunStatistics(before, _backend.Memory.Stats, plan.Memory.PeakBytes);
+        LastRun = new RunStatistics(before, _backend.Memory.Stats, plan.Memory.PeakBytes) { Kernels = plan.KernelCount };
         return result;
     }
 
@@ -182,9 +184,9 @@ public sealed class Session : IDisposable
             ctx.Step = step;
             var start = stats is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
             foreach (var c in step.ChecksBefore) _backend.Check(c.Kind, ctx.Input(c.Input), c.Bound, run.Flags!, c.Site);
-            step.Op.Def.Kernel(ctx);
+            step.Execute(ctx);
             foreach (var c in step.ChecksAfter) _backend.Check(c.Kind, run.Slots[step.OutputSlots[-1 - c.Input]]!, c.Bound, run.Flags!, c.Site);
-            if (stats is not null) stats.Add(new KernelTiming(step.Op.Name, step.Op.Type, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds));
+            if (stats is not null) stats.Add(new KernelTiming(step.KernelName, step.KernelType, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds));
         }
         return run;
     }
@@ -232,7 +234,8 @@ public sealed class Session : IDisposable
     {
         foreach (var step in plan.Steps)
         {
-            if (step.Op.Def.PreRunCheck is not { } check) continue;
+            // A fused step holds only floating element-wise nodes, none of which checks host values.
+            if (step.Fusion is not null || step.Op.Def.PreRunCheck is not { } check) continue;
             check(step.Op, step.InputShapes, i =>
             {
                 var input = step.Op.Inputs[i];
@@ -306,4 +309,7 @@ public readonly record struct RunStatistics(long Allocations, long Uploads, long
     internal RunStatistics(AllocatorStats before, AllocatorStats after, long planned)
         : this(after.Allocations - before.Allocations, after.Uploads - before.Uploads, after.Downloads - before.Downloads,
             after.DownloadBytes - before.DownloadBytes, planned) { }
+
+    /// <summary>Kernels the run enqueued: steps that launch device work, a fused element-wise step counting once (variable and constant reads, aliases and NoOps launch nothing).</summary>
+    public int Kernels { get; init; }
 }

@@ -26,6 +26,16 @@ public sealed record SessionOptions
     /// </summary>
     public bool DeferExecution { get; init; }
 
-    /// <summary>The defaults: no checks, immediate host execution.</summary>
+    /// <summary>
+    /// Fuse chains and trees of element-wise nodes into one kernel per tree (on by default): each fused
+    /// kernel reads its inputs once and writes only the values used outside it, and the intermediates get
+    /// no memory. Results equal the unfused ones (bit for bit, except the last bit of a vectorised
+    /// transcendental in rare tail positions). Turn it off to debug a single node or to compare the two.
+    /// The reference backend never fuses, and <see cref="CheckNumerics"/> turns fusion off so that it can
+    /// name the node of each bad value. Setting the environment variable <c>NABLA_FUSION=0</c> turns it off for every session.
+    /// </summary>
+    public bool Fusion { get; init; } = true;
+
+    /// <summary>The defaults: no checks, immediate host execution, fusion on.</summary>
     public static SessionOptions Default { get; } = new();
 }

@@ -8,14 +8,8 @@ internal interface IBinaryOperator<T, TResult>
     static abstract TResult Invoke(T a, T b);
 }
 
-internal readonly struct AddOperator<T> : IBinaryOperator<T, T> where T : INumber<T> { public static T Invoke(T a, T b) => a + b; }
-internal readonly struct SubOperator<T> : IBinaryOperator<T, T> where T : INumber<T> { public static T Invoke(T a, T b) => a - b; }
-internal readonly struct MulOperator<T> : IBinaryOperator<T, T> where T : INumber<T> { public static T Invoke(T a, T b) => a * b; }
-internal readonly struct DivOperator<T> : IBinaryOperator<T, T> where T : INumber<T> { public static T Invoke(T a, T b) => a / b; }
 /// <summary>Truncating integer division; MIN / −1 wraps to MIN (as NumPy and TensorFlow on x86) instead of raising the CPU's overflow trap, and x / 0 gives 0 instead of the divide trap (the engine checks divisors and fails the run).</summary>
 internal readonly struct IntegerDivOperator<T> : IBinaryOperator<T, T> where T : IBinaryInteger<T>, ISignedNumber<T> { public static T Invoke(T a, T b) => b == T.Zero ? T.Zero : b == T.NegativeOne ? -a : a / b; }
-internal readonly struct MaxOperator<T> : IBinaryOperator<T, T> where T : INumber<T> { public static T Invoke(T a, T b) => T.Max(a, b); }
-internal readonly struct MinOperator<T> : IBinaryOperator<T, T> where T : INumber<T> { public static T Invoke(T a, T b) => T.Min(a, b); }
 internal readonly struct PowOperator<T> : IBinaryOperator<T, T> where T : IFloatingPointIeee754<T> { public static T Invoke(T a, T b) => T.Pow(a, b); }
 internal readonly struct EqualOperator<T> : IBinaryOperator<T, bool> where T : IEquatable<T> { public static bool Invoke(T a, T b) => a.Equals(b) && !(a is double d && double.IsNaN(d)) && !(a is float f && float.IsNaN(f)); }
 internal readonly struct NotEqualOperator<T> : IBinaryOperator<T, bool> where T : IEquatable<T> { public static bool Invoke(T a, T b) => !EqualOperator<T>.Invoke(a, b); }
@@ -27,7 +21,7 @@ internal readonly struct AndOperator : IBinaryOperator<bool, bool> { public stat
 internal readonly struct OrOperator : IBinaryOperator<bool, bool> { public static bool Invoke(bool a, bool b) => a | b; }
 internal readonly struct XorOperator : IBinaryOperator<bool, bool> { public static bool Invoke(bool a, bool b) => a ^ b; }
 
-/// <summary>Scalar definitions of the unary ops, in double precision, for the CPU backend (its float64 path and the float32 cases its vector kernels do not cover). The reference backend has its own (ReferenceMath), and the tests compare the two.</summary>
+/// <summary>Numerically careful scalar helpers of the unary functions (<see cref="UnaryFunctions"/>), in double precision, for the CPU backend. The reference backend has its own (ReferenceMath), and the tests compare the two.</summary>
 internal static class ScalarMath
 {
     /// <summary>ln(1+x) without cancellation (Goldberg, "What every computer scientist should know about floating-point arithmetic", thm. 4).</summary>
@@ -59,27 +53,39 @@ internal static class ScalarMath
 
     /// <summary>ln(1+eˣ) = max(x,0) + log1p(e^−|x|): no overflow for large x, no underflow to 0 for large −x.</summary>
     public static double Softplus(double x) => double.IsNaN(x) ? x : Math.Max(x, 0) + Log1p(Math.Exp(-Math.Abs(x)));
+}
 
-    public static double Apply(UnaryOp op, double x) => op switch
-    {
-        UnaryOp.Neg => -x,
-        UnaryOp.Abs => Math.Abs(x),
-        UnaryOp.Sign => double.IsNaN(x) ? x : Math.Sign(x),
-        UnaryOp.Square => x * x,
-        UnaryOp.Sqrt => Math.Sqrt(x),
-        UnaryOp.Rsqrt => 1.0 / Math.Sqrt(x),
-        UnaryOp.Reciprocal => 1.0 / x,
-        UnaryOp.Exp => Math.Exp(x),
-        UnaryOp.Expm1 => Expm1(x),
-        UnaryOp.Log => Math.Log(x),
-        UnaryOp.Log1p => Log1p(x),
-        UnaryOp.Sin => Math.Sin(x),
-        UnaryOp.Cos => Math.Cos(x),
-        UnaryOp.Tanh => Math.Tanh(x),
-        UnaryOp.Sigmoid => Sigmoid(x),
-        UnaryOp.Relu => x > 0 ? x : (double.IsNaN(x) ? x : 0.0),
-        UnaryOp.Softplus => Softplus(x),
-        UnaryOp.Erf => double.IsNaN(x) ? x : MathNet.Numerics.SpecialFunctions.Erf(x),
-        _ => throw new ArgumentOutOfRangeException(nameof(op), op, "not a numeric unary op"),
-    };
+/// <summary>
+/// A floating comparison in scalar and vector form (TensorPrimitives' operator pattern): the vector form
+/// gives an all-ones lane where the scalar form gives true. IEEE semantics: every comparison with NaN is
+/// false except ≠. Used by the fused element-wise interpreter (<see cref="HostBackend"/>).
+/// </summary>
+internal interface IVectorPredicate<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    static abstract bool Invoke(T a, T b);
+    static abstract Vector<T> Invoke(Vector<T> a, Vector<T> b);
+}
+
+internal readonly struct EqualPredicate<T> : IVectorPredicate<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static bool Invoke(T a, T b) => a == b;
+    public static Vector<T> Invoke(Vector<T> a, Vector<T> b) => Vector.Equals(a, b);
+}
+
+internal readonly struct NotEqualPredicate<T> : IVectorPredicate<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static bool Invoke(T a, T b) => a != b;
+    public static Vector<T> Invoke(Vector<T> a, Vector<T> b) => ~Vector.Equals(a, b);
+}
+
+internal readonly struct LessPredicate<T> : IVectorPredicate<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static bool Invoke(T a, T b) => a < b;
+    public static Vector<T> Invoke(Vector<T> a, Vector<T> b) => Vector.LessThan(a, b);
+}
+
+internal readonly struct LessEqualPredicate<T> : IVectorPredicate<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static bool Invoke(T a, T b) => a <= b;
+    public static Vector<T> Invoke(Vector<T> a, Vector<T> b) => Vector.LessThanOrEqual(a, b);
 }

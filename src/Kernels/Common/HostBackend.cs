@@ -72,8 +72,8 @@ public abstract partial class HostBackend : IBackend
     {
         switch (Storage(x).Storage)
         {
-            case double[]: { Span<double> d = Span<double>(x), o = Span<double>(y); for (var i = 0; i < d.Length; i++) o[i] = ScalarMath.Apply(op, d[i]); break; }
-            case float[]: { Span<float> f = Span<float>(x), o = Span<float>(y); for (var i = 0; i < f.Length; i++) o[i] = (float)ScalarMath.Apply(op, f[i]); break; }
+            case double[]: UnaryFunctions.Float64(op, Span<double>(x), Span<double>(y)); break;
+            case float[]: UnaryFunctions.Float32Scalar(op, Span<float>(x), Span<float>(y)); break;
             case int[]: UnaryInteger<int>(op, Span<int>(x), Span<int>(y)); break;
             case long[]: UnaryInteger<long>(op, Span<long>(x), Span<long>(y)); break;
             case bool[] when op == UnaryOp.LogicalNot: { Span<bool> b = Span<bool>(x), o = Span<bool>(y); for (var i = 0; i < b.Length; i++) o[i] = !b[i]; break; }
@@ -128,16 +128,16 @@ public abstract partial class HostBackend : IBackend
 
     private static void BinaryNumber<T>(BinaryOp op, ReadOnlySpan<T> x, ReadOnlySpan<T> z, StridedView a, StridedView b, DeviceBuffer y, ReadOnlySpan<int> s) where T : INumber<T>
     {
+        if (Arithmetic.Has(op))
+        {
+            var loop = new StridedArithmetic<T>(x, a, z, b, Span<T>(y), s);
+            Arithmetic.Dispatch<T, StridedArithmetic<T>>(op, ref loop);
+            return;
+        }
         int ao = a.Offset, bo = b.Offset;
         int[] as_ = a.Strides, bs = b.Strides;
         switch (op)
         {
-            case BinaryOp.Add: StridedLoops.Binary<T, T, AddOperator<T>>(x, ao, as_, z, bo, bs, Span<T>(y), s); break;
-            case BinaryOp.Sub: StridedLoops.Binary<T, T, SubOperator<T>>(x, ao, as_, z, bo, bs, Span<T>(y), s); break;
-            case BinaryOp.Mul: StridedLoops.Binary<T, T, MulOperator<T>>(x, ao, as_, z, bo, bs, Span<T>(y), s); break;
-            case BinaryOp.Div: StridedLoops.Binary<T, T, DivOperator<T>>(x, ao, as_, z, bo, bs, Span<T>(y), s); break;
-            case BinaryOp.Maximum: StridedLoops.Binary<T, T, MaxOperator<T>>(x, ao, as_, z, bo, bs, Span<T>(y), s); break;
-            case BinaryOp.Minimum: StridedLoops.Binary<T, T, MinOperator<T>>(x, ao, as_, z, bo, bs, Span<T>(y), s); break;
             case BinaryOp.Equal: StridedLoops.Binary<T, bool, EqualOperator<T>>(x, ao, as_, z, bo, bs, Span<bool>(y), s); break;
             case BinaryOp.NotEqual: StridedLoops.Binary<T, bool, NotEqualOperator<T>>(x, ao, as_, z, bo, bs, Span<bool>(y), s); break;
             case BinaryOp.Less: StridedLoops.Binary<T, bool, LessOperator<T>>(x, ao, as_, z, bo, bs, Span<bool>(y), s); break;
@@ -146,6 +146,28 @@ public abstract partial class HostBackend : IBackend
             case BinaryOp.GreaterEqual: StridedLoops.Binary<T, bool, GreaterEqualOperator<T>>(x, ao, as_, z, bo, bs, Span<bool>(y), s); break;
             default: throw new NotSupportedException($"Binary {op} is not defined for {typeof(T).Name}");
         }
+    }
+
+    /// <summary>The generic strided loop, specialised for the arithmetic operator <see cref="Arithmetic.Dispatch"/> picks.</summary>
+    private readonly ref struct StridedArithmetic<T> : IArithmeticVisitor<T> where T : INumber<T>
+    {
+        private readonly ReadOnlySpan<T> _x, _z;
+        private readonly Span<T> _y;
+        private readonly ReadOnlySpan<int> _shape;
+        private readonly StridedView _a, _b;
+
+        public StridedArithmetic(ReadOnlySpan<T> x, StridedView a, ReadOnlySpan<T> z, StridedView b, Span<T> y, ReadOnlySpan<int> shape)
+        {
+            _x = x;
+            _z = z;
+            _y = y;
+            _shape = shape;
+            _a = a;
+            _b = b;
+        }
+
+        public void Visit<TOp>() where TOp : IArithmeticOperator<T> =>
+            StridedLoops.Binary<T, T, TOp>(_x, _a.Offset, _a.Strides, _z, _b.Offset, _b.Strides, _y, _shape);
     }
 
     private static void BinaryBool(BinaryOp op, ReadOnlySpan<bool> x, ReadOnlySpan<bool> z, StridedView a, StridedView b, Span<bool> y, ReadOnlySpan<int> s)

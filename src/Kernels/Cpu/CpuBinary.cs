@@ -11,15 +11,46 @@ internal static class CpuBinary
 {
     public static bool TryFloat(BinaryOp op, ReadOnlySpan<float> a, StridedView av, ReadOnlySpan<float> b, StridedView bv, Span<float> y, ReadOnlySpan<int> shape)
     {
-        if (op is not (BinaryOp.Add or BinaryOp.Sub or BinaryOp.Mul or BinaryOp.Div or BinaryOp.Maximum or BinaryOp.Minimum)) return false;
+        if (!Arithmetic.Has(op)) return false;
+        var paths = new FastPaths(a, av, b, bv, y, shape);
+        Arithmetic.Dispatch<float, FastPaths>(op, ref paths);
+        return paths.Handled;
+    }
+
+    /// <summary>The fast paths, specialised for the operator <see cref="Arithmetic.Dispatch"/> picks.</summary>
+    private ref struct FastPaths : IArithmeticVisitor<float>
+    {
+        private readonly ReadOnlySpan<float> _a, _b;
+        private readonly Span<float> _y;
+        private readonly ReadOnlySpan<int> _shape;
+        private readonly StridedView _av, _bv;
+
+        public FastPaths(ReadOnlySpan<float> a, StridedView av, ReadOnlySpan<float> b, StridedView bv, Span<float> y, ReadOnlySpan<int> shape)
+        {
+            _a = a;
+            _b = b;
+            _y = y;
+            _shape = shape;
+            _av = av;
+            _bv = bv;
+        }
+
+        public bool Handled { get; private set; }
+
+        public void Visit<TOp>() where TOp : IArithmeticOperator<float> => Handled = Try<TOp>(_a, _av, _b, _bv, _y, _shape);
+    }
+
+    private static bool Try<TOp>(ReadOnlySpan<float> a, StridedView av, ReadOnlySpan<float> b, StridedView bv, Span<float> y, ReadOnlySpan<int> shape)
+        where TOp : IArithmeticOperator<float>
+    {
         var n = StridedLoops.Count(shape);
         if (n == 0) return true;
         var rank = shape.Length;
         bool aC = IsContiguous(av.Strides, shape), bC = IsContiguous(bv.Strides, shape);
         bool aS = IsScalar(av.Strides), bS = IsScalar(bv.Strides);
-        if (aC && bC) { Vec(op, a.Slice(av.Offset, n), b.Slice(bv.Offset, n), y.Slice(0, n)); return true; }
-        if (aC && bS) { VecScalar(op, a.Slice(av.Offset, n), b[bv.Offset], y.Slice(0, n)); return true; }
-        if (aS && bC) { ScalarVec(op, a[av.Offset], b.Slice(bv.Offset, n), y.Slice(0, n)); return true; }
+        if (aC && bC) { TOp.Invoke(a.Slice(av.Offset, n), b.Slice(bv.Offset, n), y.Slice(0, n)); return true; }
+        if (aC && bS) { TOp.Invoke(a.Slice(av.Offset, n), b[bv.Offset], y.Slice(0, n)); return true; }
+        if (aS && bC) { TOp.Invoke(a[av.Offset], b.Slice(bv.Offset, n), y.Slice(0, n)); return true; }
         if (rank >= 1)
         {
             var cols = shape[rank - 1];
@@ -27,12 +58,12 @@ internal static class CpuBinary
             // [rows, cols] (+|*|...) [cols]: a row vector repeated over all leading dims.
             if (aC && IsRowVector(bv.Strides, shape))
             {
-                for (var r = 0; r < rows; r++) Vec(op, a.Slice(av.Offset + r * cols, cols), b.Slice(bv.Offset, cols), y.Slice(r * cols, cols));
+                for (var r = 0; r < rows; r++) TOp.Invoke(a.Slice(av.Offset + r * cols, cols), b.Slice(bv.Offset, cols), y.Slice(r * cols, cols));
                 return true;
             }
             if (bC && IsRowVector(av.Strides, shape))
             {
-                for (var r = 0; r < rows; r++) Vec(op, a.Slice(av.Offset, cols), b.Slice(bv.Offset + r * cols, cols), y.Slice(r * cols, cols));
+                for (var r = 0; r < rows; r++) TOp.Invoke(a.Slice(av.Offset, cols), b.Slice(bv.Offset + r * cols, cols), y.Slice(r * cols, cols));
                 return true;
             }
         }
@@ -88,44 +119,5 @@ internal static class CpuBinary
         if (strides[r - 1] != 1 && shape[r - 1] != 1) return false;
         for (var d = 0; d < r - 1; d++) if (strides[d] != 0 && shape[d] != 1) return false;
         return true;
-    }
-
-    private static void Vec(BinaryOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y)
-    {
-        switch (op)
-        {
-            case BinaryOp.Add: TensorPrimitives.Add(a, b, y); break;
-            case BinaryOp.Sub: TensorPrimitives.Subtract(a, b, y); break;
-            case BinaryOp.Mul: TensorPrimitives.Multiply(a, b, y); break;
-            case BinaryOp.Div: TensorPrimitives.Divide(a, b, y); break;
-            case BinaryOp.Maximum: TensorPrimitives.Max(a, b, y); break;
-            default: TensorPrimitives.Min(a, b, y); break;
-        }
-    }
-
-    private static void VecScalar(BinaryOp op, ReadOnlySpan<float> a, float b, Span<float> y)
-    {
-        switch (op)
-        {
-            case BinaryOp.Add: TensorPrimitives.Add(a, b, y); break;
-            case BinaryOp.Sub: TensorPrimitives.Subtract(a, b, y); break;
-            case BinaryOp.Mul: TensorPrimitives.Multiply(a, b, y); break;
-            case BinaryOp.Div: TensorPrimitives.Divide(a, b, y); break;
-            case BinaryOp.Maximum: TensorPrimitives.Max(a, b, y); break;
-            default: TensorPrimitives.Min(a, b, y); break;
-        }
-    }
-
-    private static void ScalarVec(BinaryOp op, float a, ReadOnlySpan<float> b, Span<float> y)
-    {
-        switch (op)
-        {
-            case BinaryOp.Add: TensorPrimitives.Add(b, a, y); break;
-            case BinaryOp.Sub: TensorPrimitives.Subtract(a, b, y); break;
-            case BinaryOp.Mul: TensorPrimitives.Multiply(b, a, y); break;
-            case BinaryOp.Div: TensorPrimitives.Divide(a, b, y); break;
-            case BinaryOp.Maximum: TensorPrimitives.Max(b, a, y); break;
-            default: TensorPrimitives.Min(b, a, y); break;
-        }
     }
 }

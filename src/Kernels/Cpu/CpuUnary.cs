@@ -30,34 +30,20 @@ internal static class CpuUnary
         return Apply(op, x, y);
     }
 
-    private static bool Apply(UnaryOp op, ReadOnlySpan<float> x, Span<float> y)
+    /// <summary>One vectorised call over a span (also one block of a fused program): the function's float32 form in <see cref="UnaryFunctions"/>; always true.</summary>
+    internal static bool Apply(UnaryOp op, ReadOnlySpan<float> x, Span<float> y)
     {
-        switch (op)
-        {
-            case UnaryOp.Neg: TensorPrimitives.Negate(x, y); return true;
-            case UnaryOp.Abs: TensorPrimitives.Abs(x, y); return true;
-            case UnaryOp.Square: TensorPrimitives.Multiply(x, x, y); return true;
-            case UnaryOp.Sqrt: TensorPrimitives.Sqrt(x, y); return true;
-            case UnaryOp.Rsqrt: TensorPrimitives.ReciprocalSqrt(x, y); return true;
-            case UnaryOp.Reciprocal: TensorPrimitives.Reciprocal(x, y); return true;
-            case UnaryOp.Exp: TensorPrimitives.Exp(x, y); return true;
-            case UnaryOp.Log: TensorPrimitives.Log(x, y); return true;
-            case UnaryOp.Sin: TensorPrimitives.Sin(x, y); return true;
-            case UnaryOp.Cos: TensorPrimitives.Cos(x, y); return true;
-            case UnaryOp.Tanh:
-                {
-                    // The fix-up below rereads x, so an in-place call works from a copy.
-                    var src = x.Overlaps(y) ? new ReadOnlySpan<float>(x.ToArray()) : x;
-                    TensorPrimitives.Tanh(src, y);
-                    FixSmallTanh(src, y);
-                    return true;
-                }
-            case UnaryOp.Sigmoid: TensorPrimitives.Sigmoid(x, y); return true;
-            case UnaryOp.Relu: TensorPrimitives.Max(x, 0f, y); return true;
-            default:
-                for (var i = 0; i < x.Length; i++) y[i] = (float)ScalarMath.Apply(op, x[i]);
-                return true;
-        }
+        UnaryFunctions.Float32(op, x, y);
+        return true;
+    }
+
+    /// <summary>TensorPrimitives.Tanh with the small-|x| fix-up below (the float32 form of <see cref="TanhFunction"/>).</summary>
+    internal static void Tanh(ReadOnlySpan<float> x, Span<float> y)
+    {
+        // The fix-up rereads x, so an in-place call works from a copy.
+        var src = x.Overlaps(y) ? new ReadOnlySpan<float>(x.ToArray()) : x;
+        TensorPrimitives.Tanh(src, y);
+        FixSmallTanh(src, y);
     }
 
     private const float TanhSeriesLimit = 0.5f;
