@@ -9,7 +9,7 @@ namespace Nabla.Samples;
 /// <summary>
 /// W13 (SEEDS.md §5): a variational autoencoder on Fashion-MNIST (Hands-On ML, ch. 17). The encoder
 /// (functional: 784-150-100 SELU, then a mean and a log-variance head of 10 codings each) ends in a
-/// custom <see cref="Sampling"/> layer; the decoder (functional) maps 10 codings back to 28×28; the
+/// custom <see cref="Vae.Sampling"/> layer; the decoder (functional) maps 10 codings back to 28×28; the
 /// autoencoder is a subclassed model whose Call adds the KL divergence / 784 with AddLoss. Trained
 /// with RMSprop on the binary cross-entropy, batch 128, 25 epochs. Writes images generated from
 /// random codings and a semantic interpolation between encoded test images.
@@ -21,39 +21,13 @@ internal static class W13Vae
 
     public const int CodingsSize = 10;
 
-    /// <summary>The reparameterisation trick: z = μ + exp(log σ² / 2)·ε with ε ~ N(0, I), so gradients reach μ and σ.</summary>
-    private sealed class Sampling : Layer
-    {
-        protected override Output[] Call(Output[] inputs, bool training)
-        {
-            var (mean, logVar) = (inputs[0], inputs[1]);
-            var g = mean.Graph;
-            return [g.RandomNormalLike(logVar) * g.Exp(logVar * 0.5) + mean];
-        }
-    }
-
-    /// <summary>Encoder, then decoder on the sampled codings; the latent loss is added in Call as in Keras.</summary>
-    private sealed class VariationalAutoencoder(Model encoder, Model decoder) : Model("variational_autoencoder")
-    {
-        protected override Output Call(Output inputs, bool training)
-        {
-            var encoded = encoder.Apply([inputs], training);
-            var (mean, logVar, codings) = (encoded[0], encoded[1], encoded[2]);
-            var g = inputs.Graph;
-            // KL(N(μ, σ²) ‖ N(0, I)) per image; divided by 784 to match the binary CE, which averages over pixels.
-            var kl = -0.5 * g.ReduceSum(1.0 + logVar - g.Exp(logVar) - g.Square(mean), -1);
-            AddLoss(g.ReduceMean(kl) / 784.0);
-            return decoder.Apply(codings, training);
-        }
-    }
-
     public static SampleResult Run(SampleOptions options)
     {
         options.Begin();
         var (train, valid, test, testLabels) = LoadData(options.Quick);
         var clock = Stopwatch.StartNew();
         var (encoder, decoder) = BuildEncoderDecoder();
-        var vae = new VariationalAutoencoder(encoder, decoder);
+        var vae = new Vae.VariationalAutoencoder(encoder, decoder);
         vae.Compile(new RMSprop(), new BinaryCrossentropy(), [new Autoencoders.RoundedAccuracy()]);
         var epochs = options.EpochsOr(full: 25, quick: 2);
         var history = vae.Fit(train, train, batchSize: options.BatchSizeOr(128), epochs: epochs, verbose: 1,
@@ -88,7 +62,7 @@ internal static class W13Vae
         z = new Dense(100, "selu").Apply(z);
         var mean = new Dense(CodingsSize, name: "codings_mean").Apply(z);
         var logVar = new Dense(CodingsSize, name: "codings_log_var").Apply(z);
-        var codings = new Sampling().Apply(mean, logVar);
+        var codings = new Vae.Sampling().Apply(mean, logVar);
         var encoder = new Model([inputs], [mean, logVar, codings], "variational_encoder");
 
         var decoderInputs = Keras.Input(CodingsSize);

@@ -23,30 +23,6 @@ internal static class W14ConvVae
 
     public const int Latent = 2;
 
-    private sealed class Sampling : Layer
-    {
-        protected override Output[] Call(Output[] inputs, bool training)
-        {
-            var (mean, logVar) = (inputs[0], inputs[1]);
-            var g = mean.Graph;
-            return [g.RandomNormalLike(logVar) * g.Exp(logVar * 0.5) + mean];
-        }
-    }
-
-    /// <summary>Encoder then decoder; the KL divergence / 784 is added in Call, as Keras's add_loss.</summary>
-    private sealed class ConvVae(Model encoder, Model decoder) : Model("conv_vae")
-    {
-        protected override Output Call(Output inputs, bool training)
-        {
-            var encoded = encoder.Apply([inputs], training);
-            var (mean, logVar, z) = (encoded[0], encoded[1], encoded[2]);
-            var g = inputs.Graph;
-            var kl = -0.5 * g.ReduceSum(1.0 + logVar - g.Exp(logVar) - g.Square(mean), -1);
-            AddLoss(g.ReduceMean(kl) / 784.0);
-            return decoder.Apply(z, training);
-        }
-    }
-
     public static (Model Encoder, Model Decoder) Build()
     {
         var image = Keras.Input(28, 28, 1);
@@ -56,7 +32,7 @@ internal static class W14ConvVae
         var stats = new Dense(2 * Latent, name: "mean_and_log_var").Apply(h);
         var mean = new SplitHalf(0, "mean").Apply(stats);
         var logVar = new SplitHalf(1, "log_var").Apply(stats);
-        var z = new Sampling().Apply(mean, logVar);
+        var z = new Vae.Sampling().Apply(mean, logVar);
         var encoder = new Model([image], [mean, logVar, z], "conv_vae_encoder");
 
         var code = Keras.Input(Latent);
@@ -81,7 +57,7 @@ internal static class W14ConvVae
         var (bTrain, bTest) = (Binarise(train), Binarise(test));
         var clock = Stopwatch.StartNew();
         var (encoder, decoder) = Build();
-        var vae = new ConvVae(encoder, decoder);
+        var vae = new Vae.VariationalAutoencoder(encoder, decoder, "conv_vae");
         vae.Compile(new Adam(1e-4), new BinaryCrossentropy(fromLogits: true));
         var epochs = options.EpochsOr(full: 10, quick: 1);
         var history = vae.Fit(bTrain, bTrain, batchSize: options.BatchSizeOr(100), epochs: epochs, verbose: 1,
