@@ -125,8 +125,10 @@ public partial class Model
     {
         var step = TrainStep(sampleX, sampleY);
         if (validation is not null) TestStep(sampleX, sampleY);
+        if (_strategy is { IsChief: false }) verbose = 0; // only the chief logs
         var history = new History();
         var all = new CallbackList(this, [history, .. callbacks ?? [], .. ProgressLogger.For(verbose, epochs, train.Steps)]);
+        if (_strategy is not null) return DistributedFitLoop(step, all, history, train, validation, sampleX, sampleY, epochs, initialEpoch);
         StopTraining = false;
         History = history;
         all.TrainBegin();
@@ -147,6 +149,44 @@ public partial class Model
         }
         all.TrainEnd();
         return history;
+    }
+
+    /// <summary>FitLoop under a distribution strategy: each step is a synchronous step of every replica on one global batch.</summary>
+    private History DistributedFitLoop(StepFunction step, CallbackList all, History history, IBatchFeed train, IBatchFeed? validation,
+        IReadOnlyList<Tensor> sampleX, IReadOnlyList<Tensor> sampleY, int epochs, int initialEpoch)
+    {
+        var strategy = _strategy!;
+        int epoch = initialEpoch, batchIndex = 0;
+        try
+        {
+            strategy.BeginFit(this, step);
+            StopTraining = false;
+            History = history;
+            all.TrainBegin();
+            for (; epoch < epochs && !StopTraining; epoch++)
+            {
+                all.EpochBegin(epoch);
+                var means = new RunningMeans(step.Names);
+                batchIndex = 0;
+                foreach (var batch in train.Epoch(epoch))
+                {
+                    var (values, size) = strategy.TrainStep(this, step, batch);
+                    means.Add(values, size);
+                    all.TrainBatchEnd(batchIndex++, means.Logs());
+                }
+                var logs = means.Logs();
+                if (validation is not null)
+                    foreach (var (k, v) in EvaluateFeed(validation, sampleX, sampleY, "val_")) logs[k] = v;
+                all.EpochEnd(epoch, logs);
+            }
+            all.TrainEnd();
+            return history;
+        }
+        catch (Exception e)
+        {
+            strategy.OnFitFailure(e, epoch, batchIndex);
+            throw;
+        }
     }
 
     private Dictionary<string, double> EvaluateFeed(IBatchFeed feed, IReadOnlyList<Tensor> sampleX, IReadOnlyList<Tensor> sampleY, string prefix)

@@ -12,6 +12,7 @@ public partial class Model
     /// <exception cref="InvalidOperationException">The model has no weights yet (an unbuilt Sequential).</exception>
     public void SaveWeights(string path)
     {
+        if (_strategy is { IsChief: false }) return; // under MultiWorkerMirroredStrategy only the chief writes
         var named = NamedWeights().ToList();
         if (named.Count == 0) throw new InvalidOperationException($"model '{Name}' has no weights to save (is it built?)");
         var duplicate = named.GroupBy(n => n.Name).FirstOrDefault(grp => grp.Count() > 1);
@@ -30,6 +31,12 @@ public partial class Model
     /// </summary>
     /// <exception cref="CheckpointException">The file is corrupt, truncated, fails its checksum, or does not fit the model.</exception>
     public void LoadWeights(string path)
+    {
+        if (_strategy is { WorkerCount: > 1 }) LoadWeightsDistributed(path);
+        else LoadWeightsLocal(path);
+    }
+
+    private void LoadWeightsLocal(string path)
     {
         var named = NamedWeights().ToList();
         if (named.Count == 0) throw new InvalidOperationException($"model '{Name}' has no weights to load into (build it first, e.g. with Predict on a sample or an input shape)");
@@ -50,6 +57,30 @@ public partial class Model
             }
         }
         Checkpoint.LoadVariables(Session, named.Select(n => n.Variable), path, v => byName[v]);
+    }
+
+    /// <summary>
+    /// The multi-worker form of LoadWeights (a collective: every worker calls it): the chief reads the file
+    /// and its values are broadcast, so every worker restores the same weights even if only the chief
+    /// can read the file. A failed load on the chief fails every worker.
+    /// </summary>
+    private void LoadWeightsDistributed(string path)
+    {
+        var named = NamedWeights().ToList();
+        Exception? error = null;
+        if (_strategy!.IsChief)
+        {
+            try
+            {
+                LoadWeightsLocal(path);
+            }
+            catch (Exception e)
+            {
+                error = e; // handed to AfterLoad, which tells the other workers before rethrowing it
+            }
+        }
+        Runtime.EnsureInitialized(named.Select(n => n.Variable));
+        _strategy.AfterLoad(this, named.Select(n => n.Variable).ToList(), error);
     }
 
     /// <summary>Current values of <see cref="Layer.Weights"/>, in order (keras get_weights).</summary>
