@@ -172,7 +172,8 @@ public partial class Model
                 {
                     var (values, size) = strategy.TrainStep(this, step, batch);
                     means.Add(values, size);
-                    all.TrainBatchEnd(batchIndex++, means.Logs());
+                    all.TrainBatchEnd(batchIndex, means.Logs());
+                    batchIndex++;
                 }
                 var logs = means.Logs();
                 if (validation is not null)

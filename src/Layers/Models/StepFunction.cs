@@ -19,8 +19,10 @@ internal sealed class StepFunction(Output[] inputs, Output[] targets, Output[] f
     public (double[] Means, Tensor[] Gradients) RunGradients(Session session, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y)
     {
         var split = Split ?? throw new InvalidOperationException("this step has no gradient fetches");
-        Feed(x, y);
-        var values = session.Run([.. fetches, .. split.Gradients], _feeds);
+        // Replicas run this on their own threads: feeds of their own, not the shared _feeds.
+        var feeds = new Dictionary<Output, Tensor>();
+        Feed(feeds, x, y);
+        var values = session.Run([.. fetches, .. split.Gradients], feeds);
         var means = new double[fetches.Length];
         for (var i = 0; i < means.Length; i++) means[i] = values[i].ToDoubleArray()[0];
         return (means, values[fetches.Length..]);
@@ -30,22 +32,22 @@ internal sealed class StepFunction(Output[] inputs, Output[] targets, Output[] f
     public void RunApply(Session session, Tensor[] gradients)
     {
         var split = Split ?? throw new InvalidOperationException("this step has no gradient feeds");
-        _feeds.Clear();
-        for (var i = 0; i < gradients.Length; i++) _feeds[split.GradientFeeds[i]] = gradients[i];
-        session.Run([], _feeds, split.Apply);
+        var feeds = new Dictionary<Output, Tensor>();
+        for (var i = 0; i < gradients.Length; i++) feeds[split.GradientFeeds[i]] = gradients[i];
+        session.Run([], feeds, split.Apply);
     }
 
-    private void Feed(IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y)
+    private void Feed(Dictionary<Output, Tensor> feeds, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y)
     {
-        _feeds.Clear();
-        for (var i = 0; i < Inputs.Length; i++) _feeds[Inputs[i]] = x[i];
-        for (var i = 0; i < Targets.Length; i++) _feeds[Targets[i]] = y[i];
+        feeds.Clear();
+        for (var i = 0; i < Inputs.Length; i++) feeds[Inputs[i]] = x[i];
+        for (var i = 0; i < Targets.Length; i++) feeds[Targets[i]] = y[i];
     }
 
     /// <summary>Runs one batch and returns the fetched batch means, in <see cref="Names"/> order.</summary>
     public double[] Run(Session session, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y)
     {
-        Feed(x, y);
+        Feed(_feeds, x, y);
         var values = update is null ? session.Run(fetches, _feeds) : session.Run(fetches, _feeds, update);
         var result = new double[values.Length];
         for (var i = 0; i < values.Length; i++) result[i] = values[i].ToDoubleArray()[0];
