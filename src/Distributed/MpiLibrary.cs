@@ -18,7 +18,7 @@ public enum MpiAbi
 /// <remarks>
 /// The library is opened with <c>dlopen(RTLD_NOW | RTLD_GLOBAL)</c>, as mpi4py does: Open MPI loads its
 /// transport components as plugins that expect libmpi's symbols to be global. Candidates, in order:
-/// <c>$NABLA_MPI_LIBRARY</c>, libmpi.so.40 (Open MPI 3–5), libmpich.so.12 and libmpi.so.12 (MPICH).
+/// <c>$NABLA_MPI_LIBRARY</c> alone when set, else libmpi.so.40 (Open MPI 3–5), libmpich.so.12 and libmpi.so.12 (MPICH).
 /// The MPICH constants are MPICH's mpi.h values (unchanged since MPICH 3.0); only Open MPI is installed
 /// and tested here.
 /// </remarks>
@@ -36,10 +36,9 @@ internal static class MpiLibrary
     /// <summary>The sonames tried, in order.</summary>
     internal static IReadOnlyList<string> Candidates()
     {
-        var list = new List<string>();
-        if (Environment.GetEnvironmentVariable("NABLA_MPI_LIBRARY") is { Length: > 0 } explicitPath) list.Add(explicitPath);
-        list.AddRange(OperatingSystem.IsWindows() ? ["msmpi.dll"] : ["libmpi.so.40", "libmpich.so.12", "libmpi.so.12"]);
-        return list;
+        // An explicit choice is the only one tried: a wrong path fails instead of silently using another MPI.
+        if (Environment.GetEnvironmentVariable("NABLA_MPI_LIBRARY") is { Length: > 0 } explicitPath) return [explicitPath];
+        return OperatingSystem.IsWindows() ? ["msmpi.dll"] : ["libmpi.so.40", "libmpich.so.12", "libmpi.so.12"];
     }
 
     /// <summary>True when an MPI library can be opened (nothing is initialised).</summary>
@@ -63,18 +62,23 @@ internal static class MpiLibrary
         lock (s_gate)
         {
             if (s_loaded is not null) return s_loaded;
-            var candidates = Candidates();
-            if (OperatingSystem.IsWindows()) throw new MpiLibraryNotFoundException("MS-MPI (msmpi.dll) uses another ABI that this binding does not speak; run on Linux with Open MPI or MPICH");
-            foreach (var name in candidates)
-            {
-                var handle = LibDl.DlOpen(name, LibDl.RtldNow | LibDl.RtldGlobal);
-                if (handle == 0) continue;
-                s_loaded = Resolve(handle, name);
-                RegisterResolver();
-                return s_loaded;
-            }
-            throw new MpiLibraryNotFoundException(candidates);
+            s_loaded = Open(Candidates());
+            RegisterResolver();
+            return s_loaded;
         }
+    }
+
+    /// <summary>Opens the first of <paramref name="candidates"/> that loads and resolves its ABI (no caching).</summary>
+    /// <exception cref="MpiLibraryNotFoundException">None could be opened.</exception>
+    internal static Loaded Open(IReadOnlyList<string> candidates)
+    {
+        if (OperatingSystem.IsWindows()) throw new MpiLibraryNotFoundException("MS-MPI (msmpi.dll) uses another ABI that this binding does not speak; run on Linux with Open MPI or MPICH");
+        foreach (var name in candidates)
+        {
+            var handle = LibDl.DlOpen(name, LibDl.RtldNow | LibDl.RtldGlobal);
+            if (handle != 0) return Resolve(handle, name);
+        }
+        throw new MpiLibraryNotFoundException(candidates);
     }
 
     private static Loaded Resolve(nint handle, string name)
