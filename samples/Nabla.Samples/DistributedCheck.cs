@@ -13,7 +13,9 @@ namespace Nabla.Samples;
 /// <item><c>equivalence</c>: W2's network without dropout, 20 steps of a 256-row global batch under
 /// MultiWorkerMirroredStrategy; each rank starts from other initial weights (seed 42 + 1000·rank), so only
 /// the chief's broadcast makes them equal; the chief saves the final weights to <c>--out</c>.</item>
+/// <item><c>restore</c>: the chief loads <c>--out</c> (the others get a path that does not exist) and every rank prints a checksum of its weights.</item>
 /// <item><c>throw</c>: as equivalence, but rank <c>--rank</c> throws after batch <c>--step</c>.</item>
+/// <item><c>scaling-plain</c>: the same without MPI or a strategy, the one-process baseline.</item>
 /// <item><c>scaling</c>: W2's network on random MNIST-shaped rows, <c>--steps</c> steps of a global batch of
 /// <c>--batch</c>; the chief prints throughput and the all-reduce time and bytes per step.</item>
 /// </list>
@@ -25,6 +27,7 @@ internal static class DistributedCheck
 
     public static int Run(string mode, string? output, int rank, int step, int steps, int batch)
     {
+        if (mode == "scaling-plain") return ScalingPlain(steps, batch);
         using var strategy = new MultiWorkerMirroredStrategy();
         var chief = strategy.IsChief;
         switch (mode)
@@ -34,10 +37,24 @@ internal static class DistributedCheck
             {
                 var model = BuildW2Network(strategy, seed: 42UL + 1000UL * (ulong)strategy.WorkerIndex);
                 var (x, y) = W2Data(EquivalenceSteps * GlobalBatch, seed: 7);
-                var callbacks = mode == "throw" ? new Callback[] { new ThrowAt(rank, step, strategy.WorkerIndex) } : [];
+                // Each worker names its own files: only the chief's may exist afterwards.
+                var mine = output is null ? null : strategy.IsChief ? output : $"{output}.rank{strategy.WorkerIndex}";
+                var callbacks = new List<Callback>();
+                if (mode == "throw") callbacks.Add(new ThrowAt(rank, step, strategy.WorkerIndex));
+                if (mine is not null) callbacks.Add(new CsvLogger(mine + ".csv"));
                 model.Fit(x, y, batchSize: GlobalBatch, epochs: 1, verbose: 0, shuffle: false, callbacks: callbacks);
-                if (output is not null) model.SaveWeights(output); // the chief writes; the other workers skip
+                if (mine is not null) model.SaveWeights(mine); // the chief writes; the other workers skip
                 Console.WriteLine($"rank {strategy.WorkerIndex}/{strategy.WorkerCount}: {strategy.Stats.Steps} steps, {strategy.Stats.AllReduceBytes / Math.Max(1, strategy.Stats.Steps)} B all-reduced per step");
+                return 0;
+            }
+            case "restore":
+            {
+                // Only the chief is given the real file: the others must receive the values by broadcast.
+                var model = BuildW2Network(strategy, seed: 42UL + 1000UL * (ulong)strategy.WorkerIndex);
+                var path = strategy.IsChief ? output! : "/nonexistent/only-the-chief-reads.safetensors";
+                model.LoadWeights(path);
+                var sum = model.GetWeights().Sum(w => w.ToDoubleArray().Select((v, i) => v * (1 + i % 7)).Sum());
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rank {strategy.WorkerIndex} restored checksum {sum:R}"));
                 return 0;
             }
             case "scaling":
@@ -54,12 +71,27 @@ internal static class DistributedCheck
                 var s = strategy.Stats;
                 if (chief)
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"scaling: workers {strategy.WorkerCount}, global batch {batch}, steps {s.Steps}, {steps * batch / seconds:F0} samples/s, all-reduce {s.AllReduceTime.TotalMilliseconds / s.Steps:F3} ms/step, {s.AllReduceBytes / s.Steps} B/step in {s.AllReduceCalls / s.Steps} bucket(s), processors {Environment.ProcessorCount}"));
+                        $"scaling: workers {strategy.WorkerCount}, global batch {batch}, steps {s.Steps}, {steps * batch / seconds:F0} samples/s, {seconds * 1000 / steps:F3} ms/step, all-reduce {s.AllReduceTime.TotalMilliseconds / s.Steps:F3} ms/step, {s.AllReduceBytes / s.Steps} B/step in {s.AllReduceCalls / s.Steps} bucket(s), processors {Environment.ProcessorCount}"));
                 return 0;
             }
             default:
                 throw new ArgumentException($"unknown mode '{mode}': use equivalence, throw or scaling", nameof(mode));
         }
+    }
+
+    /// <summary>The baseline of the scaling benchmark: the same steps in one process with a plain Fit (no MPI, no strategy).</summary>
+    private static int ScalingPlain(int steps, int batch)
+    {
+        var model = BuildW2Network(null, seed: 42);
+        var (x, y) = W2Data(steps * batch, seed: 7);
+        var (wx, wy) = W2Data(batch, seed: 8);
+        model.Fit(wx, wy, batchSize: batch, epochs: 1, verbose: 0, shuffle: false);
+        var clock = Stopwatch.StartNew();
+        model.Fit(x, y, batchSize: batch, epochs: 1, verbose: 0, shuffle: false);
+        var seconds = clock.Elapsed.TotalSeconds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"scaling: plain Fit in one process, batch {batch}, steps {steps}, {steps * batch / seconds:F0} samples/s, {seconds * 1000 / steps:F3} ms/step, processors {Environment.ProcessorCount}"));
+        return 0;
     }
 
     /// <summary>W2's network (784-128-128-10, relu, softmax, Adam, categorical cross-entropy) without its dropout, compiled under <paramref name="strategy"/> (none: plain).</summary>

@@ -12,6 +12,9 @@ public partial class Model
     /// <summary>The distribution strategy whose scope was open at <c>Compile</c>, if any (tf's model.distribute_strategy).</summary>
     public Distribute.DistributionStrategy? DistributeStrategy => _strategy;
 
+    /// <summary>False on the non-chief workers of a multi-worker strategy, where checkpoints and file logs are not written.</summary>
+    internal bool WritesFiles => _strategy?.IsChief ?? true;
+
     /// <summary>The optimizer given to Compile.</summary>
     public Optimizer? Optimizer => _compiled?.Optimizer;
 

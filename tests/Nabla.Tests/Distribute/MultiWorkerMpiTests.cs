@@ -75,6 +75,19 @@ public sealed class MultiWorkerMpiTests
         // The workers started from different weights (seed 42 + 1000·rank); the chief's broadcast and the
         // averaged updates make the result that of one process from seed 42.
         MirroredStrategyTests.AssertWeightsClose(saved.GetWeights(), expected);
+        // Only the chief writes checkpoints and logs: worker 1 was given files of its own and wrote none.
+        Assert.That(File.Exists(weights + ".rank1"), Is.False, "worker 1 wrote a checkpoint");
+        Assert.That(File.Exists(weights + ".rank1.csv"), Is.False, "worker 1 wrote a CSV log");
+        Assert.That(File.ReadAllLines(weights + ".csv"), Has.Length.EqualTo(2), "the chief's CSV log: a header and one epoch");
+
+        // A restore is broadcast: only the chief can read the file, yet both workers end with its weights.
+        var (restoreCode, restored, _) = Run(mpirun, MpiArgs("--mode", "restore", "--out", weights), TimeSpan.FromSeconds(120));
+        Assert.That(restoreCode, Is.Zero, restored);
+        var sums = System.Text.RegularExpressions.Regex.Matches(restored, @"rank (\d) restored checksum (\S+)").ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
+        var expectedSum = saved.GetWeights().Sum(w => w.ToDoubleArray().Select((v, i) => v * (1 + i % 7)).Sum());
+        Assert.That(sums.Keys, Is.EquivalentTo(new[] { "0", "1" }), restored);
+        Assert.That(sums["1"], Is.EqualTo(sums["0"]));
+        Assert.That(double.Parse(sums["0"], System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(expectedSum).Within(1e-9 * Math.Abs(expectedSum)));
     }
 
     [Test]
