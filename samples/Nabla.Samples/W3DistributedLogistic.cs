@@ -53,7 +53,8 @@ internal static class W3DistributedLogistic
         log.WriteLine($"strategy {strategyName}: {strategy?.NumReplicasInSync ?? 1} replica(s) in sync, {strategy?.WorkerCount ?? 1} worker(s)");
         var epochs = options.EpochsOr(full: 1, quick: 1);
         var batch = options.BatchSizeOr(1024);
-        var history = model.Fit(x, y, batchSize: batch, epochs: epochs, verbose: chief ? 2 : 0, shuffle: false);
+        var csv = options.PathFor("log.csv"); // CsvLogger writes on the chief only
+        var history = model.Fit(x, y, batchSize: batch, epochs: epochs, verbose: chief ? 2 : 0, shuffle: false, callbacks: [new CsvLogger(csv)]);
         var elapsed = clock.Elapsed;
         var result = new SampleResult(Name);
         result.Metrics["params"] = model.CountParams();
@@ -69,6 +70,7 @@ internal static class W3DistributedLogistic
                 $"all-reduce: {s.Steps} steps, {s.AllReduceCalls} calls, {(double)s.AllReduceBytes / Math.Max(1, s.Steps):F0} B/step, {s.AllReduceTime.TotalMilliseconds / Math.Max(1, s.Steps):F3} ms/step"));
         }
         if (!chief) return result;
+        result.Files.Add(csv);
         return result.Report(string.Create(CultureInfo.InvariantCulture,
             $"W3: {model.CountParams()} params (seed {SeedParams}), loss {result.Metrics["loss"]:F4}, accuracy {result.Metrics["accuracy"]:F4}, {result.Metrics["samples_per_second"]:F0} samples/s"), epochs, elapsed);
     }
