@@ -15,7 +15,7 @@ public sealed class CsvLogger(string path, char separator = ',', bool append = f
     public override void OnTrainBegin()
     {
         _columns = null;
-        if (!Model.WritesFiles) return;
+        if (!WritesFiles) return;
         if (append && File.Exists(Path))
         {
             var header = File.ReadLines(Path).FirstOrDefault();
@@ -27,7 +27,7 @@ public sealed class CsvLogger(string path, char separator = ',', bool append = f
     /// <inheritdoc/>
     public override void OnEpochEnd(int epoch, IReadOnlyDictionary<string, double> logs)
     {
-        if (!Model.WritesFiles) return;
+        if (!WritesFiles) return;
         var sb = new StringBuilder();
         if (_columns is null)
         {
@@ -56,14 +56,14 @@ public sealed class JsonLogger(string path, bool append = false) : Callback
     /// <inheritdoc/>
     public override void OnTrainBegin()
     {
-        if (!append && Model.WritesFiles) File.WriteAllText(Path, "");
+        if (!append && WritesFiles) File.WriteAllText(Path, "");
         _clock = System.Diagnostics.Stopwatch.StartNew();
     }
 
     /// <inheritdoc/>
     public override void OnEpochEnd(int epoch, IReadOnlyDictionary<string, double> logs)
     {
-        if (!Model.WritesFiles) return;
+        if (!WritesFiles) return;
         using var buffer = new MemoryStream();
         using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
         {

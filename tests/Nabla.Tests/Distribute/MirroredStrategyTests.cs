@@ -101,6 +101,39 @@ public sealed class MirroredStrategyTests
         AssertWeightsClose(Train(strategy), expected);
     }
 
+    /// <summary>
+    /// One replica fails (its rows hold a NaN, caught by CheckNumerics) while the other waits in the
+    /// all-reduce: the step fails promptly with the failing replica's error, not a hang or the abort it caused.
+    /// </summary>
+    [Test]
+    public void AReplicaThatFailsFailsTheStepWithItsError()
+    {
+        var (x, y) = W3DistributedLogistic.MakeData(64, seed: 2);
+        var data = x.ToArray<float>();
+        data[1 * 10 + 3] = float.NaN; // row 1: replica 1's first row
+        var poisoned = new Tensor(data, x.Shape, DType.Float32);
+        var saved = Keras.SessionOptions;
+        try
+        {
+            Keras.ClearSession();
+            Keras.SessionOptions = saved with { CheckNumerics = true };
+            using var strategy = new MirroredStrategy(2) { Timeout = TimeSpan.FromSeconds(20) };
+            using var scope = strategy.Scope();
+            var model = new Sequential([new Dense(4, "relu", inputShape: [10]), new Dense(1, "sigmoid")]);
+            model.Compile(new SGD(0.1), new BinaryCrossentropy());
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var e = Assert.Throws<InvalidOperationException>(() => model.Fit(poisoned, y, batchSize: 64, epochs: 1, verbose: 0, shuffle: false));
+            Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(10)), "the healthy replica must not wait for the timeout");
+            Assert.That(e!.Message, Does.StartWith("MirroredStrategy: "));
+            Assert.That(e.InnerException, Is.InstanceOf<InvalidArgumentException>(), e.ToString());
+            Assert.That(e.InnerException!.Message, Does.Contain("NaN"));
+        }
+        finally
+        {
+            Keras.SessionOptions = saved;
+        }
+    }
+
     [Test]
     public void ScopeSetsAndRestoresTheCurrentStrategy()
     {
