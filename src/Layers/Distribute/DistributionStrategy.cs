@@ -98,11 +98,11 @@ public abstract class DistributionStrategy : IDisposable
     /// count, the all-reduce of the counts and fetches (float64) and of the gradient buckets, then the
     /// update with the global mean gradients on its own session.
     /// </summary>
-    internal (double[] Means, int Size) ReplicaStep(Session session, ICollective collective, GradientBuckets buckets,
-        StepFunction step, Batch batch, int replica, bool record)
+    internal (double[] Means, int Size) ReplicaStep(Session session, ICollective collective, GradientBuckets buckets, BatchShard shard,
+        StepFunction step, Batch batch, bool record)
     {
-        var split = step.Split ?? throw new InvalidOperationException("the step was not built for a distribution strategy");
-        var local = BatchShards.Take(batch, replica, NumReplicasInSync);
+        _ = step.Split ?? throw new InvalidOperationException("the step was not built for a distribution strategy");
+        var local = shard.Take(batch);
         var counts = new double[1 + step.Names.Length];
         counts[0] = local.Size;
         if (local.Size > 0)

@@ -93,15 +93,35 @@ internal sealed class GradientBuckets
     }
 }
 
-/// <summary>How a global batch is split among replicas.</summary>
-internal static class BatchShards
+/// <summary>
+/// One replica's share of each global batch: rows index, index + count, index + 2·count, … of every array
+/// (the same rule as <c>Dataset.Shard</c>). The rows are gathered into buffers kept from step to step (a
+/// 256 × 784 float share is 800 KB, a large-object-heap array if allocated per step); a share is valid until
+/// the next <see cref="Take"/>, which is enough because <c>Session.Run</c> copies its feeds.
+/// </summary>
+internal sealed class BatchShard(int index, int count)
 {
-    /// <summary>Rows <paramref name="index"/>, index + count, index + 2·count, … of every array of the batch (the same rule as <c>Dataset.Shard</c>).</summary>
-    public static Batch Take(Batch batch, int index, int count)
+    private readonly Dictionary<(int Array, int Rows), Array> _buffers = [];
+    private (int Size, int[] Rows) _rows = (-1, []);
+
+    public Batch Take(Batch batch)
     {
         if (count == 1) return batch;
-        var rows = RowsOf(batch.Size, index, count);
-        return new Batch(batch.X.Select(t => Data.Rows.Gather(t, rows)).ToArray(), batch.Y.Select(t => Data.Rows.Gather(t, rows)).ToArray(), rows.Length);
+        if (_rows.Size != batch.Size) _rows = (batch.Size, RowsOf(batch.Size, index, count));
+        var rows = _rows.Rows;
+        var arrays = new Tensor[batch.X.Length + batch.Y.Length];
+        for (var k = 0; k < arrays.Length; k++)
+        {
+            var source = k < batch.X.Length ? batch.X[k] : batch.Y[k - batch.X.Length];
+            var dims = source.Shape.ToArray();
+            dims[0] = rows.Length;
+            var shape = new Shape(dims);
+            if (!_buffers.TryGetValue((k, rows.Length), out var buffer) || buffer.Length != shape.ElementCount)
+                _buffers[(k, rows.Length)] = buffer = source.DType.NewArray(checked((int)shape.ElementCount));
+            Data.Rows.GatherInto(source, rows, 0, buffer);
+            arrays[k] = new Tensor(buffer, shape, source.DType);
+        }
+        return new Batch(arrays[..batch.X.Length], arrays[batch.X.Length..], rows.Length);
     }
 
     /// <summary>The row indices of shard <paramref name="index"/> of <paramref name="size"/> rows.</summary>

@@ -86,7 +86,7 @@ public sealed class MirroredStrategy : DistributionStrategy
         {
             try
             {
-                results[r] = ReplicaStep(replicas.Sessions[r], group.Member(r), replicas.Buckets[r], step, batch, r, record: r == 0);
+                results[r] = ReplicaStep(replicas.Sessions[r], group.Member(r), replicas.Buckets[r], replicas.Shards[r], step, batch, record: r == 0);
             }
             catch (Exception e)
             {
@@ -123,7 +123,10 @@ public sealed class MirroredStrategy : DistributionStrategy
             Sessions[0] = model.Session;
             for (var r = 1; r < devices.Length; r++) Sessions[r] = new Session(model.Session.Graph, devices[r], model.Session.Options);
             Buckets = devices.Select(_ => new GradientBuckets(shapes, bucketBytes)).ToArray();
+            Shards = devices.Select((_, r) => new BatchShard(r, devices.Length)).ToArray();
         }
+
+        public BatchShard[] Shards { get; }
 
         public StepFunction Step { get; }
 

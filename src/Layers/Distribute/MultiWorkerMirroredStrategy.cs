@@ -25,7 +25,7 @@ public sealed class MultiWorkerMirroredStrategy : DistributionStrategy
 {
     private readonly ICollective _collective;
     private readonly bool _ownsCollective;
-    private readonly Dictionary<Model, (StepFunction Step, GradientBuckets Buckets)> _buckets = [];
+    private readonly Dictionary<Model, (StepFunction Step, GradientBuckets Buckets, BatchShard Shard)> _buckets = [];
 
     /// <summary>A strategy over the processes of the current MPI job (MPI_COMM_WORLD); initialises MPI.</summary>
     /// <exception cref="MpiLibraryNotFoundException">No MPI library is installed: the message says how to install one.</exception>
@@ -58,12 +58,13 @@ public sealed class MultiWorkerMirroredStrategy : DistributionStrategy
     internal override void BeginFit(Model model, StepFunction step)
     {
         if (!_buckets.TryGetValue(model, out var b) || b.Step != step)
-            _buckets[model] = (step, new GradientBuckets(step.Split!.Variables.Select(v => v.Shape).ToArray(), BucketBytes));
+            _buckets[model] = (step, new GradientBuckets(step.Split!.Variables.Select(v => v.Shape).ToArray(), BucketBytes),
+                new BatchShard(_collective.Rank, _collective.Size));
         BroadcastVariables(model.Session, MirroredVariables(model));
     }
 
     internal override (double[] Means, int Size) TrainStep(Model model, StepFunction step, Batch batch) =>
-        ReplicaStep(model.Session, _collective, _buckets[model].Buckets, step, batch, _collective.Rank, record: true);
+        ReplicaStep(model.Session, _collective, _buckets[model].Buckets, _buckets[model].Shard, step, batch, record: true);
 
     internal override void OnFitFailure(Exception error, int epoch, int batch)
     {

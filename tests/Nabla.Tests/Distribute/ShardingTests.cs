@@ -51,7 +51,7 @@ public sealed class ShardingTests
     [TestCase(10, 3)]
     public void GlobalBatchRowsArePartitionedAmongReplicas(int size, int replicas)
     {
-        var rows = Enumerable.Range(0, replicas).SelectMany(r => BatchShards.RowsOf(size, r, replicas)).Order().ToList();
+        var rows = Enumerable.Range(0, replicas).SelectMany(r => BatchShard.RowsOf(size, r, replicas)).Order().ToList();
         Assert.That(rows, Is.EqualTo(Enumerable.Range(0, size)));
     }
 
