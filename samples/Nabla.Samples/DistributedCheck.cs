@@ -45,6 +45,8 @@ internal static class DistributedCheck
                 model.Fit(x, y, batchSize: GlobalBatch, epochs: 1, verbose: 0, shuffle: false, callbacks: callbacks);
                 if (mine is not null) model.SaveWeights(mine); // the chief writes; the other workers skip
                 Console.WriteLine($"rank {strategy.WorkerIndex}/{strategy.WorkerCount}: {strategy.Stats.Steps} steps, {strategy.Stats.AllReduceBytes / Math.Max(1, strategy.Stats.Steps)} B all-reduced per step");
+                if (chief && strategy.Collective is Nabla.Distributed.MpiCollective mpi)
+                    Console.WriteLine($"MPI: {mpi.Abi} ABI, {mpi.LibraryName}: {Nabla.Distributed.MpiCollective.LibraryVersion()}");
                 return 0;
             }
             case "restore":

@@ -67,6 +67,7 @@ public sealed class MultiWorkerMpiTests
         var (code, output, _) = Run(mpirun, MpiArgs("--mode", "equivalence", "--out", weights), TimeSpan.FromSeconds(120));
         Assert.That(code, Is.Zero, output);
         Assert.That(output, Does.Contain("rank 0/2: 20 steps").And.Contain("rank 1/2: 20 steps"));
+        Assert.That(output, Does.Contain("MPI: OpenMpi ABI, libmpi.so.40: Open MPI v"));
 
         var (x, y) = DistributedCheck.W2Data(DistributedCheck.EquivalenceSteps * DistributedCheck.GlobalBatch, seed: 7);
         var expected = MirroredStrategyTests.TrainW2(null, x, y);
@@ -88,6 +89,36 @@ public sealed class MultiWorkerMpiTests
         Assert.That(sums.Keys, Is.EquivalentTo(new[] { "0", "1" }), restored);
         Assert.That(sums["1"], Is.EqualTo(sums["0"]));
         Assert.That(double.Parse(sums["0"], System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(expectedSum).Within(1e-9 * Math.Abs(expectedSum)));
+    }
+
+    /// <summary>The second ABI: MPICH's integer handles, through its own launcher (skipped where MPICH is not installed).</summary>
+    [Test]
+    public void TwoMpichWorkersMatchOneProcessToo()
+    {
+        var launcher = FindOnPath("mpirun.mpich");
+        if (launcher is null || !MpichLoads())
+            Assert.Ignore("MPICH is not installed (mpirun.mpich, libmpich.so.12): apt-get install mpich to test the MPICH ABI");
+        var weights = Path.Combine(_dir, "w2-mpich.safetensors");
+        var (code, output, _) = Run(launcher!, ["-np", "2", "-env", "NABLA_MPI_LIBRARY", "libmpich.so.12", "dotnet", s_samples, DistributedCheck.Name, "--mode", "equivalence", "--out", weights],
+            TimeSpan.FromSeconds(120), new Dictionary<string, string> { ["NABLA_MPI_LIBRARY"] = "libmpich.so.12" });
+        Assert.That(code, Is.Zero, output);
+        Assert.That(output, Does.Contain("rank 1/2: 20 steps").And.Contain("MPI: Mpich ABI, libmpich.so.12: MPICH Version"));
+        var (x, y) = DistributedCheck.W2Data(DistributedCheck.EquivalenceSteps * DistributedCheck.GlobalBatch, seed: 7);
+        var saved = DistributedCheck.BuildW2Network(null, seed: 99);
+        saved.LoadWeights(weights);
+        MirroredStrategyTests.AssertWeightsClose(saved.GetWeights(), MirroredStrategyTests.TrainW2(null, x, y));
+
+        static bool MpichLoads()
+        {
+            try
+            {
+                return MpiLibrary.Open(["libmpich.so.12"]).Abi == MpiAbi.Mpich;
+            }
+            catch (MpiLibraryNotFoundException)
+            {
+                return false;
+            }
+        }
     }
 
     [Test]
