@@ -16,9 +16,12 @@ internal sealed class GradientBuckets
     private readonly float[][] _buffers;
     private readonly float[][] _results;
 
-    public GradientBuckets(IReadOnlyList<Shape> shapes, long bucketBytes)
+    public GradientBuckets(IReadOnlyList<Variable> variables, long bucketBytes)
     {
-        _shapes = shapes.ToArray();
+        foreach (var v in variables)
+            if (v.DType != DType.Float32)
+                throw new NotSupportedException($"distribution strategies all-reduce float32 gradients; variable '{v.Name}' is {v.DType.Name()}");
+        _shapes = variables.Select(v => v.Shape).ToArray();
         var layout = new List<List<(int, int)>>();
         var sizes = new List<int>();
         List<(int, int)>? open = null;

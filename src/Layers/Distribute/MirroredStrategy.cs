@@ -118,11 +118,11 @@ public sealed class MirroredStrategy : DistributionStrategy
         public Replicas(Model model, StepFunction step, Device[] devices, long bucketBytes)
         {
             Step = step;
-            var shapes = step.Split!.Variables.Select(v => v.Shape).ToArray();
+            var variables = step.Split!.Variables;
             Sessions = new Session[devices.Length];
             Sessions[0] = model.Session;
             for (var r = 1; r < devices.Length; r++) Sessions[r] = new Session(model.Session.Graph, devices[r], model.Session.Options);
-            Buckets = devices.Select(_ => new GradientBuckets(shapes, bucketBytes)).ToArray();
+            Buckets = devices.Select(_ => new GradientBuckets(variables, bucketBytes)).ToArray();
             Shards = devices.Select((_, r) => new BatchShard(r, devices.Length)).ToArray();
         }
 

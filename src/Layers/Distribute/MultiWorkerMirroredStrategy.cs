@@ -58,7 +58,7 @@ public sealed class MultiWorkerMirroredStrategy : DistributionStrategy
     internal override void BeginFit(Model model, StepFunction step)
     {
         if (!_buckets.TryGetValue(model, out var b) || b.Step != step)
-            _buckets[model] = (step, new GradientBuckets(step.Split!.Variables.Select(v => v.Shape).ToArray(), BucketBytes),
+            _buckets[model] = (step, new GradientBuckets(step.Split!.Variables, BucketBytes),
                 new BatchShard(_collective.Rank, _collective.Size));
         BroadcastVariables(model.Session, MirroredVariables(model));
     }

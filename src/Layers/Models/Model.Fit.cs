@@ -77,12 +77,20 @@ public partial class Model
 
     private int DatasetInputCount() => IsFunctional ? Inputs.Count : 1;
 
-    /// <summary>Runs one training step on one batch (keras train_on_batch) and returns its loss and metrics.</summary>
+    /// <summary>Runs one training step on one batch (keras train_on_batch) and returns its loss and metrics; under a distribution strategy the batch is the global batch, split among the replicas.</summary>
     public IReadOnlyDictionary<string, double> TrainOnBatch(Tensor[] x, Tensor[] y)
     {
         var step = TrainStep(x, y);
         var means = new RunningMeans(step.Names);
-        means.Add(step.Run(Session, x, y), x[0].Shape[0]);
+        if (_strategy is not null)
+        {
+            // A synchronous step of every replica; the replicas are re-synchronised from replica 0 first,
+            // since weights may have been set between calls.
+            _strategy.BeginFit(this, step);
+            var (values, size) = _strategy.TrainStep(this, step, new Batch(x, y, x[0].Shape[0]));
+            means.Add(values, size);
+        }
+        else means.Add(step.Run(Session, x, y), x[0].Shape[0]);
         return means.Logs();
     }
 

@@ -135,6 +135,26 @@ public sealed class MirroredStrategyTests
     }
 
     [Test]
+    public void TrainOnBatchIsASynchronousStepToo()
+    {
+        var (x, y) = DistributedCheck.W2Data(3 * 64, seed: 11);
+        (Tensor[] Weights, double Loss) Train(DistributionStrategy? strategy)
+        {
+            var model = DistributedCheck.BuildW2Network(strategy, seed: 42);
+            var loss = 0.0;
+            for (var i = 0; i < 3; i++)
+                loss = model.TrainOnBatch([Nabla.Data.Rows.Slice(x, i * 64, 64)], [Nabla.Data.Rows.Slice(y, i * 64, 64)])["loss"];
+            return (model.GetWeights(), loss);
+        }
+        var (expected, expectedLoss) = Train(null);
+        using var strategy = new MirroredStrategy(2);
+        var (actual, loss) = Train(strategy);
+        AssertWeightsClose(actual, expected);
+        Assert.That(loss, Is.EqualTo(expectedLoss).Within(1e-5 * expectedLoss));
+        Assert.That(strategy.Stats.Steps, Is.EqualTo(3));
+    }
+
+    [Test]
     public void ScopeSetsAndRestoresTheCurrentStrategy()
     {
         using var outer = new MirroredStrategy(2);
