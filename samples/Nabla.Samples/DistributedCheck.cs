@@ -25,6 +25,13 @@ internal static class DistributedCheck
     public const string Name = "distributed-check";
     public const int EquivalenceSteps = 20, GlobalBatch = 256;
 
+    /// <summary>
+    /// Steps run before timing. The JIT first compiles without optimisation and re-compiles hot methods
+    /// in the background (tiered compilation); single-threaded, that took a few hundred steps to settle,
+    /// and timing earlier measured the unoptimised vector loops (2× slower per step here).
+    /// </summary>
+    private const int WarmupSteps = 200;
+
     public static int Run(string mode, string? output, int rank, int step, int steps, int batch)
     {
         if (mode == "scaling-plain") return ScalingPlain(steps, batch);
@@ -63,17 +70,19 @@ internal static class DistributedCheck
             {
                 var model = BuildW2Network(strategy, seed: 42);
                 var (x, y) = W2Data(steps * batch, seed: 7);
-                // One step first: plan compilation and JIT are not throughput.
-                var (wx, wy) = W2Data(batch, seed: 8);
-                model.Fit(wx, wy, batchSize: batch, epochs: 1, verbose: 0, shuffle: false);
+                // Warm-up steps first: plan compilation and the JIT's tier-up to optimised code are not throughput.
+                var (wx, wy) = W2Data(WarmupSteps / 2 * batch, seed: 8);
+                model.Fit(wx, wy, batchSize: batch, epochs: 2, verbose: 0, shuffle: false);
                 strategy.Stats.Reset();
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                 var clock = Stopwatch.StartNew();
                 model.Fit(x, y, batchSize: batch, epochs: 1, verbose: 0, shuffle: false);
                 var seconds = clock.Elapsed.TotalSeconds;
+                var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / steps;
                 var s = strategy.Stats;
                 if (chief)
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"scaling: workers {strategy.WorkerCount}, global batch {batch}, steps {s.Steps}, {steps * batch / seconds:F0} samples/s, {seconds * 1000 / steps:F3} ms/step, all-reduce {s.AllReduceTime.TotalMilliseconds / s.Steps:F3} ms/step, {s.AllReduceBytes / s.Steps} B/step in {s.AllReduceCalls / s.Steps} bucket(s), processors {Environment.ProcessorCount}"));
+                        $"scaling: workers {strategy.WorkerCount}, global batch {batch}, steps {s.Steps}, {steps * batch / seconds:F0} samples/s, {seconds * 1000 / steps:F3} ms/step, all-reduce {s.AllReduceTime.TotalMilliseconds / s.Steps:F3} ms/step, {s.AllReduceBytes / s.Steps} B/step in {s.AllReduceCalls / s.Steps} bucket(s), rank 0 CPU {cpuMs:F3} ms/step (MPI's busy-wait included), processors {Environment.ProcessorCount}"));
                 return 0;
             }
             default:
@@ -86,13 +95,15 @@ internal static class DistributedCheck
     {
         var model = BuildW2Network(null, seed: 42);
         var (x, y) = W2Data(steps * batch, seed: 7);
-        var (wx, wy) = W2Data(batch, seed: 8);
-        model.Fit(wx, wy, batchSize: batch, epochs: 1, verbose: 0, shuffle: false);
+        var (wx, wy) = W2Data(WarmupSteps / 2 * batch, seed: 8);
+        model.Fit(wx, wy, batchSize: batch, epochs: 2, verbose: 0, shuffle: false);
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         model.Fit(x, y, batchSize: batch, epochs: 1, verbose: 0, shuffle: false);
         var seconds = clock.Elapsed.TotalSeconds;
+        var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / steps;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"scaling: plain Fit in one process, batch {batch}, steps {steps}, {steps * batch / seconds:F0} samples/s, {seconds * 1000 / steps:F3} ms/step, processors {Environment.ProcessorCount}"));
+            $"scaling: plain Fit in one process, batch {batch}, steps {steps}, {steps * batch / seconds:F0} samples/s, {seconds * 1000 / steps:F3} ms/step, CPU {cpuMs:F3} ms/step, processors {Environment.ProcessorCount}"));
         return 0;
     }
 

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Nabla.Distributed;
 using Nabla.Layers;
 
@@ -61,8 +62,7 @@ internal sealed class GradientBuckets
             foreach (var (g, offset) in _layout[b])
             {
                 var source = gradients[g].AsSpan<float>();
-                var target = _buffers[b].AsSpan(offset, source.Length);
-                for (var i = 0; i < source.Length; i++) target[i] = source[i] * w;
+                TensorPrimitives.Multiply(source, w, _buffers[b].AsSpan(offset, source.Length));
             }
     }
 
@@ -88,8 +88,7 @@ internal sealed class GradientBuckets
             foreach (var (g, offset) in _layout[b])
             {
                 var target = _results[g];
-                var source = _buffers[b].AsSpan(offset, target.Length);
-                for (var i = 0; i < target.Length; i++) target[i] = source[i] / divisor;
+                TensorPrimitives.Divide(_buffers[b].AsSpan(offset, target.Length), divisor, target);
                 result[g] = new Tensor(target, _shapes[g], DType.Float32);
             }
         return result;
