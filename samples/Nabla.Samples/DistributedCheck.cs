@@ -15,6 +15,7 @@ namespace Nabla.Samples;
 /// the chief's broadcast makes them equal; the chief saves the final weights to <c>--out</c>.</item>
 /// <item><c>restore</c>: the chief loads <c>--out</c> (the others get a path that does not exist) and every rank prints a checksum of its weights.</item>
 /// <item><c>throw</c>: as equivalence, but rank <c>--rank</c> throws after batch <c>--step</c>.</item>
+/// <item><c>die</c>: as equivalence, but rank <c>--rank</c>'s process exits after batch <c>--step</c> (no MPI_Abort).</item>
 /// <item><c>scaling-plain</c>: the same without MPI or a strategy, the one-process baseline.</item>
 /// <item><c>scaling</c>: W2's network on random MNIST-shaped rows, <c>--steps</c> steps of a global batch of
 /// <c>--batch</c>; the chief prints throughput and the all-reduce time and bytes per step.</item>
@@ -41,6 +42,7 @@ internal static class DistributedCheck
         {
             case "equivalence":
             case "throw":
+            case "die":
             {
                 var model = BuildW2Network(strategy, seed: 42UL + 1000UL * (ulong)strategy.WorkerIndex);
                 var (x, y) = W2Data(EquivalenceSteps * GlobalBatch, seed: 7);
@@ -48,6 +50,7 @@ internal static class DistributedCheck
                 var mine = output is null ? null : strategy.IsChief ? output : $"{output}.rank{strategy.WorkerIndex}";
                 var callbacks = new List<Callback>();
                 if (mode == "throw") callbacks.Add(new ThrowAt(rank, step, strategy.WorkerIndex));
+                if (mode == "die") callbacks.Add(new DieAt(rank, step, strategy.WorkerIndex));
                 if (mine is not null) callbacks.Add(new CsvLogger(mine + ".csv"));
                 model.Fit(x, y, batchSize: GlobalBatch, epochs: 1, verbose: 0, shuffle: false, callbacks: callbacks);
                 if (mine is not null) model.SaveWeights(mine); // the chief writes; the other workers skip
@@ -141,6 +144,17 @@ internal static class DistributedCheck
             y[i * 10 + best] = 1;
         }
         return (new Tensor(x, new Shape(rows, 784), DType.Float32), new Tensor(y, new Shape(rows, 10), DType.Float32));
+    }
+
+    /// <summary>Ends worker <paramref name="rank"/>'s process after batch <paramref name="step"/>, without MPI_Abort or MPI_Finalize: a crash.</summary>
+    private sealed class DieAt(int rank, int step, int self) : Callback
+    {
+        public override void OnTrainBatchEnd(int batch, IReadOnlyDictionary<string, double> logs)
+        {
+            if (self != rank || batch != step) return;
+            Console.Error.WriteLine($"rank {rank} exits abruptly after step {step}");
+            Environment.Exit(3);
+        }
     }
 
     /// <summary>Throws on worker <paramref name="rank"/> after batch <paramref name="step"/>: the failure the tests inject.</summary>

@@ -30,7 +30,7 @@ cdK.Validators.Add(r =>
 AddSampleWith(W23Rbm.Name, W23Rbm.Description, (o, r) => W23Rbm.Run(o, r.GetValue(cdK)), cdK);
 AddSample(W22SelfOrganisingMap.Name, W22SelfOrganisingMap.Description, W22SelfOrganisingMap.Run);
 AddSample(W24Dqn.Name, W24Dqn.Description, W24Dqn.Run);
-var checkMode = new Option<string>("--mode") { Description = "equivalence, throw, restore, scaling or scaling-plain", Required = true };
+var checkMode = new Option<string>("--mode") { Description = "equivalence, throw, die, restore, scaling or scaling-plain", Required = true };
 var checkOut = new Option<string?>("--out") { Description = "Where the chief saves the final weights" };
 var checkRank = new Option<int>("--rank") { Description = "throw: the rank that fails", DefaultValueFactory = _ => 1 };
 var checkStep = new Option<int>("--step") { Description = "throw: the batch after which it fails", DefaultValueFactory = _ => 5 };

@@ -78,7 +78,7 @@ public abstract class DistributionStrategy : IDisposable
     /// <summary>Weights broadcast from the chief after it alone loaded them (a restore); single-process strategies do nothing.</summary>
     internal virtual void AfterLoad(Model model, IReadOnlyList<Variable> variables, Exception? chiefError)
     {
-        if (chiefError is not null) throw chiefError;
+        if (chiefError is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(chiefError);
     }
 
     /// <summary>Releases the strategy's sessions or communicator.</summary>

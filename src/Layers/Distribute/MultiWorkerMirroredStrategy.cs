@@ -80,7 +80,7 @@ public sealed class MultiWorkerMirroredStrategy : DistributionStrategy
         _collective.Broadcast(status.AsSpan(), 0);
         if (status[0] == 0)
         {
-            if (chiefError is not null) throw chiefError;
+            if (chiefError is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(chiefError);
             throw new CheckpointException($"worker {WorkerIndex}: the chief (rank 0) failed to load the weights; see its error");
         }
         BroadcastVariables(model.Session, variables);

@@ -132,6 +132,17 @@ public sealed class MultiWorkerMpiTests
     }
 
     [Test]
+    public void AWorkerThatDiesEndsTheJob()
+    {
+        var mpirun = RequireMpirun();
+        var (code, output, elapsed) = Run(mpirun, MpiArgs("--mode", "die", "--rank", "1", "--step", "5"), TimeSpan.FromSeconds(60));
+        Assert.That(code, Is.Not.Zero, output);
+        Assert.That(output, Does.Contain("rank 1 exits abruptly after step 5"));
+        Assert.That(output, Does.Not.Contain("rank 0/2: 20 steps"), "the surviving worker must not finish as if nothing happened");
+        Assert.That(elapsed, Is.LessThan(TimeSpan.FromSeconds(30)), "mpirun must end the job within 30 s");
+    }
+
+    [Test]
     public void WithoutAnMpiLibraryTheStrategyRefusesClearly()
     {
         // No mpirun needed: NABLA_MPI_LIBRARY names the only library to try, and it does not exist.
