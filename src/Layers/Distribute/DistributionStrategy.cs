@@ -70,6 +70,9 @@ public abstract class DistributionStrategy : IDisposable
     /// <summary>One synchronous training step on a global batch; returns the global means of the step's fetches and the global row count.</summary>
     internal abstract (double[] Means, int Size) TrainStep(Model model, StepFunction step, Batch batch);
 
+    /// <summary>The chief's value of <paramref name="seed"/> on every worker (a broadcast across processes; the value itself in one process).</summary>
+    internal virtual int AgreeOnSeed(int seed) => seed;
+
     /// <summary>Called when Fit fails on this worker; a multi-worker strategy ends the job so no other worker waits forever.</summary>
     internal virtual void OnFitFailure(Exception error, int epoch, int batch)
     {

@@ -13,7 +13,8 @@ namespace Nabla.Distribute;
 /// from the same weights whatever its seed. Each worker takes its rows of every global batch (automatic
 /// sharding: rows rank, rank + size, …; every worker reads the same data in the same shuffled order,
 /// which needs the same seed on every worker, as the graph seed is by default). Gradients are
-/// all-reduced in buckets and averaged over the global batch.</para>
+/// all-reduced in buckets and averaged over the global batch. <c>Fit</c>'s per-epoch shuffling of arrays uses
+/// the chief's seed on every worker; a shuffled <c>Dataset</c> needs an explicit seed, the same on every worker.</para>
 /// <para>Only the chief writes: <c>SaveWeights</c> (and so <c>ModelCheckpoint</c>) is skipped on other
 /// workers, and the progress bar and file loggers run on the chief only. <c>LoadWeights</c> is a
 /// collective: the chief reads the file and broadcasts the values.</para>
@@ -65,6 +66,13 @@ public sealed class MultiWorkerMirroredStrategy : DistributionStrategy
 
     internal override (double[] Means, int Size) TrainStep(Model model, StepFunction step, Batch batch) =>
         ReplicaStep(model.Session, _collective, _buckets[model].Buckets, _buckets[model].Shard, step, batch, record: true);
+
+    internal override int AgreeOnSeed(int seed)
+    {
+        var bytes = BitConverter.GetBytes(seed);
+        _collective.Broadcast(bytes.AsSpan(), 0);
+        return BitConverter.ToInt32(bytes);
+    }
 
     internal override void OnFitFailure(Exception error, int epoch, int batch)
     {

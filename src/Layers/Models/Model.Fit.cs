@@ -49,7 +49,12 @@ public partial class Model
             validation = new ArrayBatchFeed(x, y, batchSize, null, start: cut);
             trainRows = cut;
         }
-        _shuffleRandom ??= new Random(unchecked((int)((Graph ?? Keras.Graph).Seed * 2654435761UL) ^ 0x5EED));
+        if (_shuffleRandom is null)
+        {
+            var seed = unchecked((int)((Graph ?? Keras.Graph).Seed * 2654435761UL) ^ 0x5EED);
+            // Every worker must shuffle alike for the row shares to partition each epoch: the chief's seed.
+            _shuffleRandom = new Random(_strategy?.AgreeOnSeed(seed) ?? seed);
+        }
         var train = new ArrayBatchFeed(x, y, batchSize, shuffle ? _shuffleRandom : null, count: trainRows);
         return FitLoop(train, validation, x, y, epochs, verbose, callbacks, initialEpoch);
     }

@@ -66,6 +66,24 @@ public sealed class MultiWorkerInProcessTests
         Assert.That(Directory.GetFiles(_dir).Select(Path.GetFileName).Order(), Is.EqualTo(new[] { "rank0.csv", "rank0.safetensors" }));
     }
 
+    /// <summary>Shuffled epochs: workers seeded differently still shuffle alike (the chief's seed), so two epochs match one process.</summary>
+    [Test]
+    public void ShuffledEpochsUseTheChiefsSeed()
+    {
+        var (x, y) = DistributedCheck.W2Data(3 * 128, seed: 9);
+        var plain = DistributedCheck.BuildW2Network(null, seed: 42);
+        plain.Fit(x, y, batchSize: 128, epochs: 2, verbose: 0, shuffle: true);
+        var expected = plain.GetWeights();
+        var weights = OnWorkers(2, c =>
+        {
+            using var strategy = new MultiWorkerMirroredStrategy(c);
+            var model = DistributedCheck.BuildW2Network(strategy, seed: 42UL + 1000UL * (ulong)c.Rank);
+            model.Fit(x, y, batchSize: 128, epochs: 2, verbose: 0, shuffle: true);
+            return model.GetWeights();
+        });
+        MirroredStrategyTests.AssertWeightsClose(weights[1], expected);
+    }
+
     [Test]
     public void LoadWeightsIsABroadcastFromTheChief()
     {
