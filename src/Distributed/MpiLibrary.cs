@@ -19,8 +19,8 @@ public enum MpiAbi
 /// The library is opened with <c>dlopen(RTLD_NOW | RTLD_GLOBAL)</c>, as mpi4py does: Open MPI loads its
 /// transport components as plugins that expect libmpi's symbols to be global. Candidates, in order:
 /// <c>$NABLA_MPI_LIBRARY</c> alone when set, else libmpi.so.40 (Open MPI 3–5), libmpich.so.12 and libmpi.so.12 (MPICH).
-/// The MPICH constants are MPICH's mpi.h values (unchanged since MPICH 3.0); only Open MPI is installed
-/// and tested here.
+/// The MPICH constants are MPICH's mpi.h values (unchanged since MPICH 3.0); both ABIs are tested
+/// (Open MPI 4.1.4, MPICH 4.0.2).
 /// </remarks>
 internal static class MpiLibrary
 {
