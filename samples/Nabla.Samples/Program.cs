@@ -10,6 +10,11 @@ root.Subcommands.Add(linear);
 
 AddSample(W1SoftmaxRegression.Name, W1SoftmaxRegression.Description, W1SoftmaxRegression.Run);
 AddSample(W2MnistMlp.Name, W2MnistMlp.Description, W2MnistMlp.Run);
+var strategyOption = new Option<string>("--strategy") { Description = "mirrored (CPU replicas in this process), multi-worker (one replica per MPI process) or none", DefaultValueFactory = _ => "mirrored" };
+strategyOption.AcceptOnlyFromAmong("mirrored", "multi-worker", "none");
+var replicasOption = new Option<int>("--replicas") { Description = "Replicas of --strategy mirrored", DefaultValueFactory = _ => 2 };
+AddSampleWith(W3DistributedLogistic.Name, W3DistributedLogistic.Description,
+    (o, r) => W3DistributedLogistic.Run(o, r.GetValue(strategyOption)!, r.GetValue(replicasOption)), strategyOption, replicasOption);
 AddSample(W4LinearRegression.Name, W4LinearRegression.Description, W4LinearRegression.Run);
 AddSample(W5LogisticRegression.Name, W5LogisticRegression.Description, W5LogisticRegression.Run);
 AddSample(W6PcaAutoencoder.Name, W6PcaAutoencoder.Description, W6PcaAutoencoder.Run);
@@ -31,6 +36,16 @@ cdK.Validators.Add(r =>
 AddSampleWith(W23Rbm.Name, W23Rbm.Description, (o, r) => W23Rbm.Run(o, r.GetValue(cdK)), cdK);
 AddSample(W22SelfOrganisingMap.Name, W22SelfOrganisingMap.Description, W22SelfOrganisingMap.Run);
 AddSample(W24Dqn.Name, W24Dqn.Description, W24Dqn.Run);
+var checkMode = new Option<string>("--mode") { Description = "equivalence, throw, die, restore, scaling or scaling-plain", Required = true };
+var checkOut = new Option<string?>("--out") { Description = "Where the chief saves the final weights" };
+var checkRank = new Option<int>("--rank") { Description = "throw: the rank that fails", DefaultValueFactory = _ => 1 };
+var checkStep = new Option<int>("--step") { Description = "throw: the batch after which it fails", DefaultValueFactory = _ => 5 };
+var checkSteps = new Option<int>("--steps") { Description = "scaling: steps to time", DefaultValueFactory = _ => 200 };
+var checkBatch = new Option<int>("--batch") { Description = "scaling: global batch", DefaultValueFactory = _ => 512 };
+var check = new Command(DistributedCheck.Name, "Multi-worker checks and benchmark, run under mpirun (used by the tests)") { checkMode, checkOut, checkRank, checkStep, checkSteps, checkBatch };
+check.Hidden = true;
+check.SetAction(r => DistributedCheck.Run(r.GetValue(checkMode)!, r.GetValue(checkOut), r.GetValue(checkRank), r.GetValue(checkStep), r.GetValue(checkSteps), r.GetValue(checkBatch)));
+root.Subcommands.Add(check);
 return root.Parse(args).Invoke();
 
 // Every workload sample takes the same options and runs in-process through its Run(SampleOptions).

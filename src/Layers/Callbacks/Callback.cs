@@ -23,6 +23,9 @@ public abstract class Callback
 
     /// <summary>After each training batch, with running means over the epoch so far.</summary>
     public virtual void OnTrainBatchEnd(int batch, IReadOnlyDictionary<string, double> logs) { }
+
+    /// <summary>Whether this callback may write files: false on the non-chief workers of a multi-worker strategy (and true when used without a model).</summary>
+    private protected bool WritesFiles => Model is null || Model.WritesFiles;
 }
 
 /// <summary>Calls a list of callbacks in order.</summary>

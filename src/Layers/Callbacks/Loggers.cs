@@ -15,6 +15,7 @@ public sealed class CsvLogger(string path, char separator = ',', bool append = f
     public override void OnTrainBegin()
     {
         _columns = null;
+        if (!WritesFiles) return;
         if (append && File.Exists(Path))
         {
             var header = File.ReadLines(Path).FirstOrDefault();
@@ -26,6 +27,7 @@ public sealed class CsvLogger(string path, char separator = ',', bool append = f
     /// <inheritdoc/>
     public override void OnEpochEnd(int epoch, IReadOnlyDictionary<string, double> logs)
     {
+        if (!WritesFiles) return;
         var sb = new StringBuilder();
         if (_columns is null)
         {
@@ -54,13 +56,14 @@ public sealed class JsonLogger(string path, bool append = false) : Callback
     /// <inheritdoc/>
     public override void OnTrainBegin()
     {
-        if (!append) File.WriteAllText(Path, "");
+        if (!append && WritesFiles) File.WriteAllText(Path, "");
         _clock = System.Diagnostics.Stopwatch.StartNew();
     }
 
     /// <inheritdoc/>
     public override void OnEpochEnd(int epoch, IReadOnlyDictionary<string, double> logs)
     {
+        if (!WritesFiles) return;
         using var buffer = new MemoryStream();
         using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
         {

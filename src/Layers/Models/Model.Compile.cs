@@ -7,6 +7,13 @@ public partial class Model
     private Compiled? _compiled;
     private StepFunction? _trainStep, _testStep;
     private Output[]? _predictOutputs;
+    private Distribute.DistributionStrategy? _strategy;
+
+    /// <summary>The distribution strategy whose scope was open at <c>Compile</c>, if any (tf's model.distribute_strategy).</summary>
+    public Distribute.DistributionStrategy? DistributeStrategy => _strategy;
+
+    /// <summary>False on the non-chief workers of a multi-worker strategy, where checkpoints and file logs are not written.</summary>
+    internal bool WritesFiles => _strategy?.IsChief ?? true;
 
     /// <summary>The optimizer given to Compile.</summary>
     public Optimizer? Optimizer => _compiled?.Optimizer;
@@ -42,6 +49,7 @@ public partial class Model
         ArgumentNullException.ThrowIfNull(optimizer);
         if (lossWeights is not null && lossWeights.Count != losses.Count)
             throw new ArgumentException($"model '{Name}': {lossWeights.Count} loss weights for {losses.Count} losses", nameof(lossWeights));
+        _strategy = Distribute.DistributionStrategy.Current;
         _compiled = new Compiled(optimizer, losses.ToArray(), metrics?.ToArray() ?? [], lossWeights?.ToArray());
         if (IsFunctional || Built) _compiled.Trainable = TrainableWeights;
         _trainStep = _testStep = null;
@@ -119,10 +127,32 @@ public partial class Model
             for (var i = 0; i < vars.Count; i++)
                 if (grads[i] is { } gr) pairs.Add((gr, vars[i]));
             if (pairs.Count == 0) throw new InvalidOperationException($"model '{Name}': the loss does not depend on any trainable weight");
-            update = compiled.Optimizer.ApplyGradients(pairs);
-            // Layer state (batch-norm moving statistics) is updated in the same run as the weights.
-            if (stateUpdates.Count > 0) update = g.Group([update, .. stateUpdates], $"{Name}_train_updates");
+            SplitUpdate? split = null;
+            if (_strategy is not null)
+            {
+                // Replicas would each update their own moving statistics from their share of the batch and drift
+                // apart; synchronising them (Keras's SyncBatchNormalization) is not built, so refuse rather than diverge.
+                if (stateUpdates.Count > 0)
+                    throw new NotSupportedException($"model '{Name}': layer state updates (BatchNormalization's moving statistics) are not synchronised across replicas yet, so they cannot be trained under a distribution strategy");
+                // Data parallel: the gradients are fetched, all-reduced outside the graph, and fed back to the update.
+                Output[] feeds;
+                using (g.NameScope($"{Name}_replica_grads"))
+                    feeds = pairs.Select((p, i) => g.Placeholder(p.Item1.DType, p.Item2.Shape, $"grad_{i}")).ToArray();
+                split = new SplitUpdate(pairs.Select(p => p.Item1).ToArray(), feeds, pairs.Select(p => p.Item2).ToArray(),
+                    compiled.Optimizer.ApplyGradients(pairs.Select((p, i) => (feeds[i], p.Item2)).ToList()));
+            }
+            else
+            {
+                update = compiled.Optimizer.ApplyGradients(pairs);
+                // Layer state (batch-norm moving statistics) is updated in the same run as the weights.
+                if (stateUpdates.Count > 0) update = g.Group([update, .. stateUpdates], $"{Name}_train_updates");
+            }
             Runtime.EnsureInitialized(compiled.Optimizer.Variables);
+            if (split is not null)
+            {
+                Runtime.EnsureInitialized(Weights);
+                return new StepFunction(inputs, targets.ToArray(), fetches.ToArray(), names.ToArray(), null) { Split = split };
+            }
         }
         Runtime.EnsureInitialized(Weights);
         return new StepFunction(inputs, targets.ToArray(), fetches.ToArray(), names.ToArray(), update);

@@ -49,7 +49,12 @@ public partial class Model
             validation = new ArrayBatchFeed(x, y, batchSize, null, start: cut);
             trainRows = cut;
         }
-        _shuffleRandom ??= new Random(unchecked((int)((Graph ?? Keras.Graph).Seed * 2654435761UL) ^ 0x5EED));
+        if (_shuffleRandom is null)
+        {
+            var seed = unchecked((int)((Graph ?? Keras.Graph).Seed * 2654435761UL) ^ 0x5EED);
+            // Every worker must shuffle alike for the row shares to partition each epoch: the chief's seed.
+            _shuffleRandom = new Random(_strategy?.AgreeOnSeed(seed) ?? seed);
+        }
         var train = new ArrayBatchFeed(x, y, batchSize, shuffle ? _shuffleRandom : null, count: trainRows);
         return FitLoop(train, validation, x, y, epochs, verbose, callbacks, initialEpoch);
     }
@@ -77,12 +82,20 @@ public partial class Model
 
     private int DatasetInputCount() => IsFunctional ? Inputs.Count : 1;
 
-    /// <summary>Runs one training step on one batch (keras train_on_batch) and returns its loss and metrics.</summary>
+    /// <summary>Runs one training step on one batch (keras train_on_batch) and returns its loss and metrics; under a distribution strategy the batch is the global batch, split among the replicas.</summary>
     public IReadOnlyDictionary<string, double> TrainOnBatch(Tensor[] x, Tensor[] y)
     {
         var step = TrainStep(x, y);
         var means = new RunningMeans(step.Names);
-        means.Add(step.Run(Session, x, y), x[0].Shape[0]);
+        if (_strategy is not null)
+        {
+            // A synchronous step of every replica; the replicas are re-synchronised from replica 0 first,
+            // since weights may have been set between calls.
+            _strategy.BeginFit(this, step);
+            var (values, size) = _strategy.TrainStep(this, step, new Batch(x, y, x[0].Shape[0]));
+            means.Add(values, size);
+        }
+        else means.Add(step.Run(Session, x, y), x[0].Shape[0]);
         return means.Logs();
     }
 
@@ -125,8 +138,10 @@ public partial class Model
     {
         var step = TrainStep(sampleX, sampleY);
         if (validation is not null) TestStep(sampleX, sampleY);
+        if (_strategy is { IsChief: false }) verbose = 0; // only the chief logs
         var history = new History();
         var all = new CallbackList(this, [history, .. callbacks ?? [], .. ProgressLogger.For(verbose, epochs, train.Steps)]);
+        if (_strategy is not null) return DistributedFitLoop(step, all, history, train, validation, sampleX, sampleY, epochs, initialEpoch);
         StopTraining = false;
         History = history;
         all.TrainBegin();
@@ -147,6 +162,45 @@ public partial class Model
         }
         all.TrainEnd();
         return history;
+    }
+
+    /// <summary>FitLoop under a distribution strategy: each step is a synchronous step of every replica on one global batch.</summary>
+    private History DistributedFitLoop(StepFunction step, CallbackList all, History history, IBatchFeed train, IBatchFeed? validation,
+        IReadOnlyList<Tensor> sampleX, IReadOnlyList<Tensor> sampleY, int epochs, int initialEpoch)
+    {
+        var strategy = _strategy!;
+        int epoch = initialEpoch, batchIndex = 0;
+        try
+        {
+            strategy.BeginFit(this, step);
+            StopTraining = false;
+            History = history;
+            all.TrainBegin();
+            for (; epoch < epochs && !StopTraining; epoch++)
+            {
+                all.EpochBegin(epoch);
+                var means = new RunningMeans(step.Names);
+                batchIndex = 0;
+                foreach (var batch in train.Epoch(epoch))
+                {
+                    var (values, size) = strategy.TrainStep(this, step, batch);
+                    means.Add(values, size);
+                    all.TrainBatchEnd(batchIndex, means.Logs());
+                    batchIndex++;
+                }
+                var logs = means.Logs();
+                if (validation is not null)
+                    foreach (var (k, v) in EvaluateFeed(validation, sampleX, sampleY, "val_")) logs[k] = v;
+                all.EpochEnd(epoch, logs);
+            }
+            all.TrainEnd();
+            return history;
+        }
+        catch (Exception e)
+        {
+            strategy.OnFitFailure(e, epoch, batchIndex);
+            throw;
+        }
     }
 
     private Dictionary<string, double> EvaluateFeed(IBatchFeed feed, IReadOnlyList<Tensor> sampleX, IReadOnlyList<Tensor> sampleY, string prefix)

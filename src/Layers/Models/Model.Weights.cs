@@ -7,11 +7,13 @@ public partial class Model
     /// <summary>
     /// Saves every weight to <paramref name="path"/> in the safetensors format (see <see cref="Checkpoint"/>):
     /// tensors are named "<c>layer/weight</c>", the file carries a SHA-256 checksum, and it is written to a
-    /// temporary file and renamed, so an interrupted save never leaves a partial file.
+    /// temporary file and renamed, so an interrupted save never leaves a partial file. Under
+    /// <c>MultiWorkerMirroredStrategy</c> only the chief (rank 0) writes; on the other workers this does nothing.
     /// </summary>
     /// <exception cref="InvalidOperationException">The model has no weights yet (an unbuilt Sequential).</exception>
     public void SaveWeights(string path)
     {
+        if (!WritesFiles) return; // under MultiWorkerMirroredStrategy only the chief writes
         var named = NamedWeights().ToList();
         if (named.Count == 0) throw new InvalidOperationException($"model '{Name}' has no weights to save (is it built?)");
         var duplicate = named.GroupBy(n => n.Name).FirstOrDefault(grp => grp.Count() > 1);
@@ -26,10 +28,18 @@ public partial class Model
     /// Loads weights saved by <see cref="SaveWeights"/>. Weights are matched by name when every name is in the
     /// file, otherwise by position (Keras's topological order), so a model rebuilt with other layer names
     /// still loads. The whole file is validated and every shape checked before any weight changes: a
-    /// corrupt, truncated or mismatched file throws and leaves the model as it was.
+    /// corrupt, truncated or mismatched file throws and leaves the model as it was. Under
+    /// <c>MultiWorkerMirroredStrategy</c> this is a collective (every worker calls it): the chief reads the
+    /// file and broadcasts the values, and a failed load on the chief fails every worker.
     /// </summary>
     /// <exception cref="CheckpointException">The file is corrupt, truncated, fails its checksum, or does not fit the model.</exception>
     public void LoadWeights(string path)
+    {
+        if (_strategy is { WorkerCount: > 1 }) LoadWeightsDistributed(path);
+        else LoadWeightsLocal(path);
+    }
+
+    private void LoadWeightsLocal(string path)
     {
         var named = NamedWeights().ToList();
         if (named.Count == 0) throw new InvalidOperationException($"model '{Name}' has no weights to load into (build it first, e.g. with Predict on a sample or an input shape)");
@@ -50,6 +60,30 @@ public partial class Model
             }
         }
         Checkpoint.LoadVariables(Session, named.Select(n => n.Variable), path, v => byName[v]);
+    }
+
+    /// <summary>
+    /// The multi-worker form of LoadWeights (a collective: every worker calls it): the chief reads the file
+    /// and its values are broadcast, so every worker restores the same weights even if only the chief
+    /// can read the file. A failed load on the chief fails every worker.
+    /// </summary>
+    private void LoadWeightsDistributed(string path)
+    {
+        var named = NamedWeights().ToList();
+        Exception? error = null;
+        if (_strategy!.IsChief)
+        {
+            try
+            {
+                LoadWeightsLocal(path);
+            }
+            catch (Exception e)
+            {
+                error = e; // handed to AfterLoad, which tells the other workers before rethrowing it
+            }
+        }
+        Runtime.EnsureInitialized(named.Select(n => n.Variable));
+        _strategy.AfterLoad(this, named.Select(n => n.Variable).ToList(), error);
     }
 
     /// <summary>Current values of <see cref="Layer.Weights"/>, in order (keras get_weights).</summary>
