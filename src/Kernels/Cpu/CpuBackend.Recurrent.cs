@@ -16,7 +16,7 @@ public sealed partial class CpuBackend
                 pr = Seg<float>(recurrent).AsSpan(), pb = Seg<float>(bias).AsSpan(), pm = Opt<float>(mask), py = Seg<float>(y).AsSpan(),
                 phT = Seg<float>(hT).AsSpan(), pcT = Opt<float>(cT), ps = Seg<float>(states).AsSpan(), pc = Opt<float>(cells), pg = Opt<float>(gates),
                 pws = Opt<float>(workspace))
-                CpuRecurrent.Forward(args, px, ph0, pc0, pw, pr, pb, pm, py, phT, pcT, ps, pc, pg, pws);
+                CpuRecurrent.Forward(args, deterministic, px, ph0, pc0, pw, pr, pb, pm, py, phT, pcT, ps, pc, pg, pws);
         }
         else
         {
@@ -24,7 +24,7 @@ public sealed partial class CpuBackend
                 pr = Seg<double>(recurrent).AsSpan(), pb = Seg<double>(bias).AsSpan(), pm = Opt<double>(mask), py = Seg<double>(y).AsSpan(),
                 phT = Seg<double>(hT).AsSpan(), pcT = Opt<double>(cT), ps = Seg<double>(states).AsSpan(), pc = Opt<double>(cells), pg = Opt<double>(gates),
                 pws = Opt<double>(workspace))
-                CpuRecurrent.Forward(args, px, ph0, pc0, pw, pr, pb, pm, py, phT, pcT, ps, pc, pg, pws);
+                CpuRecurrent.Forward(args, deterministic, px, ph0, pc0, pw, pr, pb, pm, py, phT, pcT, ps, pc, pg, pws);
         }
     }
 

@@ -40,11 +40,12 @@ internal static unsafe class CpuRecurrent
 
     /// <summary>Pointers of one call, as integers so the chunk lambdas can capture them.</summary>
     private readonly record struct Bufs(nint X, nint H0, nint C0, nint W, nint R, nint Bias, nint Mask, nint Y, nint States, nint Cells, nint Gates,
-        nint Dy, nint Dx, nint Ws);
+        nint Dy, nint Dx, nint Ws, bool Deterministic = false);
 
-    public static void Forward<T>(in RnnArgs a, T* x, T* h0, T* c0, T* w, T* r, T* bias, T* mask, T* y, T* hT, T* cT, T* states, T* cells, T* gates, T* ws)
+    public static void Forward<T>(in RnnArgs args0, bool deterministic, T* x, T* h0, T* c0, T* w, T* r, T* bias, T* mask, T* y, T* hT, T* cT, T* states, T* cells, T* gates, T* ws)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        var a = args0;
         int b = a.Batch, u = a.Units, n = N(a);
         long tb = (long)a.Time * b;
         T* xtm = ws, p = xtm + tb * a.Input;
@@ -54,7 +55,7 @@ internal static unsafe class CpuRecurrent
         for (long i = 0; i < tb; i++) TensorPrimitives.Add(new ReadOnlySpan<T>(p + i * n, n), inBias, new Span<T>(p + i * n, n));
         new ReadOnlySpan<T>(h0, b * u).CopyTo(new Span<T>(states, b * u));
         if (cells != null) new ReadOnlySpan<T>(c0, b * u).CopyTo(new Span<T>(cells, b * u));
-        var bufs = new Bufs((nint)x, 0, 0, (nint)w, (nint)r, (nint)bias, (nint)mask, (nint)y, (nint)states, (nint)cells, (nint)gates, 0, 0, (nint)ws);
+        var bufs = new Bufs((nint)x, 0, 0, (nint)w, (nint)r, (nint)bias, (nint)mask, (nint)y, (nint)states, (nint)cells, (nint)gates, 0, 0, (nint)ws, deterministic);
         var args = a;
         RunChunks(a, (lo, hi) => ForwardChunk<T>(args, bufs, lo, hi));
         new ReadOnlySpan<T>(states + tb * u, b * u).CopyTo(new Span<T>(hT, b * u));
@@ -67,6 +68,7 @@ internal static unsafe class CpuRecurrent
         long tb = (long)a.Time * b;
         T* r = (T*)bufs.R, bias = (T*)bufs.Bias, mask = (T*)bufs.Mask, y = (T*)bufs.Y, states = (T*)bufs.States, cells = (T*)bufs.Cells, gates = (T*)bufs.Gates;
         T* p = (T*)bufs.Ws + tb * a.Input, z = p + tb * n, rh = z + (long)b * n;
+        var det = bufs.Deterministic;
         for (var s = 0; s < a.Time; s++)
         {
             T* hp = states + ((long)s * b + lo) * u, hn = hp + (long)b * u, ps = p + ((long)s * b + lo) * n, zs = z + (long)lo * n;
@@ -80,33 +82,33 @@ internal static unsafe class CpuRecurrent
                 {
                     case RnnCell.SimpleRnn:
                         Add(pr, zr, zr, n);
-                        TensorPrimitives.Tanh(Ro(zr, u), Sp(hNew, u));
+                        Tanh(det, Ro(zr, u), Sp(hNew, u));
                         break;
                     case RnnCell.Lstm:
                         {
                             Add(pr, zr, g, n);
-                            TensorPrimitives.Sigmoid(Ro(g, 2 * u), Sp(g, 2 * u));
-                            TensorPrimitives.Tanh(Ro(g + 2 * u, u), Sp(g + 2 * u, u));
-                            TensorPrimitives.Sigmoid(Ro(g + 3 * u, u), Sp(g + 3 * u, u));
+                            Sigmoid(det, Ro(g, 2 * u), Sp(g, 2 * u));
+                            Tanh(det, Ro(g + 2 * u, u), Sp(g + 2 * u, u));
+                            Sigmoid(det, Ro(g + 3 * u, u), Sp(g + 3 * u, u));
                             T* cPrev = cells + ((long)s * b + lo + i) * u, cNew = cPrev + (long)b * u;
                             TensorPrimitives.Multiply(Ro(g + u, u), Ro(cPrev, u), Sp(cNew, u));
                             TensorPrimitives.FusedMultiplyAdd(Ro(g, u), Ro(g + 2 * u, u), Ro(cNew, u), Sp(cNew, u));
-                            TensorPrimitives.Tanh(Ro(cNew, u), Sp(hNew, u));
+                            Tanh(det, Ro(cNew, u), Sp(hNew, u));
                             TensorPrimitives.Multiply(Ro(hNew, u), Ro(g + 3 * u, u), Sp(hNew, u));
                             break;
                         }
                     case RnnCell.Gru when a.ResetAfter:
                         Add(zr, bias + n, zr, n);
                         Add(pr, zr, g, 2 * u);
-                        TensorPrimitives.Sigmoid(Ro(g, 2 * u), Sp(g, 2 * u));
+                        Sigmoid(det, Ro(g, 2 * u), Sp(g, 2 * u));
                         new ReadOnlySpan<T>(zr + 2 * u, u).CopyTo(Sp(g + 3 * u, u));
                         TensorPrimitives.FusedMultiplyAdd(Ro(g + u, u), Ro(zr + 2 * u, u), Ro(pr + 2 * u, u), Sp(g + 2 * u, u));
-                        TensorPrimitives.Tanh(Ro(g + 2 * u, u), Sp(g + 2 * u, u));
+                        Tanh(det, Ro(g + 2 * u, u), Sp(g + 2 * u, u));
                         GruBlend(g, hPrev, hNew, u);
                         break;
                     case RnnCell.Gru:
                         Add(pr, zr, g, 2 * u);
-                        TensorPrimitives.Sigmoid(Ro(g, 2 * u), Sp(g, 2 * u));
+                        Sigmoid(det, Ro(g, 2 * u), Sp(g, 2 * u));
                         TensorPrimitives.Multiply(Ro(g + u, u), Ro(hPrev, u), Sp(rh + (long)(lo + i) * u, u));
                         break;
                 }
@@ -118,7 +120,7 @@ internal static unsafe class CpuRecurrent
                 {
                     var g = gates + ((long)s * b + lo + i) * sg;
                     Add(ps + (long)i * n + 2 * u, zs + (long)i * n + 2 * u, g + 2 * u, u);
-                    TensorPrimitives.Tanh(Ro(g + 2 * u, u), Sp(g + 2 * u, u));
+                    Tanh(det, Ro(g + 2 * u, u), Sp(g + 2 * u, u));
                     GruBlend(g, hp + (long)i * u, hn + (long)i * u, u);
                 }
             }
@@ -310,6 +312,31 @@ internal static unsafe class CpuRecurrent
         }
         var batch = a.Batch;
         Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, c => body(batch * c / chunks, batch * (c + 1) / chunks));
+    }
+
+    /// <summary>
+    /// The logistic function over a row: TensorPrimitives' vectorised one, or in deterministic mode (see
+    /// <see cref="CpuBackend"/>) element by element in float64 with the C library, which the JIT never changes.
+    /// </summary>
+    private static void Sigmoid<T>(bool deterministic, ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!deterministic)
+        {
+            TensorPrimitives.Sigmoid(x, y);
+            return;
+        }
+        for (var i = 0; i < x.Length; i++) y[i] = T.CreateTruncating(1 / (1 + Math.Exp(-double.CreateTruncating(x[i]))));
+    }
+
+    /// <summary>tanh over a row; deterministic mode as <see cref="Sigmoid{T}"/>.</summary>
+    private static void Tanh<T>(bool deterministic, ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!deterministic)
+        {
+            TensorPrimitives.Tanh(x, y);
+            return;
+        }
+        for (var i = 0; i < x.Length; i++) y[i] = T.CreateTruncating(Math.Tanh(double.CreateTruncating(x[i])));
     }
 
     private static void Add<T>(T* a, T* b, T* dst, int count) where T : unmanaged, IFloatingPointIeee754<T> =>

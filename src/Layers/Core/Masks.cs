@@ -23,9 +23,8 @@ internal static class Masks
     {
         lock (s_masks)
         {
-            var d = s_masks.GetOrCreateValue(t.Op);
-            if (mask is { } m) d[t.Index] = m;
-            else d.Remove(t.Index);
+            if (mask is { } m) s_masks.GetOrCreateValue(t.Op)[t.Index] = m;
+            else if (s_masks.TryGetValue(t.Op, out var d)) d.Remove(t.Index);
         }
     }
 }
