@@ -128,8 +128,9 @@ public abstract class Layer
                 {
                     _inputMasks = outer;
                 }
-                // Keras's mask propagation, for the common single-input, single-output layer; multi-output layers set theirs.
-                if (inputs.Length == 1 && outputs.Length == 1 && outputs[0] != inputs[0])
+                // Keras's mask propagation, for the common single-input, single-output layer; multi-output layers set theirs,
+                // and a model's output keeps the mask its last inner layer attached (Keras's functional compute_mask).
+                if (inputs.Length == 1 && outputs.Length == 1 && outputs[0] != inputs[0] && this is not Model)
                     Masks.Set(outputs[0], ComputeMask(inputs[0], masks[0]));
                 LastOutputShapes = outputs.Select(o => o.Shape).ToArray();
                 return outputs;

@@ -97,6 +97,20 @@ public sealed class RecurrentLayerTests : KerasTestBase
         Assert.That(y.Take(3), Is.EqualTo(real).Within(1e-6));
     }
 
+    /// <summary>A mask made inside a nested model leaves it with the model's output: the padded steps are still skipped after it.</summary>
+    [Test]
+    public void MaskLeavesANestedModel()
+    {
+        Sequential Make(int length) => new([new Sequential([new Embedding(10, 2, maskZero: true, inputLength: length)]), new SimpleRNN(3)]);
+        var padded = Make(4);
+        var y = padded.Predict(Tensor.FromArray(new float[] { 3, 5, 0, 0 }, 1, 4)).ToDoubleArray();
+        var plain = Make(2);
+        var ids = Tensor.FromArray(new float[] { 3, 5 }, 1, 2);
+        plain.Predict(ids); // builds it (a nested first layer gives the outer Sequential no input shape)
+        plain.SetWeights(padded.GetWeights());
+        Assert.That(y, Is.EqualTo(plain.Predict(ids).ToDoubleArray()).Within(1e-6));
+    }
+
     /// <summary>
     /// Bidirectional with sequences: the backward half at step t has seen x[t..]; so changing x[0] leaves the backward half
     /// of the last step unchanged while the forward half changes (the reversal back lines the steps up).
