@@ -20,6 +20,7 @@ AddSample(W5LogisticRegression.Name, W5LogisticRegression.Description, W5Logisti
 AddSample(W6PcaAutoencoder.Name, W6PcaAutoencoder.Description, W6PcaAutoencoder.Run);
 AddSample(W7StackedAutoencoder.Name, W7StackedAutoencoder.Description, W7StackedAutoencoder.Run);
 AddSample(W8ConvAutoencoder.Name, W8ConvAutoencoder.Description, W8ConvAutoencoder.Run);
+AddSample(W9RecurrentAutoencoder.Name, W9RecurrentAutoencoder.Description, W9RecurrentAutoencoder.Run);
 AddSample(W10DenoisingAutoencoder.Name, W10DenoisingAutoencoder.Description, W10DenoisingAutoencoder.Run);
 AddSample(W11SparseAutoencoder.Name, W11SparseAutoencoder.Description, W11SparseAutoencoder.Run);
 AddSample(W12DenoisingConvAutoencoder.Name, W12DenoisingConvAutoencoder.Description, W12DenoisingConvAutoencoder.Run);

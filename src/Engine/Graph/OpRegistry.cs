@@ -25,6 +25,7 @@ internal static class OpRegistry
         all.AddRange(OptimizerOps.Defs());
         all.AddRange(PoolingOps.Defs());
         all.AddRange(BatchNormOps.Defs());
+        all.AddRange(RecurrentOps.Defs());
         var d = new Dictionary<string, OpDef>(StringComparer.Ordinal);
         foreach (var def in all)
             if (!d.TryAdd(def.Type, def)) throw new InvalidOperationException($"op {def.Type} registered twice");

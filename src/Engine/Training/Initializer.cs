@@ -44,6 +44,9 @@ public abstract class Initializer
     /// <summary>He normal: truncated normal with std √(2 / fan_in) / 0.8796.</summary>
     public static Initializer HeNormal(ulong? seed = null) => new RandomInit(RandomDistribution.TruncatedNormal, (i, _) => (0, Math.Sqrt(2.0 / i) / TruncationStd), seed);
 
+    /// <summary>Keras Orthogonal(gain, seed): see <see cref="OrthogonalInitializer"/>.</summary>
+    public static Initializer Orthogonal(double gain = 1, ulong? seed = null) => new OrthogonalInitializer(gain, seed);
+
     /// <summary>Standard deviation of a unit normal truncated to ±2 (Keras's 0.87962566103423978).</summary>
     private const double TruncationStd = 0.87962566103423978;
 
@@ -77,5 +80,53 @@ public abstract class Initializer
             var (a, b) = parameters(Math.Max(fanIn, 1), Math.Max(fanOut, 1));
             return graph.Random(dist, shape, a, b, seed, dtype, "initial_value");
         }
+    }
+}
+
+/// <summary>
+/// Keras's Orthogonal initializer (Saxe et al. 2014, "Exact solutions to the nonlinear dynamics of learning in deep
+/// linear neural networks"): a standard normal matrix of shape (max(r, c), min(r, c)), r = ∏ shape[..^1], c = shape[^1],
+/// reduced to Q of its QR decomposition with R's diagonal made positive, transposed when r &lt; c, times
+/// <see cref="Gain"/>. The default recurrent-kernel initializer of Keras's LSTM, GRU and SimpleRNN.
+/// </summary>
+/// <remarks>
+/// Computed on the host when the graph is built (modified Gram–Schmidt in float64, which gives the same Q as
+/// Householder QR with sign-corrected diagonal) and stored as the variable's initial-value constant. The draw uses
+/// <paramref name="seed"/>, or one derived from the graph seed and the graph's size, so a rebuilt graph draws the same.
+/// </remarks>
+public sealed class OrthogonalInitializer(double gain = 1, ulong? seed = null) : Initializer
+{
+    /// <summary>Scale of the orthogonal matrix.</summary>
+    public double Gain { get; } = gain;
+
+    /// <inheritdoc/>
+    public override Output Build(Graph graph, Shape shape, DType dtype)
+    {
+        if (shape.Rank < 2) throw new ShapeException($"Orthogonal initializer: the shape must have rank ≥ 2, got {shape}");
+        int cols = shape[^1], rows = (int)(shape.ElementCount / Math.Max(cols, 1));
+        int tall = Math.Max(rows, cols), wide = Math.Min(rows, cols);
+        var draw = seed ?? (graph.Seed * 0x9E3779B97F4A7C15UL) ^ ((ulong)(graph.Operations.Count + 1) * 0x9E37UL);
+        var a = Tensor.RandomNormal(new Shape(tall, wide), 0, 1, draw, DType.Float64).ToDoubleArray();
+        // Modified Gram–Schmidt over the columns of the tall matrix: Q's columns orthonormal, R's diagonal (the norms) positive.
+        for (var j = 0; j < wide; j++)
+        {
+            for (var k = 0; k < j; k++)
+            {
+                var dot = 0.0;
+                for (var i = 0; i < tall; i++) dot += a[i * wide + k] * a[i * wide + j];
+                for (var i = 0; i < tall; i++) a[i * wide + j] -= dot * a[i * wide + k];
+            }
+            var norm = 0.0;
+            for (var i = 0; i < tall; i++) norm += a[i * wide + j] * a[i * wide + j];
+            norm = Math.Sqrt(norm);
+            for (var i = 0; i < tall; i++) a[i * wide + j] /= norm;
+        }
+        var values = new double[rows * cols];
+        for (var r = 0; r < rows; r++)
+            for (var c = 0; c < cols; c++)
+                values[r * cols + c] = Gain * (rows >= cols ? a[r * wide + c] : a[c * wide + r]);
+        var t = dtype == DType.Float64 ? Tensor.FromArray(values, [.. shape]) : Tensor.FromArray(values.Select(v => (float)v).ToArray(), [.. shape]);
+        if (dtype is not (DType.Float32 or DType.Float64)) throw new ShapeException($"Orthogonal initializer: dtype must be float32 or float64, got {dtype.Name()}");
+        return graph.Constant(t, "initial_value");
     }
 }

@@ -18,6 +18,7 @@ public abstract class Layer
     private readonly List<Operation> _untracedUpdates = [];
     private Graph? _graph;
     private DType _weightDType = DType.Float32;
+    private Output?[]? _inputMasks;
 
     /// <summary>Creates a layer named <paramref name="name"/>, or a unique snake_case name from the type ("dense", "dense_1").</summary>
     protected Layer(string? name = null) => Name = name ?? Keras.UniqueLayerName(DefaultName(GetType().Name));
@@ -115,7 +116,22 @@ public abstract class Layer
                     Build(inputs.Select(i => i.Shape).ToArray());
                     Built = true;
                 }
-                var outputs = Call(inputs, training);
+                var masks = inputs.Select(Masks.Get).ToArray();
+                var outer = _inputMasks;
+                _inputMasks = masks;
+                Output[] outputs;
+                try
+                {
+                    outputs = Call(inputs, training);
+                }
+                finally
+                {
+                    _inputMasks = outer;
+                }
+                // Keras's mask propagation, for the common single-input, single-output layer; multi-output layers set theirs,
+                // and a model's output keeps the mask its last inner layer attached (Keras's functional compute_mask).
+                if (inputs.Length == 1 && outputs.Length == 1 && outputs[0] != inputs[0] && this is not Model)
+                    Masks.Set(outputs[0], ComputeMask(inputs[0], masks[0]));
                 LastOutputShapes = outputs.Select(o => o.Shape).ToArray();
                 return outputs;
             }
@@ -125,6 +141,27 @@ public abstract class Layer
             Trace.Exit();
         }
     }
+
+    /// <summary>
+    /// Whether the layer passes a mask from its input to its output unchanged (Keras supports_masking): true for
+    /// element-wise and per-step layers (Dense, Dropout, Activation, TimeDistributed); a layer that does not drops it.
+    /// </summary>
+    public virtual bool SupportsMasking => false;
+
+    /// <summary>
+    /// The boolean [batch, time] mask of the output (Keras compute_mask), given the input and its mask: by default the
+    /// input's mask when <see cref="SupportsMasking"/>, else none. Embedding(mask_zero) and Masking create one.
+    /// </summary>
+    protected internal virtual Output? ComputeMask(Output input, Output? mask) => SupportsMasking ? mask : null;
+
+    /// <summary>The mask attached to input <paramref name="i"/> of the running call (null when it has none), for Call to use.</summary>
+    protected Output? InputMask(int i = 0) => _inputMasks is { } m && i < m.Length ? m[i] : null;
+
+    /// <summary>The mask attached to a tensor by the layer that produced it (null when none).</summary>
+    protected static Output? MaskOf(Output t) => Masks.Get(t);
+
+    /// <summary>Attaches <paramref name="mask"/> to <paramref name="t"/> (for layers with several outputs).</summary>
+    protected static void SetMask(Output t, Output? mask) => Masks.Set(t, mask);
 
     /// <summary>Creates the weights once the input shapes are known; the default forwards a single shape to <see cref="Build(Shape)"/>.</summary>
     protected virtual void Build(Shape[] inputShapes)

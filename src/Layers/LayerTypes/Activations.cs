@@ -42,6 +42,9 @@ public sealed class Activation(string activation, string? name = null) : Layer(n
     public string Function { get; } = activation;
 
     /// <inheritdoc/>
+    public override bool SupportsMasking => true;
+
+    /// <inheritdoc/>
     protected override Output Call(Output inputs, bool training) => _f(inputs);
 }
 

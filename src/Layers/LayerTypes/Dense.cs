@@ -33,6 +33,9 @@ public sealed class Dense : Layer
     /// <summary>Output size.</summary>
     public int Units { get; }
 
+    /// <inheritdoc/>
+    public override bool SupportsMasking => true;
+
     /// <summary>The activation's Keras name.</summary>
     public string ActivationName { get; }
 

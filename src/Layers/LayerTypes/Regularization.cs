@@ -22,6 +22,9 @@ public sealed class Dropout : Layer
     public double Rate { get; }
 
     /// <inheritdoc/>
+    public override bool SupportsMasking => true;
+
+    /// <inheritdoc/>
     protected override Output Call(Output inputs, bool training) =>
         training && Rate > 0 ? inputs.Graph.Dropout(inputs, Rate, _seed) : inputs;
 }
