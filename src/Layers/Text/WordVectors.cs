@@ -18,8 +18,13 @@ public sealed class WordVectors
     private readonly double[] _unit;
 
     /// <summary>Embeddings of <paramref name="words"/>: row i of <paramref name="vectors"/> (float32 or float64 [words.Count, dim]) is word i's vector.</summary>
+    /// <param name="words">The words, one per row.</param>
+    /// <param name="vectors">The embedding matrix.</param>
+    /// <param name="removeMean">Subtract the mean vector of all words before normalising. Embeddings trained with
+    /// negative sampling share a large common component that makes every cosine close to 1; removing it (the
+    /// first step of Mu and Viswanath's "all-but-the-top", ICLR 2018) leaves the differences between words.</param>
     /// <exception cref="ArgumentException">The vectors are not a floating matrix with one row per word, or a word is listed twice or is null.</exception>
-    public WordVectors(IReadOnlyList<string> words, Tensor vectors)
+    public WordVectors(IReadOnlyList<string> words, Tensor vectors, bool removeMean = false)
     {
         ArgumentNullException.ThrowIfNull(words);
         ArgumentNullException.ThrowIfNull(vectors);
@@ -34,6 +39,12 @@ public sealed class WordVectors
         }
         Dimension = vectors.Shape[1];
         _unit = vectors.ToDoubleArray();
+        if (removeMean && _words.Length > 0)
+        {
+            var mean = new double[Dimension];
+            for (var i = 0; i < _words.Length; i++) Accumulate(mean, _unit.AsSpan(i * Dimension, Dimension), 1.0 / _words.Length);
+            for (var i = 0; i < _words.Length; i++) Accumulate(_unit.AsSpan(i * Dimension, Dimension), mean, -1);
+        }
         for (var i = 0; i < _words.Length; i++) Normalise(_unit.AsSpan(i * Dimension, Dimension));
     }
 
