@@ -21,7 +21,7 @@ internal static class W21Word2Vec
 
     /// <summary>Settings of one run; the defaults are the full run, <see cref="Quick"/> a smoke test.</summary>
     internal sealed record Settings(int Dimension = 100, int MinCount = 10, int Window = 5, int Negatives = 5, double Subsample = 1e-4,
-        int BatchSize = 512, double LearningRate = 0.025, int SkipGramEpochs = 3, int CbowEpochs = 3, int Documents = int.MaxValue)
+        int BatchSize = 512, double LearningRate = 0.025, double CbowLearningRate = 0.025, int SkipGramEpochs = 3, int CbowEpochs = 3, int Documents = int.MaxValue)
     {
         public static Settings Quick { get; } = new(Dimension: 32, MinCount: 20, SkipGramEpochs: 1, CbowEpochs: 1, Documents: 300);
     }
@@ -70,6 +70,7 @@ internal static class W21Word2Vec
         var device = options.Device ?? Device.Cpu;
         if (Environment.GetEnvironmentVariable("W21_LR") is { } lrx) settings = settings with { LearningRate = double.Parse(lrx, CultureInfo.InvariantCulture) };
         if (Environment.GetEnvironmentVariable("W21_DOCS") is { } dx) settings = settings with { Documents = int.Parse(dx, CultureInfo.InvariantCulture) };
+        if (Environment.GetEnvironmentVariable("W21_CBOW_LR") is { } clr) settings = settings with { CbowLearningRate = double.Parse(clr, CultureInfo.InvariantCulture) };
         if (Environment.GetEnvironmentVariable("W21_DIM") is { } dimx) settings = settings with { Dimension = int.Parse(dimx, CultureInfo.InvariantCulture) };
 
         var documents = LoadDocuments(settings.Documents);
@@ -170,7 +171,7 @@ internal static class W21Word2Vec
         // The loss is a batch mean, so a row's update is lr/B times its per-example gradient: scaling the
         // rate by B gives the C tool's per-example step of 0.025. (The C tool uses 0.05 for CBOW; with
         // batched, stale updates that collapsed the vectors onto one direction here.)
-        var lr0 = s.LearningRate * s.BatchSize;
+        var lr0 = (cbow ? s.CbowLearningRate : s.LearningRate) * s.BatchSize;
         var sgd = new SGD(lr0);
         var train = sgd.Minimize(loss, [input, output]);
 
