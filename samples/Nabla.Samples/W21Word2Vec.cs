@@ -68,10 +68,6 @@ internal static class W21Word2Vec
         if (options.Epochs is { } e) settings = settings with { SkipGramEpochs = e, CbowEpochs = e };
         if (options.BatchSize is { } bs) settings = settings with { BatchSize = bs };
         var device = options.Device ?? Device.Cpu;
-        if (Environment.GetEnvironmentVariable("W21_LR") is { } lrx) settings = settings with { LearningRate = double.Parse(lrx, CultureInfo.InvariantCulture) };
-        if (Environment.GetEnvironmentVariable("W21_DOCS") is { } dx) settings = settings with { Documents = int.Parse(dx, CultureInfo.InvariantCulture) };
-        if (Environment.GetEnvironmentVariable("W21_CBOW_LR") is { } clr) settings = settings with { CbowLearningRate = double.Parse(clr, CultureInfo.InvariantCulture) };
-        if (Environment.GetEnvironmentVariable("W21_DIM") is { } dimx) settings = settings with { Dimension = int.Parse(dimx, CultureInfo.InvariantCulture) };
 
         var documents = LoadDocuments(settings.Documents);
         var (tokenizer, sentences, counts) = Prepare(documents, settings);
@@ -169,8 +165,9 @@ internal static class W21Word2Vec
             loss = Word2Vec.SkipGramLoss(g, input.Value, output.Value, centers, targets);
         }
         // The loss is a batch mean, so a row's update is lr/B times its per-example gradient: scaling the
-        // rate by B gives the C tool's per-example step of 0.025. (The C tool uses 0.05 for CBOW; with
-        // batched, stale updates that collapsed the vectors onto one direction here.)
+        // rate by B gives the C tool's per-example step of 0.025. (The C tool uses 0.05 for CBOW, and does not
+        // divide the context words' update by their number as the gradient of the mean does here; in short
+        // runs CBOW's vectors collapse towards one direction with 0.025 and barely move with 0.005.)
         var lr0 = (cbow ? s.CbowLearningRate : s.LearningRate) * s.BatchSize;
         var sgd = new SGD(lr0);
         var train = sgd.Minimize(loss, [input, output]);
