@@ -21,9 +21,9 @@ internal static class W21Word2Vec
 
     /// <summary>Settings of one run; the defaults are the full run, <see cref="Quick"/> a smoke test.</summary>
     internal sealed record Settings(int Dimension = 100, int MinCount = 10, int Window = 5, int Negatives = 5, double Subsample = 1e-4,
-        int BatchSize = 512, double LearningRate = 0.025, double CbowLearningRate = 0.025, int SkipGramEpochs = 3, int CbowEpochs = 3, int Documents = int.MaxValue)
+        int BatchSize = 512, double LearningRate = 0.025, double CbowLearningRate = 0.025, bool CbowCToolUpdate = true, int SkipGramEpochs = 3, int CbowEpochs = 3, int Documents = int.MaxValue)
     {
-        public static Settings Quick { get; } = new(Dimension: 32, MinCount: 20, SkipGramEpochs: 1, CbowEpochs: 1, Documents: 300);
+        public static Settings Quick { get; } = new(Dimension: 32, MinCount: 20, SkipGramEpochs: 1, CbowEpochs: 1, Documents: 1500);
     }
 
     private static readonly string[] ProbeWords = ["war", "peace", "congress", "whale", "ship", "january", "gold", "british", "president", "ocean", "two", "tax"];
@@ -157,7 +157,7 @@ internal static class W21Word2Vec
         {
             contexts = g.Placeholder(DType.Int32, new Shape(-1, width), "contexts");
             mask = g.Placeholder(DType.Float32, new Shape(-1, width), "mask");
-            loss = Word2Vec.CbowLoss(g, input.Value, output.Value, contexts, mask, targets);
+            loss = Word2Vec.CbowLoss(g, input.Value, output.Value, contexts, mask, targets, cToolUpdate: s.CbowCToolUpdate);
         }
         else
         {
@@ -165,9 +165,9 @@ internal static class W21Word2Vec
             loss = Word2Vec.SkipGramLoss(g, input.Value, output.Value, centers, targets);
         }
         // The loss is a batch mean, so a row's update is lr/B times its per-example gradient: scaling the
-        // rate by B gives the C tool's per-example step of 0.025. (The C tool uses 0.05 for CBOW, and does not
-        // divide the context words' update by their number as the gradient of the mean does here; in short
-        // runs CBOW's vectors collapse towards one direction with 0.025 and barely move with 0.005.)
+        // rate by B gives the C tool's per-example step of 0.025. CBOW uses the C tool's update of the context
+        // words (the whole error to each, see Word2Vec.CbowLoss); with the true gradient of the mean, short runs
+        // collapsed its vectors towards one direction at 0.025 and barely moved them at 0.005.
         var lr0 = (cbow ? s.CbowLearningRate : s.LearningRate) * s.BatchSize;
         var sgd = new SGD(lr0);
         var train = sgd.Minimize(loss, [input, output]);

@@ -34,11 +34,24 @@ internal static class Word2Vec
     /// (<paramref name="contexts"/> [B, 2W], entries whose <paramref name="mask"/> is 0 are padding, each row
     /// has at least one context word), and the loss is that of <see cref="SkipGramLoss"/> with it in place of v[c].
     /// </summary>
-    public static Output CbowLoss(Graph g, Output inputTable, Output outputTable, Output contexts, Output mask, Output targets)
+    /// <param name="g">The graph.</param>
+    /// <param name="inputTable">Input (context word) embeddings, [V, D].</param>
+    /// <param name="outputTable">Output (centre word) embeddings, [V, D].</param>
+    /// <param name="contexts">int32 [B, 2W].</param>
+    /// <param name="mask">[B, 2W], 1 for a context word, 0 for padding, in the tables' dtype.</param>
+    /// <param name="targets">int32 [B, 1 + K]: the centre word first, then the negatives.</param>
+    /// <param name="cToolUpdate">
+    /// False: the true gradient, in which each context word gets 1/n of the hidden vector's gradient (n = its
+    /// row's context count). True: the C tool's update, which adds the whole hidden-vector error to every context
+    /// word: the forward value is unchanged (h = sum + StopGradient(mean − sum) evaluates to the mean) but the
+    /// gradient flows as through the sum, n times the true one.
+    /// </param>
+    public static Output CbowLoss(Graph g, Output inputTable, Output outputTable, Output contexts, Output mask, Output targets, bool cToolUpdate = false)
     {
         var ctx = g.Gather(inputTable, contexts, name: "w2v/context");      // [B, 2W, D]
         var summed = g.ReduceSum(ctx * g.ExpandDims(mask, 2), 1);          // [B, D]
-        var h = summed / g.ReduceSum(mask, 1, keepDims: true);
+        var mean = summed / g.ReduceSum(mask, 1, keepDims: true);
+        var h = cToolUpdate ? summed + g.StopGradient(mean - summed) : mean;
         return NegativeSamplingLoss(g, h, outputTable, targets);
     }
 

@@ -69,6 +69,33 @@ public class Word2VecTests
     }
 
     [Test]
+    public void CbowCToolUpdateKeepsTheLossAndScalesTheContextGradientByTheContextCount()
+    {
+        const int v = 6, d = 3, b = 2, width = 4, k1 = 3;
+        var contexts = Indices(b * width, v, 11);
+        var mask = Enumerable.Repeat(1f, b * width).ToArray(); // every row has `width` context words
+        var targets = Indices(b * k1, v, 12);
+        Tensor[] tables = [OpHarness.Uniform([v, d], seed: 13), OpHarness.Uniform([v, d], seed: 14)];
+        (double Loss, double[] GradIn, double[] GradOut) Run(bool cTool)
+        {
+            var g = new Graph();
+            var xs = tables.Select((t, i) => g.Placeholder(DType.Float64, t.Shape, $"t{i}")).ToArray();
+            var loss = Word2Vec.CbowLoss(g, xs[0], xs[1], g.Constant(Tensor.FromArray(contexts, b, width)),
+                g.Constant(OpHarness.ToFloat64(Tensor.FromArray(mask, b, width))), g.Constant(Tensor.FromArray(targets, b, k1)), cTool);
+            var grads = g.Gradients(loss, xs);
+            using var s = new Session(g, Device.Reference);
+            var outs = s.Run([loss, grads[0], grads[1]], new Dictionary<Output, Tensor> { [xs[0]] = tables[0], [xs[1]] = tables[1] });
+            return (outs[0].ToDoubleArray()[0], outs[1].ToDoubleArray(), outs[2].ToDoubleArray());
+        }
+        var exact = Run(false);
+        var cTool = Run(true);
+        Assert.That(cTool.Loss, Is.EqualTo(exact.Loss).Within(1e-12));
+        Assert.That(cTool.GradOut, Is.EqualTo(exact.GradOut).Within(1e-12), "the output table's gradient is unchanged");
+        Assert.That(cTool.GradIn, Is.EqualTo(exact.GradIn.Select(x => x * width).ToArray()).Within(1e-12));
+        Assert.That(exact.GradIn.Any(x => Math.Abs(x) > 1e-6), "the comparison is not vacuous");
+    }
+
+    [Test]
     public void SubsamplingAndNoiseFollowTheCTool()
     {
         long[] counts = [0, 1000, 100, 10, 0, 1];
