@@ -166,8 +166,9 @@ internal static class W21Word2Vec
         }
         // The loss is a batch mean, so a row's update is lr/B times its per-example gradient: scaling the
         // rate by B gives the C tool's per-example step of 0.025. CBOW uses the C tool's update of the context
-        // words (the whole error to each, see Word2Vec.CbowLoss); with the true gradient of the mean, short runs
-        // collapsed its vectors towards one direction at 0.025 and barely moved them at 0.005.
+        // words (the whole error to each, see Word2Vec.CbowLoss). Known weakness: in quick runs (≈ 900 CBOW
+        // steps) CBOW's input vectors are still nearly collinear (every cosine ≈ 1 even after removing the mean),
+        // with the true gradient or the C tool's update, at rates 0.005 and 0.025; skip-gram's are not.
         var lr0 = (cbow ? s.CbowLearningRate : s.LearningRate) * s.BatchSize;
         var sgd = new SGD(lr0);
         var train = sgd.Minimize(loss, [input, output]);
