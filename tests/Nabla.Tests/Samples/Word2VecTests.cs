@@ -133,6 +133,30 @@ public class Word2VecTests
         Assert.That(mask, Is.EqualTo(new[] { 1f, 0, 1, 1, 1, 0 }));
     }
 
+    /// <summary>
+    /// The W21 sample end to end in --quick mode (1,500 documents, one epoch of each model, about half a minute
+    /// on two busy cores): skip-gram's loss falls well below its start of 6·ln 2 ≈ 4.16 and every output is written.
+    /// </summary>
+    [Test, Category("Data")]
+    public void W21QuickRunTrainsAndWritesItsOutputs()
+    {
+        var dir = Directory.CreateTempSubdirectory("nabla-w21-").FullName;
+        try
+        {
+            var result = W21Word2Vec.Run(new SampleOptions(W21Word2Vec.Name, Out: dir, Quick: true));
+            Assert.That(result.Metrics["skipgram_final_loss"], Is.LessThan(2.8));
+            Assert.That(result.Metrics["cbow_final_loss"], Is.LessThan(3.5));
+            Assert.That(result.Metrics["vocabulary"], Is.GreaterThan(3000));
+            foreach (var file in new[] { "pca-map.png", "loss.png", "report.txt", "training.csv" })
+                Assert.That(new FileInfo(Path.Combine(dir, file)).Length, Is.GreaterThan(100), file);
+            Assert.That(File.ReadAllText(Path.Combine(dir, "report.txt")), Does.Contain("doesnt_match(whale, sperm, harpoon, tariff) = tariff"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     // ---- WordVectors on a hand-made embedding ----
 
     private static WordVectors HandMade() => new(
