@@ -50,6 +50,12 @@ public static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] == "--text-quick")
+        {
+            TextQuick.Run(args[1..]);
+            return;
+        }
+
         if (args.Length > 0 && args[0] == "--w2-memory")
         {
             W2Memory.Run();

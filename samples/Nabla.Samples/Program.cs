@@ -35,6 +35,7 @@ cdK.Validators.Add(r =>
     if (r.GetValueOrDefault<int>() < 1) r.AddError($"--cd-k must be at least 1, got {r.GetValueOrDefault<int>()}");
 });
 AddSampleWith(W23Rbm.Name, W23Rbm.Description, (o, r) => W23Rbm.Run(o, r.GetValue(cdK)), cdK);
+AddSample(W21Word2Vec.Name, W21Word2Vec.Description, W21Word2Vec.Run);
 AddSample(W22SelfOrganisingMap.Name, W22SelfOrganisingMap.Description, W22SelfOrganisingMap.Run);
 AddSample(W24Dqn.Name, W24Dqn.Description, W24Dqn.Run);
 var checkMode = new Option<string>("--mode") { Description = "equivalence, throw, die, restore, scaling or scaling-plain", Required = true };
