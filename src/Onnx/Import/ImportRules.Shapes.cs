@@ -90,9 +90,28 @@ internal static partial class ImportRules
         return axes.Length == 0 ? n.G.Squeeze(x) : n.G.Squeeze(x, axes.Select(a => (int)(a < 0 ? a + x.Shape.Rank : a)).ToArray());
     }
 
+    /// <summary>
+    /// Shape: a constant when the input's shape is fully known; otherwise a run-time shape, which Nabla has no tensor
+    /// for, so only ConstantOfShape (→ ZerosLike/OnesLike) and Expand (→ BroadcastLike) may consume it.
+    /// </summary>
+    private static Output[] ShapeOf(OnnxNode n)
+    {
+        var x = n.Input(0);
+        if (n.Has("start") || n.Has("end")) throw n.Fail("the start and end attributes are not supported");
+        if (x.Shape.IsFullyDefined)
+        {
+            var t = Tensor.FromArray(x.Shape.Select(d => (long)d).ToArray(), x.Shape.Rank);
+            n.Importer.RecordConstant(n.Proto.Output[0], t);
+            return [n.G.Constant(t)];
+        }
+        n.Importer.RecordShapeOf(n.Proto.Output[0], x);
+        return [x];
+    }
+
     private static Output Expand(OnnxNode n)
     {
         var x = n.Input(0);
+        if (n.Importer.ShapeSource(n.Proto.Input[1]) is { } like) return n.G.BroadcastLike(x, like);
         var shape = Ints(n, n.ConstInts(1, "shape")!);
         // ONNX Expand broadcasts both ways (a 1 in the shape keeps x's size): resolve the target first.
         var rank = Math.Max(shape.Length, x.Shape.Rank);
@@ -182,9 +201,15 @@ internal static partial class ImportRules
 
     private static Output ConstantOfShape(OnnxNode n)
     {
-        var shape = Ints(n, n.ConstInts(0, "shape")!);
         var value = n.TensorAttr("value") is { } tp ? OnnxTypes.FromProto(tp, $"node '{n.Name}' (ConstantOfShape)") : Tensor.Fill(new Shape(1), 0, DType.Float32);
         var dtype = value.DType.IsFloating() ? n.Importer.FloatType : value.DType;
+        if (n.Importer.ShapeSource(n.Proto.Input[0]) is { } like)
+        {
+            var fill = value.ToDoubleArray()[0];
+            var basis = like.DType == dtype ? like : n.G.Cast(like, dtype);
+            return fill == 0 ? n.G.ZerosLike(basis) : fill == 1 ? n.G.OnesLike(basis) : n.G.OnesLike(basis) * fill;
+        }
+        var shape = Ints(n, n.ConstInts(0, "shape")!);
         var t = Tensor.Fill(new Shape(shape), value.ToDoubleArray()[0], dtype);
         n.Importer.RecordConstant(n.Proto.Output[0], t);
         return n.G.Constant(t);

@@ -30,7 +30,7 @@ internal static partial class ImportRules
         [
             "Max", "Min", "Sum", "Mean", "Where", "Cast", "Dropout", "LeakyRelu", "Elu", "Selu", "HardSigmoid", "Clip", "Softmax", "LogSoftmax",
             "MatMul", "Gemm", "Reshape", "Flatten", "Transpose", "Concat", "Split", "Unsqueeze", "Squeeze", "Tile", "Expand", "Slice", "Pad",
-            "Gather", "Constant", "ConstantOfShape", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ArgMax", "ArgMin",
+            "Gather", "Constant", "ConstantOfShape", "Shape", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ArgMax", "ArgMin",
             "Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization",
         ]).Order(StringComparer.Ordinal);
 
@@ -67,6 +67,7 @@ internal static partial class ImportRules
             case "Gather": return [g.Gather(n.Input(0), n.Input(1), (int)n.Int("axis", 0))];
             case "Constant": return [Constant(n)];
             case "ConstantOfShape": return [ConstantOfShape(n)];
+            case "Shape": return ShapeOf(n);
             case "ReduceSum" or "ReduceMean" or "ReduceMax" or "ReduceMin" or "ReduceProd": return [Reduce(n)];
             case "ArgMax" or "ArgMin": return [ArgReduce(n)];
             case "Conv": return [Conv(n)];

@@ -77,7 +77,7 @@ internal sealed class OnnxImporter
                 outs = ImportRules.Apply(n);
             n.CheckAllAttributesRead();
             for (var k = 0; k < outs.Length && k < node.Output.Count; k++)
-                if (node.Output[k].Length > 0) _values[node.Output[k]] = outs[k];
+                if (node.Output[k].Length > 0 && !_shapeOf.ContainsKey(node.Output[k])) _values[node.Output[k]] = outs[k];
         }
         var outputs = new Dictionary<string, Output>(StringComparer.Ordinal);
         foreach (var o in gp.Output)
@@ -86,9 +86,21 @@ internal sealed class OnnxImporter
         return new Result(inputs, outputs, inits);
     }
 
+    private readonly Dictionary<string, Output> _shapeOf = new(StringComparer.Ordinal);
+
     /// <summary>The value named <paramref name="name"/>, as used by node <paramref name="n"/>.</summary>
-    public Output Value(OnnxNode n, string name) =>
-        _values.TryGetValue(name, out var v) ? v : throw n.Fail($"input '{name}' is not produced by an earlier node, an initializer or a graph input");
+    public Output Value(OnnxNode n, string name)
+    {
+        if (_shapeOf.TryGetValue(name, out var of))
+            throw n.Fail($"input '{name}' is the run-time shape of '{of.Name}'; only ConstantOfShape and Expand accept a computed shape");
+        return _values.TryGetValue(name, out var v) ? v : throw n.Fail($"input '{name}' is not produced by an earlier node, an initializer or a graph input");
+    }
+
+    /// <summary>The tensor whose run-time shape the value <paramref name="name"/> is (a Shape node's output), or null.</summary>
+    public Output? ShapeSource(string name) => _shapeOf.TryGetValue(name, out var v) ? v : null;
+
+    /// <summary>Records that the output <paramref name="name"/> is the run-time shape of <paramref name="x"/> (a Shape node whose input has unknown dims).</summary>
+    public void RecordShapeOf(string name, Output x) => _shapeOf[name] = x;
 
     /// <summary>The constant value of an input (initializer or Constant node), or null when it is computed.</summary>
     public Tensor? Constant(string name) => _constants.TryGetValue(name, out var t) ? t : null;
