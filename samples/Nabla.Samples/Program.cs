@@ -31,6 +31,7 @@ cdK.Validators.Add(r =>
 AddSampleWith(W23Rbm.Name, W23Rbm.Description, (o, r) => W23Rbm.Run(o, r.GetValue(cdK)), cdK);
 AddSample(W22SelfOrganisingMap.Name, W22SelfOrganisingMap.Description, W22SelfOrganisingMap.Run);
 AddSample(W24Dqn.Name, W24Dqn.Description, W24Dqn.Run);
+root.Subcommands.Add(OnnxGradCheckCommand.Create());
 return root.Parse(args).Invoke();
 
 // Every workload sample takes the same options and runs in-process through its Run(SampleOptions).
