@@ -17,8 +17,18 @@ internal static partial class ImportRules
     {
         var v = n.Ints(name);
         if (v is null) return [fallback, fallback];
-        if (v.Length != 2) throw n.Fail($"attribute '{name}' needs 2 values for a 2-D op, got [{string.Join(",", v)}]");
+        if (v.Length != 2 || v.Any(x => x < fallback)) throw n.Fail($"attribute '{name}' needs 2 values ≥ {fallback} for a 2-D op, got [{string.Join(",", v)}]");
         return Ints(n, v);
+    }
+
+    /// <summary>The weight's [kh, kw] (known), which kernel_shape, when given, must repeat.</summary>
+    private static int[] KernelShape(OnnxNode n, Output w)
+    {
+        int[] k = [w.Shape[2], w.Shape[3]];
+        if (k.Any(d => d < 1)) throw n.Fail($"the weight's spatial size must be known and positive, got {w.Shape}");
+        if (n.Ints("kernel_shape") is { } ks && !Ints(n, ks).SequenceEqual(k))
+            throw n.Fail($"kernel_shape [{string.Join(",", ks)}] does not match the weight {w.Shape}");
+        return k;
     }
 
     /// <summary>The pads [top, left, bottom, right], or null for auto_pad SAME_UPPER (TF's "same").</summary>
@@ -57,7 +67,7 @@ internal static partial class ImportRules
         RequireImage(n, x);
         if (w.Shape.Rank != 4) throw n.Fail($"the weight must be [out, in, kh, kw], got {w.Shape}");
         if (n.Int("group", 1) != 1) throw n.Fail($"group = {n.Int("group", 1)} (grouped or depthwise convolution) is not supported");
-        var k = n.Ints("kernel_shape") is { } ks ? Ints(n, ks) : [w.Shape[2], w.Shape[3]];
+        var k = KernelShape(n, w);
         var strides = Pair(n, "strides", 1);
         var dilations = Pair(n, "dilations", 1);
         var pads = Pads(n);
@@ -81,7 +91,7 @@ internal static partial class ImportRules
         if (w.Shape.Rank != 4) throw n.Fail($"the weight must be [in, out, kh, kw], got {w.Shape}");
         if (n.Int("group", 1) != 1) throw n.Fail($"group = {n.Int("group", 1)} is not supported");
         if (n.Has("output_shape")) throw n.Fail("attribute 'output_shape' is not supported (give pads and output_padding)");
-        var k = n.Ints("kernel_shape") is { } ks ? Ints(n, ks) : [w.Shape[2], w.Shape[3]];
+        var k = KernelShape(n, w);
         var strides = Pair(n, "strides", 1);
         var dilations = Pair(n, "dilations", 1);
         var q = Pair(n, "output_padding", 0);
@@ -111,7 +121,7 @@ internal static partial class ImportRules
         var x = n.Input(0);
         RequireImage(n, x);
         var max = n.OpType == "MaxPool";
-        var k = n.Ints("kernel_shape") is { Length: 2 } ks ? Ints(n, ks) : throw n.Fail("kernel_shape must be 2 values");
+        var k = n.Ints("kernel_shape") is { Length: 2 } ks && ks.All(v => v >= 1) ? Ints(n, ks) : throw n.Fail("kernel_shape must be 2 positive values");
         var strides = Pair(n, "strides", 1);
         if (n.Int("ceil_mode", 0) != 0) throw n.Fail("ceil_mode = 1 is not supported");
         if (Pair(n, "dilations", 1).Any(d => d != 1)) throw n.Fail("dilated pooling is not supported");

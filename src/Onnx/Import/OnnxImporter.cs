@@ -73,8 +73,17 @@ internal sealed class OnnxImporter
             var n = new OnnxNode(this, node);
             if (node.Domain is not ("" or "ai.onnx")) throw n.Fail($"domain '{node.Domain}' is not supported (only the standard ONNX domain is)");
             Output[] outs;
-            using (g.NameScope(Safe(n.Name)))
-                outs = ImportRules.Apply(n);
+            try
+            {
+                using (g.NameScope(Safe(n.Name)))
+                    outs = ImportRules.Apply(n);
+            }
+            catch (Exception e) when (e is NablaException and not OnnxException || e is ArgumentException)
+            {
+                // A graph builder refused the node (shapes that do not fit, an axis out of range): the file's fault,
+                // reported as an import error that names the ONNX node.
+                throw n.Fail(e.Message, e);
+            }
             n.CheckAllAttributesRead();
             for (var k = 0; k < outs.Length && k < node.Output.Count; k++)
                 if (node.Output[k].Length > 0 && !_shapeOf.ContainsKey(node.Output[k])) _values[node.Output[k]] = outs[k];
@@ -181,6 +190,8 @@ internal sealed class OnnxNode
     public static long[] Longs(Tensor t) => t.DType == DType.Int64 ? t.ToArray<long>() : t.ToDoubleArray().Select(v => (long)v).ToArray();
 
     public OnnxException Fail(string message) => new($"ONNX import of '{Importer.Source}': node '{Name}' ({OpType}): {message}");
+
+    public OnnxException Fail(string message, Exception inner) => new($"ONNX import of '{Importer.Source}': node '{Name}' ({OpType}): {message}", inner);
 
     private AttributeProto? Attr(string name)
     {
