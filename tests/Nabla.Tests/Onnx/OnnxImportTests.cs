@@ -32,6 +32,16 @@ public sealed class OnnxImportTests
     }
 
     [Test]
+    public void ImportedModelRunsOnTheReferenceDevice()
+    {
+        var (model, onnx) = OnnxExportTests.Export(OnnxCases.Samples().Last());
+        var imported = Nabla.Onnx.Onnx.Import(onnx, "lenet");
+        using var reference = new Session(imported.Graph, Device.Reference);
+        var x = Input(2, [28, 28, 1], 3);
+        AssertClose(imported.Run(reference, x)[0].ToArray<float>(), model.Predict(x), "LeNet imported, reference backend");
+    }
+
+    [Test]
     public void ImportFromFileNamesInputsAndOutputs()
     {
         var (_, onnx) = OnnxExportTests.Export(OnnxCases.Samples().First());
