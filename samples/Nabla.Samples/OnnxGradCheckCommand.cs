@@ -32,7 +32,7 @@ internal static class OnnxGradCheckCommand
         {
             result = OnnxGradientCheck.Run(path, batch, samples, seed);
         }
-        catch (Exception e) when (e is OnnxException or FileNotFoundException or ShapeException or GradientException)
+        catch (Exception e) when (e is NablaException or IOException or UnauthorizedAccessException)
         {
             output.WriteLine($"gradcheck: {e.Message}");
             return 2;

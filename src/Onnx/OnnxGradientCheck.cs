@@ -70,6 +70,9 @@ public static class OnnxGradientCheck
             return x;
         }, DType.Float64);
         if (xs.Count == 0) throw new OnnxException($"gradcheck of '{source}': the model has no floating inputs or initializers");
+        foreach (var (name, x) in built.Inputs)
+            if (!x.DType.IsFloating())
+                throw new OnnxException($"gradcheck of '{source}': input '{name}' is {x.DType.Name()} {x.Shape}; only floating inputs can be generated (and differentiated)");
 
         var feeds = new Dictionary<Output, (Shape Shape, double[] Values)>();
         var k = 0UL;
