@@ -38,6 +38,12 @@ public static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] == "--onnx-quick")
+        {
+            OnnxBenchmarks.Quick(args[1..]);
+            return;
+        }
+
         if (args.Length > 0 && args[0] == "--pool-quick")
         {
             PoolingQuick.Run(args[1..]);

@@ -48,6 +48,7 @@ var check = new Command(DistributedCheck.Name, "Multi-worker checks and benchmar
 check.Hidden = true;
 check.SetAction(r => DistributedCheck.Run(r.GetValue(checkMode)!, r.GetValue(checkOut), r.GetValue(checkRank), r.GetValue(checkStep), r.GetValue(checkSteps), r.GetValue(checkBatch)));
 root.Subcommands.Add(check);
+root.Subcommands.Add(OnnxGradCheckCommand.Create());
 return root.Parse(args).Invoke();
 
 // Every workload sample takes the same options and runs in-process through its Run(SampleOptions).

@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using Microsoft.ML.OnnxRuntime;
+using Nabla.Layers;
+using Nabla.Onnx;
+using Nabla.Samples;
+
+namespace Nabla.Bench;
+
+/// <summary>
+/// Forward pass of the W2 MLP (784-128-128-10, 235,146 MAC per image → 0.47 MFLOP) and of LeNet-5 (the W17 network,
+/// 0.83 MFLOP per image) at batch 1 and 512: Nabla (Session.Run on Predict's graph, and Predict itself) against ONNX
+/// Runtime on the file Nabla exports (graph optimizations ORT_ENABLE_ALL, sequential execution). Each job fixes the
+/// thread count for both engines: DOTNET_PROCESSOR_COUNT for Nabla's Parallel.For, and the same number of ORT intra-op
+/// threads (1 and 2). Goal (issue 16): Nabla ≥ 1.0× ORT at both batch sizes.
+/// </summary>
+/// <remarks>Run: <c>dotnet run -c Release --project bench/Nabla.Bench -- --filter '*OnnxBenchmarks*'</c>; a quick in-process
+/// smoke run: <c>-- --onnx-quick [iterations]</c>.</remarks>
+[MemoryDiagnoser]
+[Config(typeof(OnnxConfig))]
+public class OnnxBenchmarks
+{
+    private Model _model = null!;
+    private Tensor _x = null!;
+    private Output[] _fetches = null!;
+    private Dictionary<Output, Tensor> _feeds = null!;
+    private InferenceSession _ort = null!;
+    private Microsoft.ML.OnnxRuntime.SessionOptions _ortOptions = null!;
+    private RunOptions _runOptions = null!;
+    private OrtValue _ortInput = null!;
+    private string[] _inputNames = null!, _outputNames = null!;
+
+    /// <summary>Which model.</summary>
+    [Params("w2", "lenet")]
+    public string Model { get; set; } = "w2";
+
+    /// <summary>Images per forward pass.</summary>
+    [Params(1, 512)]
+    public int Batch { get; set; } = 1;
+
+    /// <summary>The W2 MLP of the sample (dropout is the identity at inference, and absent from the export).</summary>
+    public static Sequential W2() => new(
+    [
+        new Dense(128, "relu", inputShape: [784]),
+        new Dropout(0.3),
+        new Dense(128, "relu"),
+        new Dropout(0.3),
+        new Dense(10, "softmax"),
+    ], "mnist_mlp");
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        Keras.ClearSession();
+        _model = Model switch
+        {
+            "w2" => W2(),
+            "lenet" => W17LeNet.LeNet(),
+            _ => throw new ArgumentException($"unknown model '{Model}'"),
+        };
+        int[] sample = Model == "w2" ? [784] : [28, 28, 1];
+        _x = Tensor.RandomUniform(new Shape([Batch, .. sample]), 0, 1, seed: 1);
+        _model.Predict(_x, batchSize: Batch);
+        _fetches = _model.Outputs.Select(o => o.Value).ToArray();
+        _feeds = new Dictionary<Output, Tensor> { [_model.Inputs[0].Value] = _x };
+        _model.Session.Run(_fetches, _feeds);
+
+        var onnx = _model.ExportOnnxBytes();
+        _ortOptions = new Microsoft.ML.OnnxRuntime.SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            IntraOpNumThreads = Environment.ProcessorCount,
+            InterOpNumThreads = 1,
+        };
+        _ort = new InferenceSession(onnx, _ortOptions);
+        _runOptions = new RunOptions();
+        _inputNames = [.. _ort.InputMetadata.Keys];
+        _outputNames = [.. _ort.OutputMetadata.Keys];
+        _ortInput = OrtValue.CreateTensorValueFromMemory(_x.ToArray<float>(), _x.Shape.Select(d => (long)d).ToArray());
+        using var warm = _ort.Run(_runOptions, _inputNames, [_ortInput], _outputNames);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _ortInput.Dispose();
+        _runOptions.Dispose();
+        _ort.Dispose();
+        _ortOptions.Dispose();
+    }
+
+    /// <summary>Nabla: one Session.Run of Predict's graph (the plan is cached).</summary>
+    [Benchmark(Baseline = true)]
+    public Tensor NablaSessionRun() => _model.Session.Run(_fetches, _feeds)[0];
+
+    /// <summary>Nabla: Model.Predict with the whole batch in one step (adds batching and concatenation).</summary>
+    [Benchmark]
+    public Tensor NablaPredict() => _model.Predict(_x, batchSize: Batch);
+
+    /// <summary>ONNX Runtime on the exported file, OrtValue API (no NamedOnnxValue copies).</summary>
+    [Benchmark]
+    public float OnnxRuntime()
+    {
+        using var results = _ort.Run(_runOptions, _inputNames, [_ortInput], _outputNames);
+        return results[0].GetTensorDataAsSpan<float>()[0];
+    }
+
+    /// <summary>In-process timing of the same three calls, for a smoke test (not a measurement: no isolation, few iterations).</summary>
+    public static void Quick(string[] args)
+    {
+        var iterations = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 20;
+        foreach (var model in new[] { "w2", "lenet" })
+            foreach (var batch in new[] { 1, 512 })
+            {
+                var b = new OnnxBenchmarks { Model = model, Batch = batch };
+                b.Setup();
+                double Time(Action a)
+                {
+                    a();
+                    var sw = Stopwatch.StartNew();
+                    for (var i = 0; i < iterations; i++) a();
+                    return sw.Elapsed.TotalMilliseconds / iterations;
+                }
+                var run = Time(() => b.NablaSessionRun());
+                var predict = Time(() => b.NablaPredict());
+                var ort = Time(() => b.OnnxRuntime());
+                Console.WriteLine($"{model,-6} batch {batch,4}: Nabla Session.Run {run,9:F3} ms, Predict {predict,9:F3} ms, ORT ({Environment.ProcessorCount} threads) {ort,9:F3} ms, ORT/Nabla {ort / run,5:F2}x");
+                b.Cleanup();
+            }
+    }
+}
+
+/// <summary>Two jobs, one and two threads for both engines (see <see cref="OnnxBenchmarks"/>).</summary>
+public sealed class OnnxConfig : ManualConfig
+{
+    /// <summary>Creates the config.</summary>
+    public OnnxConfig()
+    {
+        var job = Job.Default.WithWarmupCount(5).WithIterationCount(20);
+        AddJob(job.WithEnvironmentVariable("DOTNET_PROCESSOR_COUNT", "1").WithId("Threads1"));
+        AddJob(job.WithEnvironmentVariable("DOTNET_PROCESSOR_COUNT", "2").WithId("Threads2"));
+    }
+}
