@@ -35,6 +35,8 @@ cdK.Validators.Add(r =>
     if (r.GetValueOrDefault<int>() < 1) r.AddError($"--cd-k must be at least 1, got {r.GetValueOrDefault<int>()}");
 });
 AddSampleWith(W23Rbm.Name, W23Rbm.Description, (o, r) => W23Rbm.Run(o, r.GetValue(cdK)), cdK);
+AddSample(W19SpamConv1D.Name, W19SpamConv1D.Description, W19SpamConv1D.Run);
+AddSample(W20SpamBiLstm.Name, W20SpamBiLstm.Description, W20SpamBiLstm.Run);
 AddSample(W21Word2Vec.Name, W21Word2Vec.Description, W21Word2Vec.Run);
 AddSample(W22SelfOrganisingMap.Name, W22SelfOrganisingMap.Description, W22SelfOrganisingMap.Run);
 AddSample(W24Dqn.Name, W24Dqn.Description, W24Dqn.Run);
