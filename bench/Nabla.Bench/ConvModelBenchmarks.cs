@@ -59,6 +59,9 @@ public class ConvModelBenchmarks
         }
     }
 
+    /// <summary>The session the model runs in (for <see cref="ModelProfile"/>).</summary>
+    internal Session Session => _model.Session;
+
     [GlobalCleanup]
     public void Cleanup() => _model.Session.Dispose();
 
