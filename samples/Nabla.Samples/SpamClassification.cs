@@ -27,11 +27,23 @@ internal static class SpamClassification
             (trainTexts, yTrain) = Strided(trainTexts, yTrain, 600);
             (testTexts, yTest) = Strided(testTexts, yTest, 200);
         }
+        // The corpus lists all ham before all spam; Keras's validation_split takes the last rows, so without a
+        // shuffle the validation set would be spam only. One fixed permutation keeps runs reproducible.
+        (trainTexts, yTrain) = Shuffled(trainTexts, yTrain, seed: 42);
         var tokenizer = new Tokenizer(numWords);
         tokenizer.FitOnTexts(trainTexts);
         var xTrain = Sequences.PadSequences(tokenizer.TextsToSequences(trainTexts), maxlen);
         var xTest = Sequences.PadSequences(tokenizer.TextsToSequences(testTexts), maxlen);
         return (xTrain, Column(yTrain), xTest, Column(yTest), tokenizer);
+    }
+
+    /// <summary>The texts and labels in one seeded random order.</summary>
+    private static (IReadOnlyList<string> Texts, Tensor Labels) Shuffled(IReadOnlyList<string> texts, Tensor labels, int seed)
+    {
+        var order = Enumerable.Range(0, texts.Count).ToArray();
+        new Random(seed).Shuffle(order);
+        var l = labels.ToDoubleArray();
+        return (order.Select(r => texts[r]).ToArray(), Tensor.FromArray(order.Select(r => (int)l[r]).ToArray(), order.Length));
     }
 
     /// <summary>Every (n / <paramref name="count"/>)-th text and its label.</summary>
