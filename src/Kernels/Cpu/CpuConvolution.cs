@@ -90,7 +90,7 @@ internal static unsafe class CpuConvolution
         int k = a.KH * a.KW * a.InC, rows = a.Batch * a.OutH * a.OutW;
         if (rows == 0 || a.OutC == 0) return;
         if (k == 0) { new Span<T>(y, rows * a.OutC).Clear(); return; }
-        if (l.Pointwise) { Product(false, false, rows, a.OutC, k, x, k, w, a.OutC, y, a.OutC, false, parallel: true); return; }
+        if (l.Pointwise) { Gemm.Product(false, false, rows, a.OutC, k, x, k, w, a.OutC, y, a.OutC, false, parallel: true); return; }
         var args = a;
         var layout = l;
         nint px = (nint)x, pw = (nint)w, py = (nint)y, pws = (nint)ws;
@@ -101,7 +101,7 @@ internal static unsafe class CpuConvolution
             {
                 var n = Math.Min(layout.RowsPerChunk, hi - r0);
                 Im2Col((T*)px, args, r0, n, col);
-                Product(false, false, n, args.OutC, k, col, k, (T*)pw, args.OutC, (T*)py + (nint)r0 * args.OutC, args.OutC, false, parallel: false);
+                Gemm.Product(false, false, n, args.OutC, k, col, k, (T*)pw, args.OutC, (T*)py + (nint)r0 * args.OutC, args.OutC, false, parallel: false);
             }
         });
     }
@@ -113,7 +113,7 @@ internal static unsafe class CpuConvolution
         var inputSize = (long)a.Batch * a.InH * a.InW * a.InC;
         if (inputSize == 0) return;
         if (rows == 0 || a.OutC == 0) { new Span<T>(dx, (int)inputSize).Clear(); return; }
-        if (l.Pointwise) { Product(false, true, rows, k, a.OutC, dy, a.OutC, w, a.OutC, dx, k, false, parallel: true); return; }
+        if (l.Pointwise) { Gemm.Product(false, true, rows, k, a.OutC, dy, a.OutC, w, a.OutC, dx, k, false, parallel: true); return; }
         if (l.ViaForward)
         {
             // wf[i', j', co, ci] = w[kh − 1 − i', kw − 1 − j', ci, co], then dx = conv(dy, wf) (see FlippedForward).
@@ -141,7 +141,7 @@ internal static unsafe class CpuConvolution
             for (var r0 = lo; r0 < hi; r0 += layout.RowsPerChunk)
             {
                 var n = Math.Min(layout.RowsPerChunk, hi - r0);
-                Product(false, true, n, k, args.OutC, (T*)pdy + (nint)r0 * args.OutC, args.OutC, (T*)pw, args.OutC, dcol, k, false, parallel: false);
+                Gemm.Product(false, true, n, k, args.OutC, (T*)pdy + (nint)r0 * args.OutC, args.OutC, (T*)pw, args.OutC, dcol, k, false, parallel: false);
                 Col2Im(dcol, args, r0, n, (T*)pdx);
             }
         });
@@ -153,7 +153,7 @@ internal static unsafe class CpuConvolution
         int k = a.KH * a.KW * a.InC, rows = a.Batch * a.OutH * a.OutW;
         if (k == 0 || a.OutC == 0) return;
         if (rows == 0) { new Span<T>(dw, k * a.OutC).Clear(); return; }
-        if (l.Pointwise) { Product(true, false, k, a.OutC, rows, x, k, dy, a.OutC, dw, a.OutC, false, parallel: true); return; }
+        if (l.Pointwise) { Gemm.Product(true, false, k, a.OutC, rows, x, k, dy, a.OutC, dw, a.OutC, false, parallel: true); return; }
         var args = a;
         var layout = l;
         nint px = (nint)x, pdy = (nint)dy, pdw = (nint)dw, pws = (nint)ws;
@@ -167,7 +167,7 @@ internal static unsafe class CpuConvolution
             {
                 var n = Math.Min(layout.RowsPerChunk, hi - r0);
                 Im2Col((T*)px, args, r0, n, col);
-                Product(true, false, k, args.OutC, n, col, k, (T*)pdy + (nint)r0 * args.OutC, args.OutC, acc, args.OutC, accumulate: r0 != lo, parallel: false);
+                Gemm.Product(true, false, k, args.OutC, n, col, k, (T*)pdy + (nint)r0 * args.OutC, args.OutC, acc, args.OutC, accumulate: r0 != lo, parallel: false);
             }
         });
         for (var t = 1; t < l.Threads; t++)
@@ -258,30 +258,5 @@ internal static unsafe class CpuConvolution
             System.Numerics.Tensors.TensorPrimitives.Add(new ReadOnlySpan<float>(dst, count), new ReadOnlySpan<float>(src, count), new Span<float>(dst, count));
         else
             for (var i = 0; i < count; i++) dst[i] += src[i];
-    }
-
-    /// <summary>C (+)= op(A)·op(B) with leading dimensions: the packed SIMD GEMM for float32, a plain loop for float64.</summary>
-    private static void Product<T>(bool transA, bool transB, int m, int n, int k, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, bool accumulate, bool parallel)
-        where T : unmanaged, INumber<T>
-    {
-        if (typeof(T) == typeof(float))
-        {
-            if (parallel && !accumulate && lda == (transA ? m : k) && ldb == (transB ? k : n) && ldc == n)
-                Gemm.Multiply(transA, transB, m, n, k, new ReadOnlySpan<float>(a, transA ? k * m : m * k), new ReadOnlySpan<float>(b, k * n), new Span<float>(c, m * n));
-            else
-                Gemm.MultiplyStrided(transA, transB, m, n, k, (float*)a, lda, (float*)b, ldb, (float*)c, ldc, accumulate);
-            return;
-        }
-        // float64 runs here for completeness (graphs built in float64 on the CPU device); the reference backend is the oracle.
-        for (var i = 0; i < m; i++)
-        {
-            var row = c + i * ldc;
-            if (!accumulate) new Span<T>(row, n).Clear();
-            for (var p = 0; p < k; p++)
-            {
-                var av = transA ? a[p * lda + i] : a[i * lda + p];
-                for (var j = 0; j < n; j++) row[j] += av * (transB ? b[j * ldb + p] : b[p * ldb + j]);
-            }
-        }
     }
 }

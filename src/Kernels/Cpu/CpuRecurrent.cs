@@ -50,7 +50,7 @@ internal static unsafe class CpuRecurrent
         long tb = (long)a.Time * b;
         T* xtm = ws, p = xtm + tb * a.Input;
         GatherTimeMajor(a, x, xtm);
-        Product(false, false, (int)tb, n, a.Input, xtm, a.Input, w, n, p, n, accumulate: false, parallel: true);
+        Gemm.Product(false, false, (int)tb, n, a.Input, xtm, a.Input, w, n, p, n, accumulate: false, parallel: true);
         var inBias = new ReadOnlySpan<T>(bias, n);
         for (long i = 0; i < tb; i++) TensorPrimitives.Add(new ReadOnlySpan<T>(p + i * n, n), inBias, new Span<T>(p + i * n, n));
         new ReadOnlySpan<T>(h0, b * u).CopyTo(new Span<T>(states, b * u));
@@ -73,7 +73,7 @@ internal static unsafe class CpuRecurrent
         {
             T* hp = states + ((long)s * b + lo) * u, hn = hp + (long)b * u, ps = p + ((long)s * b + lo) * n, zs = z + (long)lo * n;
             // The recurrent product; a reset-before GRU multiplies its candidate block by r⊙h₋₁ further down.
-            Product(false, false, rows, ResetBeforeGru(a) ? 2 * u : n, u, hp, u, r, n, zs, n, accumulate: false, parallel: false);
+            Gemm.Product(false, false, rows, ResetBeforeGru(a) ? 2 * u : n, u, hp, u, r, n, zs, n, accumulate: false, parallel: false);
             for (var i = 0; i < rows; i++)
             {
                 T* pr = ps + (long)i * n, zr = zs + (long)i * n, hPrev = hp + (long)i * u, hNew = hn + (long)i * u;
@@ -115,7 +115,7 @@ internal static unsafe class CpuRecurrent
             }
             if (ResetBeforeGru(a))
             {
-                Product(false, false, rows, u, u, rh + (long)lo * u, u, r + 2 * u, n, zs + 2 * u, n, accumulate: false, parallel: false);
+                Gemm.Product(false, false, rows, u, u, rh + (long)lo * u, u, r + 2 * u, n, zs + 2 * u, n, accumulate: false, parallel: false);
                 for (var i = 0; i < rows; i++)
                 {
                     var g = gates + ((long)s * b + lo + i) * sg;
@@ -167,15 +167,15 @@ internal static unsafe class CpuRecurrent
         RunChunks(a, (lo, hi) => BackwardChunk<T>(args, bufs, lo, hi));
 
         // The parameter and input gradients, from the gate gradients of all steps at once.
-        Product(true, false, a.Input, n, (int)tb, xtm, a.Input, dIn, n, dW, n, accumulate: false, parallel: true);
-        Product(false, true, (int)tb, a.Input, n, dIn, n, w, n, dxtm, a.Input, accumulate: false, parallel: true);
+        Gemm.Product(true, false, a.Input, n, (int)tb, xtm, a.Input, dIn, n, dW, n, accumulate: false, parallel: true);
+        Gemm.Product(false, true, (int)tb, a.Input, n, dIn, n, w, n, dxtm, a.Input, accumulate: false, parallel: true);
         ScatterBatchMajor(a, dxtm, dx);
         if (ResetBeforeGru(a))
         {
-            Product(true, false, u, 2 * u, (int)tb, states, u, dIn, n, dR, n, accumulate: false, parallel: false);
-            Product(true, false, u, u, (int)tb, rhAll, u, dIn + 2 * u, n, dR + 2 * u, n, accumulate: false, parallel: false);
+            Gemm.Product(true, false, u, 2 * u, (int)tb, states, u, dIn, n, dR, n, accumulate: false, parallel: false);
+            Gemm.Product(true, false, u, u, (int)tb, rhAll, u, dIn + 2 * u, n, dR + 2 * u, n, accumulate: false, parallel: false);
         }
-        else Product(true, false, u, n, (int)tb, states, u, dRec, n, dR, n, accumulate: false, parallel: true);
+        else Gemm.Product(true, false, u, n, (int)tb, states, u, dRec, n, dR, n, accumulate: false, parallel: true);
         ColumnSums(dIn, tb, n, dBias);
         if (ResetAfterGru(a)) ColumnSums(dRec, tb, n, dBias + n);
         Ro(dh, b * u).CopyTo(Sp(dh0, b * u));
@@ -252,7 +252,7 @@ internal static unsafe class CpuRecurrent
             if (ResetBeforeGru(a))
             {
                 // d(r⊙h₋₁) = dĥ_pre·R_hᵀ, then dr = d(r⊙h₋₁)⊙h₋₁.
-                Product(false, true, rows, u, u, dIs + 2 * u, n, r + 2 * u, n, drh + (long)lo * u, u, accumulate: false, parallel: false);
+                Gemm.Product(false, true, rows, u, u, dIs + 2 * u, n, r + 2 * u, n, drh + (long)lo * u, u, accumulate: false, parallel: false);
                 for (var i = 0; i < rows; i++)
                 {
                     if (!keep[i]) continue;
@@ -261,7 +261,7 @@ internal static unsafe class CpuRecurrent
                 }
             }
             // dh₋₁ = dRec·Rᵀ (over the blocks multiplying h₋₁) plus the direct terms.
-            Product(false, true, rows, u, ResetBeforeGru(a) ? 2 * u : n, dRs, n, r, n, dhn + (long)lo * u, u, accumulate: false, parallel: false);
+            Gemm.Product(false, true, rows, u, ResetBeforeGru(a) ? 2 * u : n, dRs, n, r, n, dhn + (long)lo * u, u, accumulate: false, parallel: false);
             for (var i = 0; i < rows; i++)
             {
                 if (!keep[i]) continue; // a skipped step passes dh (and dc) through unchanged
@@ -345,30 +345,4 @@ internal static unsafe class CpuRecurrent
     private static ReadOnlySpan<T> Ro<T>(T* p, int count) where T : unmanaged => new(p, count);
 
     private static Span<T> Sp<T>(T* p, int count) where T : unmanaged => new(p, count);
-
-    /// <summary>C (+)= op(A)·op(B) with leading dimensions: the packed SIMD GEMM for float32, a plain loop for float64.</summary>
-    private static void Product<T>(bool transA, bool transB, int m, int n, int k, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, bool accumulate, bool parallel)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (m == 0 || n == 0) return;
-        if (typeof(T) == typeof(float))
-        {
-            if (parallel && !accumulate && lda == (transA ? m : k) && ldb == (transB ? k : n) && ldc == n)
-                Gemm.Multiply(transA, transB, m, n, k, new ReadOnlySpan<float>(a, transA ? k * m : m * k), new ReadOnlySpan<float>(b, k * n), new Span<float>(c, m * n));
-            else
-                Gemm.MultiplyStrided(transA, transB, m, n, k, (float*)a, lda, (float*)b, ldb, (float*)c, ldc, accumulate);
-            return;
-        }
-        // float64 runs here for completeness (graphs built in float64 on the CPU device); the reference backend is the oracle.
-        for (var i = 0; i < m; i++)
-        {
-            var row = c + i * ldc;
-            if (!accumulate) new Span<T>(row, n).Clear();
-            for (var p = 0; p < k; p++)
-            {
-                var av = transA ? a[p * lda + i] : a[i * lda + p];
-                for (var j = 0; j < n; j++) row[j] += av * (transB ? b[j * ldb + p] : b[p * ldb + j]);
-            }
-        }
-    }
 }
