@@ -70,18 +70,7 @@ internal static class PoolingQuick
 
     private static void Row(string label, double bytes, int runs, Func<Graph, Operation> build)
     {
-        var g = new Graph();
-        var target = build(g);
-        using var s = new Session(g, Device.Cpu);
-        s.Run(g.GlobalVariablesInitializer());
-        s.Run(target);
-        var best = double.MaxValue;
-        for (var block = 0; block < 5; block++)
-        {
-            var sw = Stopwatch.StartNew();
-            for (var i = 0; i < runs; i++) s.Run(target);
-            best = Math.Min(best, sw.Elapsed.TotalSeconds / runs);
-        }
+        var best = GraphTiming.BestSeconds(build, runs);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{label,-40} {best * 1e3,8:F3} ms  {bytes / best / 1e9,6:F1} GB/s (napkin traffic)"));
     }
 }

@@ -53,18 +53,7 @@ internal static class RnnQuick
 
     private static void Row(string label, double flops, int runs, Func<Graph, Operation> build)
     {
-        var g = new Graph();
-        var target = build(g);
-        using var s = new Session(g, Device.Cpu);
-        s.Run(g.GlobalVariablesInitializer());
-        s.Run(target);
-        var best = double.MaxValue;
-        for (var block = 0; block < 5; block++)
-        {
-            var sw = Stopwatch.StartNew();
-            for (var i = 0; i < runs; i++) s.Run(target);
-            best = Math.Min(best, sw.Elapsed.TotalSeconds / runs);
-        }
+        var best = GraphTiming.BestSeconds(build, runs);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{label,-42} {best * 1e3,9:F3} ms  {flops / best / 1e9,6:F2} GFLOP/s"));
     }
 }
