@@ -79,30 +79,8 @@ public class ConvBenchmarks
         public ConvConfig()
         {
             AddJob(Job.Default.WithWarmupCount(2).WithIterationCount(10));
-            AddColumn(new GflopsColumn());
-        }
-    }
-
-    /// <summary>GFLOP/s = 2·N·Ho·Wo·kh·kw·Cin·Cout / mean time.</summary>
-    private sealed class GflopsColumn : IColumn
-    {
-        public string Id => "ConvGFLOPs";
-        public string ColumnName => "GFLOP/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "2·N·Ho·Wo·kh·kw·Cin·Cout / mean time, in 1e9 flop/s";
-        public bool IsAvailable(Summary summary) => true;
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-        {
-            var mean = summary[benchmarkCase]?.ResultStatistics?.Mean;
-            if (mean is not double ns || benchmarkCase.Parameters["Size"] is not int size) return "-";
-            return (2.0 * Batch * size * size * K * K * Cin * Cout / ns).ToString("F1", CultureInfo.InvariantCulture);
+            AddColumn(new GflopsColumn("ConvGFLOPs", "2·N·Ho·Wo·kh·kw·Cin·Cout / mean time, in 1e9 flop/s",
+                c => c.Parameters["Size"] is int size ? 2.0 * Batch * size * size * K * K * Cin * Cout : null));
         }
     }
 }

@@ -71,31 +71,12 @@ public unsafe class GemmBenchmarks
             var job = Job.Default.WithWarmupCount(2).WithIterationCount(5);
             AddJob(job.WithId("openblas-auto"));
             AddJob(job.WithEnvironmentVariables(new EnvironmentVariable("OPENBLAS_CORETYPE", "SkylakeX")).WithId("openblas-skx"));
-            AddColumn(new GflopsColumn());
-        }
-    }
-
-    /// <summary>GFLOP/s = 2·M·N·K / mean time, from the Shape parameter ("MxKxN").</summary>
-    private sealed class GflopsColumn : IColumn
-    {
-        public string Id => "GFLOPs";
-        public string ColumnName => "GFLOP/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "2·M·N·K / mean time, in 1e9 flop/s";
-        public bool IsAvailable(Summary summary) => true;
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-        {
-            var mean = summary[benchmarkCase]?.ResultStatistics?.Mean;
-            if (mean is not double ns || benchmarkCase.Parameters["Shape"] is not string shape) return "-";
-            var (m, k, n) = ParseShape(shape);
-            return (2.0 * m * n * k / ns).ToString("F1", CultureInfo.InvariantCulture);
+            AddColumn(new GflopsColumn("GFLOPs", "2·M·N·K / mean time, in 1e9 flop/s", c =>
+            {
+                if (c.Parameters["Shape"] is not string shape) return null;
+                var (m, k, n) = ParseShape(shape);
+                return 2.0 * m * n * k;
+            }));
         }
     }
 }
