@@ -10,15 +10,31 @@ namespace Nabla.Bench;
 /// </summary>
 internal static class ModelProfile
 {
+    /// <summary>
+    /// A training step of a <see cref="ConvModelBenchmarks"/> model, or, for <c>infer-w2-512</c> / <c>infer-lenet-1</c>, one
+    /// forward <see cref="Session.Run(Output[], IReadOnlyDictionary{Output, Tensor}?, Operation[])"/> of an <see cref="OnnxBenchmarks"/> model at that batch.
+    /// </summary>
+    private static (Action Step, Session Session) Setup(string model)
+    {
+        if (model.StartsWith("infer-", StringComparison.Ordinal))
+        {
+            var parts = model.Split('-');
+            var infer = new OnnxBenchmarks { Model = parts[1], Batch = int.Parse(parts[2], CultureInfo.InvariantCulture) };
+            infer.Setup();
+            return (() => infer.NablaSessionRun(), infer.Session);
+        }
+        var bench = new ConvModelBenchmarks { Model = model };
+        bench.Setup();
+        return (() => bench.Step(), bench.Session);
+    }
+
     public static void Run(string[] args)
     {
         var model = args.Length > 0 ? args[0] : "lenet";
         var iterations = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 30;
-        var bench = new ConvModelBenchmarks { Model = model };
-        bench.Setup();
+        var (step, session) = Setup(model);
         var warm = Stopwatch.StartNew();
-        while (warm.ElapsedMilliseconds < 3000) bench.Step(); // let tiered compilation promote the kernels
-        var session = bench.Session;
+        while (warm.ElapsedMilliseconds < 3000) step(); // let tiered compilation promote the kernels
         var perType = new Dictionary<string, List<double>>();
         var perKernel = new Dictionary<string, List<double>>();
         var totals = new List<double>();
@@ -27,7 +43,7 @@ internal static class ModelProfile
         {
             session.KernelTimings = [];
             var sw = Stopwatch.StartNew();
-            bench.Step();
+            step();
             walls.Add(sw.Elapsed.TotalMilliseconds);
             var timings = session.KernelTimings;
             totals.Add(timings.Sum(t => t.Microseconds) / 1000);

@@ -83,6 +83,9 @@ public class OnnxBenchmarks
         using var warm = _ort.Run(_runOptions, _inputNames, [_ortInput], _outputNames);
     }
 
+    /// <summary>The session Nabla's benchmarks run in (for profiling).</summary>
+    internal Session Session => _model.Session;
+
     [GlobalCleanup]
     public void Cleanup()
     {
