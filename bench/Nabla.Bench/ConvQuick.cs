@@ -6,8 +6,8 @@ using Nabla.Kernels.Cpu;
 namespace Nabla.Bench;
 
 /// <summary>
-/// Conv2D kernel timing on the CPU backend (<c>dotnet run -c Release -- --conv [--batch 64] [--sizes 28,56] [--reps 10]</c>):
-/// 3×3 "same", 32 → 64 channels, NHWC, forward, backprop-input and backprop-filter, best of <c>--reps</c> calls after one
+/// Conv2D kernel timing on the CPU backend (<c>dotnet run -c Release -- --conv [--batch 64] [--sizes 28,56] [--reps 10] [--cin 32 --cout 64 --kernel 3]</c>):
+/// by default 3×3 "same", 32 → 64 channels (LeNet's first layer: <c>--cin 1 --cout 6 --kernel 5</c>), NHWC, forward, backprop-input and backprop-filter, best of <c>--reps</c> calls after one
 /// warm-up call. Each pass does F = 2·N·Ho·Wo·kh·kw·Cin·Cout flops (1.85 GFLOP at 28×28, 7.4 at 56×56, batch 64) and
 /// moves at least the input, filter and output once (N·H·W·(Cin + Cout)·4 B: 19 MB at 56×56), so it is compute-bound
 /// (~400 flop/B); the limit printed is cores × the 12×32 micro-kernel's L1-resident rate.
@@ -21,6 +21,7 @@ internal static class ConvQuick
         var batch = 64;
         var reps = 10;
         int[] sizes = [28, 56];
+        int cin = 32, cout = 64, k = 3;
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
             switch (args[i])
@@ -28,19 +29,21 @@ internal static class ConvQuick
                 case "--batch": batch = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--reps": reps = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--sizes": sizes = args[i + 1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
-                default: throw new ArgumentException($"unknown option {args[i]} (--batch N, --sizes 28,56, --reps N)");
+                case "--cin": cin = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--cout": cout = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--kernel": k = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                default: throw new ArgumentException($"unknown option {args[i]} (--batch N, --sizes 28,56, --reps N, --cin C, --cout C, --kernel K)");
             }
         }
 
-        const int cin = 32, cout = 64, k = 3;
         var cores = Environment.ProcessorCount;
         var peak = GemmQuick.KernelPeak();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Conv2D 3x3 same {cin}->{cout}, batch {batch}, {cores} core(s); micro-kernel peak {peak:F1} GFLOP/s per core, limit {peak * cores:F1}"));
+            $"Conv2D {k}x{k} same {cin}->{cout}, batch {batch}, {cores} core(s); micro-kernel peak {peak:F1} GFLOP/s per core, limit {peak * cores:F1}"));
         using var backend = new CpuBackend();
         foreach (var size in sizes)
         {
-            var a = new Conv2DArgs(batch, size, size, cin, k, k, cout, 1, 1, 1, 1, 1, 1, 1, 1, size, size);
+            var a = new Conv2DArgs(batch, size, size, cin, k, k, cout, 1, 1, 1, 1, (k - 1) / 2, (k - 1) / 2, k / 2, k / 2, size, size);
             var x = Buffer(backend, (long)batch * size * size * cin, 1);
             var w = Buffer(backend, k * k * cin * cout, 2);
             var dy = Buffer(backend, (long)batch * size * size * cout, 3);
@@ -60,14 +63,19 @@ internal static class ConvQuick
                 };
                 call();
                 var best = double.MaxValue;
+                var process = Process.GetCurrentProcess();
+                var cpuStart = process.TotalProcessorTime;
                 for (var r = 0; r < reps; r++)
                 {
                     var sw = Stopwatch.StartNew();
                     call();
                     best = Math.Min(best, sw.Elapsed.TotalSeconds);
                 }
+                process.Refresh();
+                // CPU time per call, all threads: on a loaded machine it stays near the quiet wall time × cores used, where wall time does not.
+                var cpu = (process.TotalProcessorTime - cpuStart).TotalMilliseconds / reps;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  {size}x{size} {pass,-15} {best * 1e3,8:F2} ms  {flops / best / 1e9,7:F1} GFLOP/s  ({flops / 1e9:F2} GFLOP, workspace {wsLength * 4 / 1024.0:F0} KiB)"));
+                    $"  {size}x{size} {pass,-15} {best * 1e3,8:F2} ms  {flops / best / 1e9,7:F1} GFLOP/s  (CPU {cpu,7:F2} ms/call; {flops / 1e9:F2} GFLOP, workspace {wsLength * 4 / 1024.0:F0} KiB)"));
                 if (ws is not null) backend.Memory.Free(ws);
             }
             Im2ColAlone(x, a, reps);
@@ -78,7 +86,7 @@ internal static class ConvQuick
     /// <summary>The forward pass's im2col alone, single-threaded over every row in L2-sized chunks: the copy the GEMM cannot hide.</summary>
     private static unsafe void Im2ColAlone(DeviceBuffer x, in Conv2DArgs a, int reps)
     {
-        var layout = CpuConvolution.Layout(ConvolutionPass.Forward, a, 4, 1);
+        var layout = CpuConvolution.Layout(ConvolutionPass.BackpropFilter, a, 4, 1); // the im2col chunking (the forward may run direct, without one)
         var rows = a.Batch * a.OutH * a.OutW;
         var col = new float[layout.ColPerThread];
         var best = double.MaxValue;

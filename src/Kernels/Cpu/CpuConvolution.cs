@@ -1,4 +1,7 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Nabla.Kernels.Cpu;
 
@@ -23,7 +26,7 @@ namespace Nabla.Kernels.Cpu;
 /// per-core partial sums are added in core order. Backprop-input splits the batch by whole images, because
 /// col2im of neighbouring rows adds into the same dx elements.
 /// </remarks>
-internal static unsafe class CpuConvolution
+internal static unsafe partial class CpuConvolution
 {
     /// <summary>Target bytes of one col chunk: half of a 1–2 MiB L2, leaving room for the GEMM's packed panels.</summary>
     internal const long ChunkBytes = 512 * 1024;
@@ -32,7 +35,8 @@ internal static unsafe class CpuConvolution
     private const double ParallelFlops = 8e6;
 
     /// <summary>How a call is split: threads, rows per im2col chunk, and the workspace each thread uses.</summary>
-    internal readonly record struct ConvLayout(int Threads, int RowsPerChunk, bool Pointwise, long ColPerThread, long AccPerThread, long FlippedFilter = 0)
+    internal readonly record struct ConvLayout(int Threads, int RowsPerChunk, bool Pointwise, long ColPerThread, long AccPerThread, long FlippedFilter = 0,
+        bool Direct = false)
     {
         /// <summary>
         /// Elements of workspace: a col chunk per thread, for the filter gradient a partial sum per thread after the first,
@@ -76,6 +80,12 @@ internal static unsafe class CpuConvolution
         var threads = 2.0 * a.MultiplyAdds < ParallelFlops ? 1 : cores;
         if (pass == ConvolutionPass.BackpropInput) threads = Math.Min(threads, a.Batch);
         threads = (int)Math.Max(1, Math.Min(threads, rows));
+        if (pass == ConvolutionPass.Forward && UsesDirect(a, elementBytes))
+        {
+            // Workspace: one zero-padded image per thread when windows leave the image.
+            var (hp, wp) = DirectExtent(a);
+            return new(threads, 0, false, DirectPads(a) ? (long)hp * wp * a.InC : 0, 0, Direct: true);
+        }
         var share = pass == ConvolutionPass.BackpropInput
             ? (long)((a.Batch + threads - 1) / threads) * a.OutH * a.OutW
             : (rows + threads - 1) / threads;
@@ -94,6 +104,11 @@ internal static unsafe class CpuConvolution
         var args = a;
         var layout = l;
         nint px = (nint)x, pw = (nint)w, py = (nint)y, pws = (nint)ws;
+        if (l.Direct && typeof(T) == typeof(float))
+        {
+            ForEachShare(l.Threads, rows, 1, (t, lo, hi) => DirectForward((float*)px, (float*)pw, (float*)py, args, lo, hi, (float*)pws + t * layout.ColPerThread));
+            return;
+        }
         ForEachShare(l.Threads, rows, 1, (t, lo, hi) =>
         {
             var col = (T*)pws + t * layout.ColPerThread;
@@ -204,15 +219,15 @@ internal static unsafe class CpuConvolution
             {
                 var d = dst + i * rowLen;
                 var h = hBase + i * a.DilationH;
-                if ((uint)h >= (uint)a.InH || jLo >= jHi) { new Span<T>(d, rowLen).Clear(); continue; }
-                if (jLo > 0) new Span<T>(d, jLo * c).Clear();
+                if ((uint)h >= (uint)a.InH || jLo >= jHi) { Clear(d, rowLen); continue; }
+                if (jLo > 0) Clear(d, jLo * c);
                 var src = image + ((nint)h * a.InW + wBase) * c;
                 if (a.DilationW == 1)
-                    new ReadOnlySpan<T>(src + jLo * c, (jHi - jLo) * c).CopyTo(new Span<T>(d + jLo * c, (jHi - jLo) * c));
+                    Copy(src + jLo * c, d + jLo * c, (jHi - jLo) * c);
                 else
                     for (var j = jLo; j < jHi; j++)
-                        new ReadOnlySpan<T>(src + (nint)j * a.DilationW * c, c).CopyTo(new Span<T>(d + j * c, c));
-                if (jHi < a.KW) new Span<T>(d + jHi * c, (a.KW - jHi) * c).Clear();
+                        Copy(src + (nint)j * a.DilationW * c, d + j * c, c);
+                if (jHi < a.KW) Clear(d + jHi * c, (a.KW - jHi) * c);
             }
             if (++wo == a.OutW) { wo = 0; if (++ho == a.OutH) { ho = 0; n++; } }
         }
@@ -251,10 +266,47 @@ internal static unsafe class CpuConvolution
         return (Math.Min(lo, taps), Math.Max(hi, Math.Min(lo, taps)));
     }
 
+    /// <summary>
+    /// Copies <paramref name="count"/> elements. im2col copies one kernel row (KW·InC elements) at a time, which for a small
+    /// layer (LeNet's first: 5 × 1) is a few floats: one masked AVX-512 move instead of a memmove call, whose fixed cost
+    /// was most of that convolution's time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy<T>(T* src, T* dst, int count) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float) && count <= 16 && Avx512F.IsSupported)
+        {
+            var mask = SmallMask(count);
+            Avx512F.MaskStore((float*)dst, mask, Avx512F.MaskLoad((float*)src, mask, Vector512<float>.Zero));
+            return;
+        }
+        new ReadOnlySpan<T>(src, count).CopyTo(new Span<T>(dst, count));
+    }
+
+    /// <summary>Zeroes <paramref name="count"/> elements (the padding taps of an im2col row), small runs as one masked store.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Clear<T>(T* dst, int count) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float) && count <= 16 && Avx512F.IsSupported)
+        {
+            Avx512F.MaskStore((float*)dst, SmallMask(count), Vector512<float>.Zero);
+            return;
+        }
+        new Span<T>(dst, count).Clear();
+    }
+
+    private static Vector512<float> SmallMask(int count) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
+
     private static void Add<T>(T* src, T* dst, int count) where T : unmanaged, INumber<T>
     {
         if (count <= 0) return;
-        if (typeof(T) == typeof(float))
+        if (typeof(T) == typeof(float) && count <= 16 && Avx512F.IsSupported)
+        {
+            var mask = SmallMask(count);
+            var sum = Avx512F.MaskLoad((float*)dst, mask, Vector512<float>.Zero) + Avx512F.MaskLoad((float*)src, mask, Vector512<float>.Zero);
+            Avx512F.MaskStore((float*)dst, mask, sum);
+        }
+        else if (typeof(T) == typeof(float))
             System.Numerics.Tensors.TensorPrimitives.Add(new ReadOnlySpan<float>(dst, count), new ReadOnlySpan<float>(src, count), new Span<float>(dst, count));
         else
             for (var i = 0; i < count; i++) dst[i] += src[i];

@@ -50,6 +50,11 @@ public static partial class Gemm
                 for (var i = 0; i < m; i++) new Span<float>(c + i * ldc, n).Clear();
             return;
         }
+        if (GemmSkinny.Applies(transB, m, n))
+        {
+            GemmSkinny.Run(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+            return;
+        }
         if (Vector512.IsHardwareAccelerated)
         {
             GemmDriver<GemmKernel512>.Run(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);

@@ -53,10 +53,7 @@ public static partial class Gemm
             return;
         }
 
-        if (kernel == Kernel.Auto)
-            kernel = Vector512.IsHardwareAccelerated ? Kernel.Vector512
-                : Vector256.IsHardwareAccelerated ? Kernel.Vector256
-                : Kernel.Naive;
+        if (kernel == Kernel.Auto && !Vector256.IsHardwareAccelerated) kernel = Kernel.Naive;
         if (kernel == Kernel.Naive)
         {
             MultiplyNaive(transA, transB, m, n, k, a, b, c);
@@ -67,6 +64,12 @@ public static partial class Gemm
         {
             // Leading dimensions of the stored matrices: A is M×K (or K×M), B is K×N (or N×K), C is M×N.
             nint lda = transA ? m : k, ldb = transB ? k : n;
+            if (kernel == Kernel.Auto && GemmSkinny.Applies(transB, m, n))
+            {
+                RunSkinny(threads, transA, transB, m, n, k, (nint)pa, lda, (nint)pb, ldb, (nint)pc);
+                return;
+            }
+            if (kernel == Kernel.Auto) kernel = Vector512.IsHardwareAccelerated ? Kernel.Vector512 : Kernel.Vector256;
             if (threads <= 1)
             {
                 RunBlocked(kernel, transA, transB, m, n, k, pa, lda, pb, ldb, pc, n);
@@ -115,6 +118,34 @@ public static partial class Gemm
                 RunBlocked(kernel, transA, transB, hi - lo, n, k, transA ? a + lo : a + lo * lda, lda, b, ldb, c + (nint)lo * n, n);
             else
                 RunBlocked(kernel, transA, transB, m, hi - lo, k, a, lda, transB ? b + lo * ldb : b + lo, ldb, c + lo, n);
+        });
+    }
+
+    /// <summary>
+    /// The unpacked kernels of <see cref="GemmSkinny"/>, split across threads when the product is large enough: a narrow C
+    /// by rows (blocks of 8), a few-rows product by columns (blocks of 64, the few-rows kernel's widest tile).
+    /// </summary>
+    private static unsafe void RunSkinny(int threads, bool transA, bool transB, int m, int n, int k, nint pa, nint lda, nint pb, nint ldb, nint pc)
+    {
+        var byRows = n <= GemmSkinny.MaxColumns;
+        int unit = byRows ? 8 : 64, extent = byRows ? m : n;
+        var units = (extent + unit - 1) / unit;
+        var chunks = Math.Min(threads, units);
+        if (chunks <= 1)
+        {
+            GemmSkinny.Run(transA, transB, m, n, k, (float*)pa, lda, (float*)pb, ldb, (float*)pc, n, false);
+            return;
+        }
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, t =>
+        {
+            var lo = (int)Math.Min(extent, (long)units * t / chunks * unit);
+            var hi = (int)Math.Min(extent, (long)units * (t + 1) / chunks * unit);
+            if (hi <= lo) return;
+            float* a = (float*)pa, b = (float*)pb, c = (float*)pc;
+            if (byRows)
+                GemmSkinny.Run(transA, transB, hi - lo, n, k, transA ? a + lo : a + lo * lda, lda, b, ldb, c + (nint)lo * n, n, false);
+            else
+                GemmSkinny.Run(transA, transB, m, hi - lo, k, a, lda, b + lo, ldb, c + lo, n, false);
         });
     }
 

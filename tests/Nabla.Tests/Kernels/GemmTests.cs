@@ -37,6 +37,57 @@ public class GemmTests
                             yield return new TestCaseData(kernel, threads, m, n, k, ta, tb);
     }
 
+    /// <summary>
+    /// Shapes that go to <see cref="GemmSkinny"/> (M ≤ 4 with B not transposed, or N ≤ 16) through the automatic kernel choice:
+    /// 4-vector column blocks and masked tails, pairs of rows and an odd last row, 8/4/1-row blocks of a narrow C, a
+    /// transposed B gathered for the narrow kernel, and the threaded splits by columns and by rows.
+    /// </summary>
+    private static IEnumerable<TestCaseData> SkinnyCases()
+    {
+        foreach (var threads in new[] { 1, 2, 3 })
+            foreach (var (m, n, k) in new[] { (1, 128, 784), (1, 130, 33), (2, 64, 5), (3, 200, 65), (4, 17, 2), (1, 4096, 40), (512, 10, 128), (19, 16, 300), (13, 1, 3), (8, 7, 1), (5, 3, 1000) })
+                foreach (var ta in new[] { false, true })
+                    foreach (var tb in new[] { false, true })
+                        yield return new TestCaseData(threads, m, n, k, ta, tb).SetArgDisplayNames($"{threads}t", $"{m}x{n}x{k}", ta ? "At" : "A", tb ? "Bt" : "B");
+    }
+
+    [TestCaseSource(nameof(SkinnyCases))]
+    public void SkinnyShapesMatchReference(int threads, int m, int n, int k, bool transA, bool transB)
+        => Check(Gemm.Kernel.Auto, threads, m, n, k, transA, transB);
+
+    [TestCase(3, 100, 37, false)]
+    [TestCase(40, 9, 21, true)]
+    [TestCase(2, 70, 5, true)]
+    public void StridedProductAccumulatesAndStaysInsideItsColumns(int m, int n, int k, bool transA)
+    {
+        // C is a window of n columns inside rows of ldc = n + 5; the product is added to what is there, and the 5 columns
+        // past each row (and everything past the last row) must be untouched, also by the masked tail stores.
+        var ldc = n + 5;
+        var a = Fill(m * k, 7);
+        var b = Fill(k * n, 8);
+        var c = Fill(m * ldc + 20, 9);
+        var before = (float[])c.Clone();
+        unsafe
+        {
+            fixed (float* pa = a, pb = b, pc = c)
+                Gemm.MultiplyStrided(transA, false, m, n, k, pa, transA ? m : k, pb, n, pc, ldc, accumulate: true);
+        }
+        for (var i = 0; i < m; i++)
+            for (var j = 0; j < ldc; j++)
+            {
+                var at = i * ldc + j;
+                if (j >= n)
+                {
+                    Assert.That(c[at], Is.EqualTo(before[at]), $"C[{i},{j}] is outside the product");
+                    continue;
+                }
+                double sum = before[at];
+                for (var p = 0; p < k; p++) sum += (double)(transA ? a[p * m + i] : a[i * k + p]) * b[p * n + j];
+                Assert.That(c[at], Is.EqualTo(sum).Within(1e-4 * (1 + Math.Abs(sum))), $"C[{i},{j}]");
+            }
+        Assert.That(c.Skip(m * ldc), Is.EqualTo(before.Skip(m * ldc)), "past the last row");
+    }
+
     [TestCaseSource(nameof(Cases))]
     public void MatchesFloat64Reference(int m, int n, int k, bool transA, bool transB)
         => Check(null, 0, m, n, k, transA, transB);

@@ -163,6 +163,12 @@ public class ConvOpTests : ICoversOps
         new TestCaseData(new[] { 2, 14, 14, 40 }, new[] { 3, 3, 40, 33 }, new[] { 1, 1 }, "same", new[] { 2, 2 }).SetName("dilation 2, odd channel count"),
         new TestCaseData(new[] { 5, 16, 16, 32 }, new[] { 1, 1, 32, 48 }, new[] { 1, 1 }, "valid", new[] { 1, 1 }).SetName("pointwise, parallel GEMM"),
         new TestCaseData(new[] { 1, 30, 30, 48 }, new[] { 3, 3, 48, 16 }, new[] { 1, 1 }, "same", new[] { 1, 1 }).SetName("batch 1 (input gradient on one core)"),
+        // The direct kernel (3 ≤ OutC ≤ 16, no im2col; padded images copied to a workspace), and its 256-bit variant for OutC ≤ 8.
+        new TestCaseData(new[] { 40, 28, 28, 1 }, new[] { 5, 5, 1, 6 }, new[] { 1, 1 }, "same", new[] { 1, 1 }).SetName("direct: LeNet's first layer, 6 channels, padded"),
+        new TestCaseData(new[] { 9, 14, 14, 6 }, new[] { 5, 5, 6, 16 }, new[] { 1, 1 }, "valid", new[] { 1, 1 }).SetName("direct: LeNet's second layer, 16 channels (input gradient direct with 6)"),
+        new TestCaseData(new[] { 7, 13, 11, 5 }, new[] { 3, 3, 5, 12 }, new[] { 2, 2 }, "same", new[] { 1, 1 }).SetName("direct: stride 2, uneven same padding, 12 channels"),
+        new TestCaseData(new[] { 6, 12, 12, 4 }, new[] { 3, 3, 4, 3 }, new[] { 1, 1 }, "same", new[] { 2, 2 }).SetName("direct: dilation 2, 3 channels"),
+        new TestCaseData(new[] { 30, 9, 30, 7 }, new[] { 3, 5, 7, 8 }, new[] { 1, 3 }, "valid", new[] { 1, 1 }).SetName("direct: stride 1×3, 8 channels, 9-pixel rows"),
     ];
 
     [TestCaseSource(nameof(LargeShapes))]

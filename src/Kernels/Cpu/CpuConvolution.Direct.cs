@@ -1,0 +1,196 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Nabla.Kernels.Cpu;
+
+internal static unsafe partial class CpuConvolution
+{
+    /// <summary>Largest output channel count the direct kernel takes: one masked 16-float vector per output pixel.</summary>
+    internal const int DirectMaxOutC = 16;
+
+    /// <summary>
+    /// Whether a float32 forward convolution (or a stride-1 input gradient, which runs as one) goes to
+    /// <see cref="DirectForward"/>: few output channels, where im2col's copy of KH·KW·InC values per output pixel costs more
+    /// than the product it feeds (LeNet's first layer: 25 copied values for 150 multiply-adds).
+    /// </summary>
+    internal static bool UsesDirect(in Conv2DArgs a, int elementBytes) =>
+        elementBytes == sizeof(float) && a.OutC is >= DirectMinOutC and <= DirectMaxOutC && Avx512F.VL.IsSupported;
+
+    /// <summary>
+    /// Smallest output channel count the direct kernel takes: with one or two channels a vector per pixel is nearly all
+    /// idle lanes (those layers, e.g. an autoencoder's 1-channel output, keep im2col + GEMM).
+    /// </summary>
+    internal const int DirectMinOutC = 3;
+
+    /// <summary>
+    /// The input extent the direct kernel reads per image: the padded height and width that hold every window
+    /// (top/left padding in front, and at the bottom/right as far as the last window reaches).
+    /// </summary>
+    internal static (int H, int W) DirectExtent(in Conv2DArgs a) =>
+        (Math.Max(a.InH + a.PadTop, (a.OutH - 1) * a.StrideH + (a.KH - 1) * a.DilationH + 1),
+         Math.Max(a.InW + a.PadLeft, (a.OutW - 1) * a.StrideW + (a.KW - 1) * a.DilationW + 1));
+
+    /// <summary>Whether some window leaves the image, so the direct kernel reads a zero-padded copy of each image.</summary>
+    internal static bool DirectPads(in Conv2DArgs a)
+    {
+        var (h, w) = DirectExtent(a);
+        return a.PadTop > 0 || a.PadLeft > 0 || h > a.InH || w > a.InW;
+    }
+
+    /// <summary>
+    /// y = conv(x, w) without im2col, for OutC ≤ 16, on the output pixels [lo, hi): each pixel's OutC outputs are one masked
+    /// vector, and the filter row of tap p = (i, j, ci) (HWIO: OutC contiguous floats) is loaded once per block of 8 pixels
+    /// of one output row, each of which adds x at its own position + offset(p) times that row. With padding, each image is
+    /// first copied into <paramref name="padded"/> (zeros around it, <see cref="DirectExtent"/>), so that every window is
+    /// inside the data and every pixel takes the same vector path.
+    /// </summary>
+    private static void DirectForward(float* x, float* w, float* y, in Conv2DArgs a, int lo, int hi, float* padded)
+    {
+        var k = a.KH * a.KW * a.InC;
+        var pads = DirectPads(a);
+        var (hp, wp) = pads ? DirectExtent(a) : (a.InH, a.InW);
+        var rented = ArrayPool<int>.Shared.Rent(k);
+        try
+        {
+            fixed (int* offsets = rented)
+            {
+                // offset(p) of tap p = (i, j, ci) from the window's top-left element, in the (padded) image.
+                for (int i = 0, p = 0; i < a.KH; i++)
+                    for (var j = 0; j < a.KW; j++)
+                        for (var ci = 0; ci < a.InC; ci++, p++)
+                            offsets[p] = (i * a.DilationH * wp + j * a.DilationW) * a.InC + ci;
+                var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(a.OutC)).AsSingle();
+                var pixelStride = (nint)a.StrideW * a.InC;
+                var paddedImage = -1;
+                for (var r = lo; r < hi;)
+                {
+                    int wo = r % a.OutW, ho = r / a.OutW % a.OutH, n = r / (a.OutW * a.OutH);
+                    var end = Math.Min(hi, r - wo + a.OutW); // the rest of this output row within the share
+                    float* image;
+                    if (pads)
+                    {
+                        if (paddedImage != n) PadImage(x + (nint)n * a.InH * a.InW * a.InC, padded, a, hp, wp);
+                        paddedImage = n;
+                        image = padded;
+                    }
+                    else image = x + (nint)n * a.InH * a.InW * a.InC;
+                    var src = image + ((nint)ho * a.StrideH * wp + (nint)wo * a.StrideW) * a.InC;
+                    var yp = y + (nint)r * a.OutC;
+                    if (a.OutC <= 8)
+                    {
+                        for (; r + 8 <= end; r += 8, src += 8 * pixelStride, yp += 8 * a.OutC)
+                            EightPixelsHalf(src, pixelStride, offsets, k, w, a.OutC, yp, mask.GetLower());
+                        for (; r < end; r++, src += pixelStride, yp += a.OutC)
+                            OnePixelHalf(src, offsets, k, w, a.OutC, yp, mask.GetLower());
+                        continue;
+                    }
+                    for (; r + 8 <= end; r += 8, src += 8 * pixelStride, yp += 8 * a.OutC)
+                        EightPixels(src, pixelStride, offsets, k, w, a.OutC, yp, mask);
+                    for (; r < end; r++, src += pixelStride, yp += a.OutC)
+                        OnePixel(src, offsets, k, w, a.OutC, yp, mask);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Copies one NHWC image into the top-left-offset interior of a zeroed hp × wp buffer.</summary>
+    private static void PadImage(float* image, float* padded, in Conv2DArgs a, int hp, int wp)
+    {
+        new Span<float>(padded, hp * wp * a.InC).Clear();
+        var rowLength = a.InW * a.InC;
+        for (var h = 0; h < a.InH; h++)
+            new ReadOnlySpan<float>(image + (nint)h * rowLength, rowLength)
+                .CopyTo(new Span<float>(padded + (((nint)h + a.PadTop) * wp + a.PadLeft) * a.InC, rowLength));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void EightPixels(float* src, nint stride, int* offsets, int k, float* w, int outC, float* y, Vector512<float> mask)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        for (var p = 0; p < k; p++)
+        {
+            var wv = Avx512F.MaskLoad(w + (nint)p * outC, mask, Vector512<float>.Zero);
+            var s = src + offsets[p];
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(s[0]), wv, c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(s[stride]), wv, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(s[2 * stride]), wv, c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(s[3 * stride]), wv, c3);
+            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(s[4 * stride]), wv, c4);
+            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(s[5 * stride]), wv, c5);
+            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(s[6 * stride]), wv, c6);
+            c7 = Vector512.FusedMultiplyAdd(Vector512.Create(s[7 * stride]), wv, c7);
+        }
+        Avx512F.MaskStore(y, mask, c0);
+        Avx512F.MaskStore(y + outC, mask, c1);
+        Avx512F.MaskStore(y + 2 * outC, mask, c2);
+        Avx512F.MaskStore(y + 3 * outC, mask, c3);
+        Avx512F.MaskStore(y + 4 * outC, mask, c4);
+        Avx512F.MaskStore(y + 5 * outC, mask, c5);
+        Avx512F.MaskStore(y + 6 * outC, mask, c6);
+        Avx512F.MaskStore(y + 7 * outC, mask, c7);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void OnePixel(float* src, int* offsets, int k, float* w, int outC, float* y, Vector512<float> mask)
+    {
+        Vector512<float> even = default, odd = default;
+        var p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            even = Vector512.FusedMultiplyAdd(Vector512.Create(src[offsets[p]]), Avx512F.MaskLoad(w + (nint)p * outC, mask, Vector512<float>.Zero), even);
+            odd = Vector512.FusedMultiplyAdd(Vector512.Create(src[offsets[p + 1]]), Avx512F.MaskLoad(w + (nint)(p + 1) * outC, mask, Vector512<float>.Zero), odd);
+        }
+        if (p < k) even = Vector512.FusedMultiplyAdd(Vector512.Create(src[offsets[p]]), Avx512F.MaskLoad(w + (nint)p * outC, mask, Vector512<float>.Zero), even);
+        Avx512F.MaskStore(y, mask, even + odd);
+    }
+
+    // OutC ≤ 8: the same two kernels on 256-bit vectors. Zen 4 issues two 256-bit FMAs per cycle but one 512-bit FMA, so
+    // with at most 8 useful lanes the half-width vectors do twice the work per cycle.
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void EightPixelsHalf(float* src, nint stride, int* offsets, int k, float* w, int outC, float* y, Vector256<float> mask)
+    {
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        for (var p = 0; p < k; p++)
+        {
+            var wv = Avx512F.VL.MaskLoad(w + (nint)p * outC, mask, Vector256<float>.Zero);
+            var s = src + offsets[p];
+            c0 = Vector256.FusedMultiplyAdd(Vector256.Create(s[0]), wv, c0);
+            c1 = Vector256.FusedMultiplyAdd(Vector256.Create(s[stride]), wv, c1);
+            c2 = Vector256.FusedMultiplyAdd(Vector256.Create(s[2 * stride]), wv, c2);
+            c3 = Vector256.FusedMultiplyAdd(Vector256.Create(s[3 * stride]), wv, c3);
+            c4 = Vector256.FusedMultiplyAdd(Vector256.Create(s[4 * stride]), wv, c4);
+            c5 = Vector256.FusedMultiplyAdd(Vector256.Create(s[5 * stride]), wv, c5);
+            c6 = Vector256.FusedMultiplyAdd(Vector256.Create(s[6 * stride]), wv, c6);
+            c7 = Vector256.FusedMultiplyAdd(Vector256.Create(s[7 * stride]), wv, c7);
+        }
+        Avx512F.VL.MaskStore(y, mask, c0);
+        Avx512F.VL.MaskStore(y + outC, mask, c1);
+        Avx512F.VL.MaskStore(y + 2 * outC, mask, c2);
+        Avx512F.VL.MaskStore(y + 3 * outC, mask, c3);
+        Avx512F.VL.MaskStore(y + 4 * outC, mask, c4);
+        Avx512F.VL.MaskStore(y + 5 * outC, mask, c5);
+        Avx512F.VL.MaskStore(y + 6 * outC, mask, c6);
+        Avx512F.VL.MaskStore(y + 7 * outC, mask, c7);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void OnePixelHalf(float* src, int* offsets, int k, float* w, int outC, float* y, Vector256<float> mask)
+    {
+        Vector256<float> even = default, odd = default;
+        var p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            even = Vector256.FusedMultiplyAdd(Vector256.Create(src[offsets[p]]), Avx512F.VL.MaskLoad(w + (nint)p * outC, mask, Vector256<float>.Zero), even);
+            odd = Vector256.FusedMultiplyAdd(Vector256.Create(src[offsets[p + 1]]), Avx512F.VL.MaskLoad(w + (nint)(p + 1) * outC, mask, Vector256<float>.Zero), odd);
+        }
+        if (p < k) even = Vector256.FusedMultiplyAdd(Vector256.Create(src[offsets[p]]), Avx512F.VL.MaskLoad(w + (nint)p * outC, mask, Vector256<float>.Zero), even);
+        Avx512F.VL.MaskStore(y, mask, even + odd);
+    }
+}
