@@ -86,16 +86,18 @@ internal static class ConvQuick
     /// <summary>The forward pass's im2col alone, single-threaded over every row in L2-sized chunks: the copy the GEMM cannot hide.</summary>
     private static unsafe void Im2ColAlone(DeviceBuffer x, in Conv2DArgs a, int reps)
     {
-        var layout = CpuConvolution.Layout(ConvolutionPass.BackpropFilter, a, 4, 1); // the im2col chunking (the forward may run direct, without one)
+        // The chunking the im2col passes use (a layer with few output channels may run direct, without im2col).
+        var k = a.KH * a.KW * a.InC;
+        var rowsPerChunk = (int)Math.Clamp(CpuConvolution.ChunkBytes / (4L * k), 48, 8192);
         var rows = a.Batch * a.OutH * a.OutW;
-        var col = new float[layout.ColPerThread];
+        var col = new float[(long)rowsPerChunk * k];
         var best = double.MaxValue;
         fixed (float* px = ((HostBuffer)x).Span<float>(), pc = col)
             for (var r = 0; r <= reps; r++)
             {
                 var sw = Stopwatch.StartNew();
-                for (var r0 = 0; r0 < rows; r0 += layout.RowsPerChunk)
-                    CpuConvolution.Im2Col(px, a, r0, Math.Min(layout.RowsPerChunk, rows - r0), pc);
+                for (var r0 = 0; r0 < rows; r0 += rowsPerChunk)
+                    CpuConvolution.Im2Col(px, a, r0, Math.Min(rowsPerChunk, rows - r0), pc);
                 if (r > 0) best = Math.Min(best, sw.Elapsed.TotalSeconds);
             }
         var bytes = 4.0 * rows * a.KH * a.KW * a.InC;

@@ -193,4 +193,97 @@ internal static unsafe partial class CpuConvolution
         if (p < k) even = Vector256.FusedMultiplyAdd(Vector256.Create(src[offsets[p]]), Avx512F.VL.MaskLoad(w + (nint)p * outC, mask, Vector256<float>.Zero), even);
         Avx512F.VL.MaskStore(y, mask, even + odd);
     }
+
+    /// <summary>
+    /// dW (+)= Σ over the output pixels [lo, hi) of x(window, p) · dy(pixel) without im2col, for 3 ≤ OutC ≤ 16: per output
+    /// row, taps in groups of 8 hold 8 vector accumulators (dW rows) while the row's pixels stream by (one masked dy load
+    /// and 8 broadcasts of x per pixel), then add into <paramref name="dw"/>. <paramref name="dw"/> must be zeroed first.
+    /// Padded images are copied to <paramref name="padded"/> as in <see cref="DirectForward"/>.
+    /// </summary>
+    private static void DirectFilter(float* x, float* dy, float* dw, in Conv2DArgs a, int lo, int hi, float* padded)
+    {
+        var k = a.KH * a.KW * a.InC;
+        var pads = DirectPads(a);
+        var (hp, wp) = pads ? DirectExtent(a) : (a.InH, a.InW);
+        var rented = ArrayPool<int>.Shared.Rent(k);
+        try
+        {
+            fixed (int* offsets = rented)
+            {
+                for (int i = 0, p = 0; i < a.KH; i++)
+                    for (var j = 0; j < a.KW; j++)
+                        for (var ci = 0; ci < a.InC; ci++, p++)
+                            offsets[p] = (i * a.DilationH * wp + j * a.DilationW) * a.InC + ci;
+                var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(a.OutC)).AsSingle();
+                var pixelStride = (nint)a.StrideW * a.InC;
+                var paddedImage = -1;
+                for (var r = lo; r < hi;)
+                {
+                    int wo = r % a.OutW, ho = r / a.OutW % a.OutH, n = r / (a.OutW * a.OutH);
+                    var count = Math.Min(hi, r - wo + a.OutW) - r;
+                    float* image;
+                    if (pads)
+                    {
+                        if (paddedImage != n) PadImage(x + (nint)n * a.InH * a.InW * a.InC, padded, a, hp, wp);
+                        paddedImage = n;
+                        image = padded;
+                    }
+                    else image = x + (nint)n * a.InH * a.InW * a.InC;
+                    var src = image + ((nint)ho * a.StrideH * wp + (nint)wo * a.StrideW) * a.InC;
+                    var p0 = 0;
+                    for (; p0 + 8 <= k; p0 += 8) EightTaps(src, pixelStride, offsets + p0, dy + (nint)r * a.OutC, count, a.OutC, dw + (nint)p0 * a.OutC, mask);
+                    for (; p0 < k; p0++) OneTap(src + offsets[p0], pixelStride, dy + (nint)r * a.OutC, count, a.OutC, dw + (nint)p0 * a.OutC, mask);
+                    r += count;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(rented);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void EightTaps(float* src, nint stride, int* offsets, float* dy, int count, int outC, float* dw, Vector512<float> mask)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        nint o0 = offsets[0], o1 = offsets[1], o2 = offsets[2], o3 = offsets[3], o4 = offsets[4], o5 = offsets[5], o6 = offsets[6], o7 = offsets[7];
+        for (var q = 0; q < count; q++, src += stride, dy += outC)
+        {
+            var g = Avx512F.MaskLoad(dy, mask, Vector512<float>.Zero);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(src[o0]), g, c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(src[o1]), g, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(src[o2]), g, c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(src[o3]), g, c3);
+            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(src[o4]), g, c4);
+            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(src[o5]), g, c5);
+            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(src[o6]), g, c6);
+            c7 = Vector512.FusedMultiplyAdd(Vector512.Create(src[o7]), g, c7);
+        }
+        AddRow(dw, mask, c0);
+        AddRow(dw + outC, mask, c1);
+        AddRow(dw + 2 * outC, mask, c2);
+        AddRow(dw + 3 * outC, mask, c3);
+        AddRow(dw + 4 * outC, mask, c4);
+        AddRow(dw + 5 * outC, mask, c5);
+        AddRow(dw + 6 * outC, mask, c6);
+        AddRow(dw + 7 * outC, mask, c7);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void OneTap(float* src, nint stride, float* dy, int count, int outC, float* dw, Vector512<float> mask)
+    {
+        Vector512<float> even = default, odd = default;
+        var q = 0;
+        for (; q + 1 < count; q += 2, src += 2 * stride, dy += 2 * outC)
+        {
+            even = Vector512.FusedMultiplyAdd(Vector512.Create(src[0]), Avx512F.MaskLoad(dy, mask, Vector512<float>.Zero), even);
+            odd = Vector512.FusedMultiplyAdd(Vector512.Create(src[stride]), Avx512F.MaskLoad(dy + outC, mask, Vector512<float>.Zero), odd);
+        }
+        if (q < count) even = Vector512.FusedMultiplyAdd(Vector512.Create(src[0]), Avx512F.MaskLoad(dy, mask, Vector512<float>.Zero), even);
+        AddRow(dw, mask, even + odd);
+    }
+
+    private static void AddRow(float* dw, Vector512<float> mask, Vector512<float> sum) =>
+        Avx512F.MaskStore(dw, mask, Avx512F.MaskLoad(dw, mask, Vector512<float>.Zero) + sum);
 }

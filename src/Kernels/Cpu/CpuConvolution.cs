@@ -80,11 +80,11 @@ internal static unsafe partial class CpuConvolution
         var threads = 2.0 * a.MultiplyAdds < ParallelFlops ? 1 : cores;
         if (pass == ConvolutionPass.BackpropInput) threads = Math.Min(threads, a.Batch);
         threads = (int)Math.Max(1, Math.Min(threads, rows));
-        if (pass == ConvolutionPass.Forward && UsesDirect(a, elementBytes))
+        if (pass != ConvolutionPass.BackpropInput && UsesDirect(a, elementBytes))
         {
-            // Workspace: one zero-padded image per thread when windows leave the image.
+            // Workspace: one zero-padded image per thread when windows leave the image, and the filter gradient's partial sums.
             var (hp, wp) = DirectExtent(a);
-            return new(threads, 0, false, DirectPads(a) ? (long)hp * wp * a.InC : 0, 0, Direct: true);
+            return new(threads, 0, false, DirectPads(a) ? (long)hp * wp * a.InC : 0, pass == ConvolutionPass.BackpropFilter ? (long)k * a.OutC : 0, Direct: true);
         }
         var share = pass == ConvolutionPass.BackpropInput
             ? (long)((a.Batch + threads - 1) / threads) * a.OutH * a.OutW
@@ -172,7 +172,14 @@ internal static unsafe partial class CpuConvolution
         var args = a;
         var layout = l;
         nint px = (nint)x, pdy = (nint)dy, pdw = (nint)dw, pws = (nint)ws;
-        ForEachShare(l.Threads, rows, 1, (t, lo, hi) =>
+        if (l.Direct && typeof(T) == typeof(float))
+            ForEachShare(l.Threads, rows, 1, (t, lo, hi) =>
+            {
+                var acc = t == 0 ? (float*)pdw : (float*)pws + layout.Threads * layout.ColPerThread + (t - 1) * layout.AccPerThread;
+                new Span<float>(acc, k * args.OutC).Clear();
+                DirectFilter((float*)px, (float*)pdy, acc, args, lo, hi, (float*)pws + t * layout.ColPerThread);
+            });
+        else ForEachShare(l.Threads, rows, 1, (t, lo, hi) =>
         {
             var col = (T*)pws + t * layout.ColPerThread;
             // Core 0 sums straight into dw; the others into their own partial sums, added below in core order.
@@ -261,6 +268,12 @@ internal static unsafe partial class CpuConvolution
     /// <summary>The taps j (jLo ≤ j &lt; jHi) whose column wBase + j·dilation lies inside [0, width).</summary>
     private static (int Lo, int Hi) TapRange(int wBase, int dilation, int taps, int width)
     {
+        if (dilation == 1)
+        {
+            // No division: im2col calls this once per output pixel, and two integer divisions were a visible share of a small layer's copy.
+            int l = Math.Clamp(-wBase, 0, taps), h = Math.Clamp(width - wBase, 0, taps);
+            return (l, Math.Max(h, l));
+        }
         var lo = wBase >= 0 ? 0 : (-wBase + dilation - 1) / dilation;
         var hi = wBase >= width ? 0 : Math.Min(taps, (width - 1 - wBase) / dilation + 1);
         return (Math.Min(lo, taps), Math.Max(hi, Math.Min(lo, taps)));
