@@ -74,6 +74,18 @@ internal sealed class Plan
     public required int[] FetchSlots { get; init; }
     public required Shape[] FetchShapes { get; init; }
     public required Dictionary<Output, int> FeedSlots { get; init; }
+
+    /// <summary>
+    /// Fed slots a run may point at the caller's array instead of copying it in (<see cref="Nabla.Kernels.IAllocator.Borrow"/>):
+    /// not fetched, and read only by kernels whose results do not depend on where their input sits in memory (the GEMM and
+    /// convolution kernels read their operands element by element or through packing). Element-wise kernels and reductions
+    /// are excluded: their vector split follows the 64-byte alignment the arenas guarantee, which keeps float32 results
+    /// independent of where the GC placed an array.
+    /// </summary>
+    public required HashSet<int> BorrowableFeeds { get; init; }
+
+    /// <summary>Op types whose kernels may read a borrowed feed (see <see cref="BorrowableFeeds"/>).</summary>
+    private static readonly HashSet<string> ReadsAnyAlignment = ["MatMul", "Conv2D", "Conv2DBackpropFilter"];
     public required MemoryPlan Memory { get; init; }
 
     /// <summary>Per slot: dtype and length (for arena views).</summary>
@@ -196,6 +208,8 @@ internal sealed class Plan
         foreach (var step in steps) step.AfterDeviceCheck = step.Index >= firstCheckStep;
 
         var memory = PlanMemory(steps, slotTypes, feedSlots, fetchSlots, backend.Memory);
+        var borrowable = feedSlots.Values.Where(slot => !fetchSlots.Contains(slot)
+            && steps.Where(st => st.InputSlots.Contains(slot)).All(st => st.Fusion is null && ReadsAnyAlignment.Contains(st.Op.Type))).ToHashSet();
         return new Plan
         {
             Steps = steps.ToArray(),
@@ -204,6 +218,7 @@ internal sealed class Plan
             FetchSlots = fetchSlots,
             FetchShapes = fetches.Select(f => shapes[f]).ToArray(),
             FeedSlots = feedSlots,
+            BorrowableFeeds = borrowable,
             Memory = memory,
             Checks = checks.ToArray(),
         };

@@ -15,6 +15,9 @@ internal sealed class RunState(IBackend backend, SessionState state, DeviceBuffe
 
     public DeviceBuffer?[] Slots { get; } = slots;
 
+    /// <summary>The slots as the memory plan placed them (a run may point a fed slot at the caller's array; the next run restores it from here).</summary>
+    public DeviceBuffer?[] Planned { get; } = (DeviceBuffer?[])slots.Clone();
+
     /// <summary>The run's device-side error flags (two int64 per check site), or null when the plan has no device-side checks.</summary>
     public DeviceBuffer? Flags { get; } = flags;
 

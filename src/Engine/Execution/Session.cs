@@ -173,7 +173,19 @@ public sealed class Session : IDisposable
     {
         var run = Bind(plan);
         PreRunChecks(plan, feeds);
-        foreach (var (output, slot) in plan.FeedSlots) upload(feeds[output], run.Slots[slot]!);
+        foreach (var (output, slot) in plan.FeedSlots)
+        {
+            var feed = feeds[output];
+            // A large input read only by GEMM/convolution kernels is read where it is (no copy into the arena), when the backend can.
+            if (feed is Tensor t && plan.BorrowableFeeds.Contains(slot) && _backend.Memory.Borrow(t.Data, t.DType) is { } borrowed
+                && borrowed.Length == run.Planned[slot]!.Length)
+            {
+                run.Slots[slot] = borrowed;
+                continue;
+            }
+            run.Slots[slot] = run.Planned[slot];
+            upload(feed, run.Slots[slot]!);
+        }
         if (run.Flags is { } flags) _backend.Fill(flags, 0);
         var ctx = _kernelContext;
         ctx.Run = run;

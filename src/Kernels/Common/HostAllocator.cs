@@ -106,6 +106,11 @@ public sealed class HostAllocator : IAllocator
     }
 
     /// <inheritdoc/>
+    /// <remarks>The host backends run on the calling thread, so a view of the caller's array is safe for the run; only when the array already has this backend's storage type.</remarks>
+    public DeviceBuffer? Borrow(Array host, DType dtype) =>
+        host is float[] or double[] or int[] or long[] or bool[] && StorageDType(host) == _storageOf(dtype) ? new HostBuffer(dtype, host) : null;
+
+    /// <inheritdoc/>
     public void Download(DeviceBuffer src, Array host)
     {
         _downloads++;

@@ -39,6 +39,13 @@ public interface IAllocator
     /// <summary>Enqueues a copy of a host array (element type <see cref="DTypeInfo.ClrType"/>) into a buffer of equal length.</summary>
     void Upload(Array host, DeviceBuffer dst);
 
+    /// <summary>
+    /// A buffer that reads <paramref name="host"/> in place, without a copy, or null when this backend cannot (device memory,
+    /// an asynchronous stream that could read it after the caller changed it, or a storage type other than the array's).
+    /// The caller guarantees that nothing writes through it and that it is used only until the current run returns.
+    /// </summary>
+    DeviceBuffer? Borrow(Array host, DType dtype) => null;
+
     /// <summary>Waits for the stream, then copies a buffer into a host array (element type <see cref="DTypeInfo.ClrType"/>) of equal length.</summary>
     void Download(DeviceBuffer src, Array host);
 

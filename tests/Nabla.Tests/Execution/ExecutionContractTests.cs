@@ -24,7 +24,10 @@ public sealed class ExecutionContractTests
                 // Adam reads its hyper-parameters and step counter on the device; dropout, relu and the loss never come back to the host.
                 Assert.That(run.Downloads, Is.EqualTo(1), "the fetched loss is the only device→host transfer");
                 Assert.That(run.DownloadBytes, Is.EqualTo(4), "one float32");
-                Assert.That(run.Uploads, Is.EqualTo(2), "the two feeds");
+                // The images feed only the first MatMul, which reads them in place where the backend can borrow the caller's array
+                // (the synchronous host backend; the deferred one copies, since it may run the kernel after Run returns).
+                var imagesBorrowed = h.Session.Backend.Memory.Borrow(new float[1], DType.Float32) is not null;
+                Assert.That(run.Uploads, Is.EqualTo(imagesBorrowed ? 1 : 2), imagesBorrowed ? "the labels (the images are read in place)" : "the two feeds");
                 Assert.That(run.Allocations, Is.EqualTo(0), "no allocation after the first step");
             });
         }
