@@ -84,6 +84,26 @@ public partial class ReduceOpTests : ICoversOps
         OpHarness.CpuMatchesReference((g, xs) => Reduce(g, op, xs[0], axes, keepDims), [x], 1e-5, 1e-5);
     }
 
+    /// <summary>Column sums over rows of at most 16 floats (a convolution's bias gradient) take a masked-vector path on AVX-512.</summary>
+    [TestCase(new[] { 37, 6 }, new[] { 0 })]
+    [TestCase(new[] { 3, 401, 6 }, new[] { 1 })]
+    [TestCase(new[] { 2, 9, 16 }, new[] { 0, 1 })]
+    [TestCase(new[] { 5, 3, 1 }, new[] { 0, 1 })]
+    [TestCase(new[] { 7, 2, 17 }, new[] { 0, 1 })]
+    public void ShortRowColumnSumsMatchReference(int[] shape, int[] axes)
+    {
+        var x = OpHarness.Uniform(shape, seed: 9);
+        OpHarness.CpuMatchesReference((g, xs) => g.ReduceSum(xs[0], axes), [x], 1e-5, 1e-4);
+        OpHarness.CpuMatchesReference((g, xs) => g.ReduceMean(xs[0], axes), [x], 1e-5, 1e-5);
+        // A NaN in one row and +Inf/−Inf in two others of the same column: NaN wins its column, ±Inf make NaN in theirs.
+        var values = x.ToDoubleArray();
+        var inner = shape[^1];
+        values[inner] = double.NaN;
+        if (inner > 1) { values[1] = double.PositiveInfinity; values[2 * inner + 1] = double.NegativeInfinity; }
+        var special = new Tensor(values, x.Shape, DType.Float64);
+        OpHarness.CpuMatchesReference((g, xs) => g.ReduceSum(xs[0], axes), [special], 1e-5, 1e-4);
+    }
+
     [TestCase(0)]
     [TestCase(1)]
     [TestCase(null)]
