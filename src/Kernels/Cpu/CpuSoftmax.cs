@@ -1,15 +1,18 @@
 using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Nabla.Kernels.Cpu;
 
 /// <summary>
 /// Row-wise softmax, log-softmax and fused softmax cross-entropy over a [rows, cols] matrix, with
 /// the row maximum subtracted before exponentiating so no term overflows (logits of ±1000 are
-/// fine). A long row is a few TensorPrimitives passes (max, x − m, exp, sum, scale); short rows (≤ 32, e.g. 10
-/// classes) are done a chunk of rows at a time with one vectorised exp per chunk. Rows are split across cores
-/// with Parallel.For once the matrix is large enough to pay for it.
+/// fine). A long row is a few TensorPrimitives passes (max, x − m, exp, sum, scale); short rows
+/// (≤ 32, e.g. 10 classes) are done a vector's width of rows at a time, transposed so that each
+/// pass is a vector operation across rows. Rows are split across cores with Parallel.For once the
+/// matrix is large enough to pay for it.
 /// </summary>
 /// <remarks>
 /// Non-finite rows follow the float64 reference exactly: a row whose maximum is +∞ or NaN, or
@@ -35,11 +38,7 @@ internal static class CpuSoftmax
                     var k = Math.Min(end - r, ChunkRows(cols));
                     var xr = x.AsSpan(r * cols, k * cols);
                     var yr = y.AsSpan(r * cols, k * cols);
-                    // Log-softmax only needs lse, so the exponentials are not normalised; x − lse overwrites them.
-                    ExpAndLogSumExp(xr, yr, lse.AsSpan(0, k), cols, normalise: !log, deterministic);
-                    if (log)
-                        for (var i = 0; i < k; i++)
-                            TensorPrimitives.Subtract(xr.Slice(i * cols, cols), lse[i], yr.Slice(i * cols, cols));
+                    SoftmaxAndLogSumExp(xr, yr, lse.AsSpan(0, k), cols, log, deterministic);
                 }
             }
             finally
@@ -78,7 +77,7 @@ internal static class CpuSoftmax
                 {
                     var k = Math.Min(end - r0, chunk);
                     var ek = backprop is not { } bpk ? scratch.AsSpan(0, k * cols) : bpk.AsSpan(r0 * cols, k * cols);
-                    ExpAndLogSumExp(x.AsSpan(r0 * cols, k * cols), ek, lses.AsSpan(0, k), cols, normalise: true, deterministic);
+                    SoftmaxAndLogSumExp(x.AsSpan(r0 * cols, k * cols), ek, lses.AsSpan(0, k), cols, log: false, deterministic);
                     for (var r = r0; r < r0 + k; r++)
                     {
                         var o = r * cols;
@@ -114,52 +113,105 @@ internal static class CpuSoftmax
     }
 
     /// <summary>
-    /// For each of the rows of x (row length <paramref name="cols"/>): lse[i] = log Σ exp(xᵢ) and e = exp(xᵢ − m),
-    /// divided by Σ exp(xᵢ − m) when <paramref name="normalise"/> (then e = softmax(xᵢ)).
+    /// For each of the rows of x (row length <paramref name="cols"/>): lse[i] = log Σ exp(xᵢ), and y = softmax(xᵢ), or
+    /// xᵢ − lse[i] when <paramref name="log"/>.
     /// </summary>
     /// <remarks>
     /// Long rows are a few TensorPrimitives passes each. Rows of at most <see cref="ShortRow"/> elements would spend
-    /// most of their time in those calls' fixed cost, so the whole chunk is done at once: a scalar max and
-    /// x − m per row, one vectorised exp over the chunk, a scalar sum and scale per row. A row whose maximum is not
-    /// finite is then redone element by element (see the class remarks).
+    /// most of their time in those calls' fixed cost and in scalar per-row work (a 10-element max, sum and log), so
+    /// they go Vector&lt;T&gt;.Count rows at a time through a transposed block: column j of the block is one vector
+    /// holding element j of each row, and max, x − m, sum, log and the division are vector operations across rows.
+    /// A row whose maximum is not finite is then redone element by element (see the class remarks).
     /// </remarks>
-    private static void ExpAndLogSumExp<T>(ReadOnlySpan<T> x, Span<T> e, Span<T> lse, int cols, bool normalise, bool deterministic)
+    private static void SoftmaxAndLogSumExp<T>(ReadOnlySpan<T> x, Span<T> y, Span<T> lse, int cols, bool log, bool deterministic)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (cols > ShortRow)
         {
-            for (var i = 0; i < lse.Length; i++) lse[i] = RowExpAndLogSumExp(x.Slice(i * cols, cols), e.Slice(i * cols, cols), normalise, deterministic);
+            for (var i = 0; i < lse.Length; i++)
+            {
+                var xr = x.Slice(i * cols, cols);
+                var yr = y.Slice(i * cols, cols);
+                // Log-softmax only needs lse, so the exponentials are not normalised; x − lse overwrites them.
+                lse[i] = RowExpAndLogSumExp(xr, yr, normalise: !log, deterministic);
+                if (log) TensorPrimitives.Subtract(xr, lse[i], yr);
+            }
             return;
         }
-        for (var i = 0; i < lse.Length; i++)
+        if (lse.IsEmpty) return;
+        var v = Vector<T>.Count;
+        var blocks = (lse.Length + v - 1) / v;
+        // Block b of v rows is transposed into t[b·cols·v ...]: t[(b·cols + j)·v + l] = x[b·v + l, j]. Lanes of missing
+        // rows (the last block) are 0, a harmless finite row. m and then lse per block in ms, the sums in sums.
+        var t = ArrayPool<T>.Shared.Rent(blocks * cols * v);
+        var ms = ArrayPool<T>.Shared.Rent(blocks * v);
+        var sums = ArrayPool<T>.Shared.Rent(blocks * v);
+        try
         {
-            var xr = x.Slice(i * cols, cols);
-            var er = e.Slice(i * cols, cols);
-            var m = xr[0];
-            for (var j = 1; j < cols; j++)
-                if (!T.IsNaN(m) && (T.IsNaN(xr[j]) || xr[j] > m)) m = xr[j];
-            lse[i] = m;
-            for (var j = 0; j < cols; j++) er[j] = xr[j] - m;
-        }
-        Exp(e, deterministic);
-        for (var i = 0; i < lse.Length; i++)
-        {
-            var er = e.Slice(i * cols, cols);
-            var m = lse[i];
-            if (!T.IsFinite(m))
+            Array.Clear(t, (blocks - 1) * cols * v, cols * v);
+            ref var x0 = ref MemoryMarshal.GetReference(x);
+            for (var i = 0; i < lse.Length; i++)
             {
-                // Rare path (see remarks): lse = m and e = exp(x − m) element by element, as the reference does.
-                var xr = x.Slice(i * cols, cols);
-                for (var j = 0; j < cols; j++) er[j] = T.Exp(xr[j] - m);
-                continue;
+                // Element refs rather than span indexing: the transposes are a large part of the work.
+                ref var tb = ref t[i / v * cols * v + i % v];
+                for (var j = 0; j < cols; j++) Unsafe.Add(ref tb, j * v) = Unsafe.Add(ref x0, i * cols + j);
             }
-            var s = T.Zero;
-            for (var j = 0; j < cols; j++) s += er[j];
-            lse[i] = m + T.Log(s);
-            if (normalise)
-                for (var j = 0; j < cols; j++) er[j] /= s;
+            for (var b = 0; b < blocks; b++)
+            {
+                var o = b * cols * v;
+                var m = new Vector<T>(t, o);
+                for (var j = 1; j < cols; j++) m = MaxNaN(m, new Vector<T>(t, o + j * v));
+                for (var j = 0; j < cols; j++) (new Vector<T>(t, o + j * v) - m).CopyTo(t, o + j * v);
+                m.CopyTo(ms, b * v);
+            }
+            // One exp over the chunk, one log over its sums: per-call costs are paid once per chunk, not per row.
+            Exp(t.AsSpan(0, blocks * cols * v), deterministic);
+            for (var b = 0; b < blocks; b++)
+            {
+                var o = b * cols * v;
+                var sv = Vector<T>.Zero;
+                for (var j = 0; j < cols; j++) sv += new Vector<T>(t, o + j * v);
+                sv.CopyTo(sums, b * v);
+                if (!log)
+                    for (var j = 0; j < cols; j++) (new Vector<T>(t, o + j * v) / sv).CopyTo(t, o + j * v);
+            }
+            // As the long-row path: the vectorised log, or element by element through the C library in deterministic mode.
+            var logs = sums.AsSpan(0, blocks * v);
+            if (deterministic)
+                for (var l = 0; l < logs.Length; l++) logs[l] = T.Log(logs[l]);
+            else TensorPrimitives.Log<T>(logs, logs);
+            for (var i = 0; i < lse.Length; i++)
+            {
+                var xr = x.Slice(i * cols, cols);
+                var yr = y.Slice(i * cols, cols);
+                var m = ms[i];
+                if (!T.IsFinite(m))
+                {
+                    // Rare path (see remarks): lse = m, y = x − m or exp(x − m) element by element, as the reference does.
+                    lse[i] = m;
+                    for (var j = 0; j < cols; j++) yr[j] = log ? xr[j] - m : T.Exp(xr[j] - m);
+                    continue;
+                }
+                var li = lse[i] = m + logs[i];
+                ref var y0 = ref MemoryMarshal.GetReference(yr);
+                ref var tb = ref t[i / v * cols * v + i % v];
+                if (log)
+                    for (var j = 0; j < cols; j++) Unsafe.Add(ref y0, j) = Unsafe.Add(ref x0, i * cols + j) - li;
+                else
+                    for (var j = 0; j < cols; j++) Unsafe.Add(ref y0, j) = Unsafe.Add(ref tb, j * v);
+            }
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(t);
+            ArrayPool<T>.Shared.Return(ms);
+            ArrayPool<T>.Shared.Return(sums);
         }
     }
+
+    /// <summary>Element-wise maximum that propagates NaN (the first NaN operand wins), as TensorPrimitives.Max does for a row.</summary>
+    private static Vector<T> MaxNaN<T>(Vector<T> a, Vector<T> b) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Vector.ConditionalSelect(Vector.Equals(a, a), Vector.ConditionalSelect(Vector.Equals(b, b), Vector.Max(a, b), b), a);
 
     /// <summary>Returns log Σ exp(x) and leaves exp(x − m) in <paramref name="e"/>, normalised to softmax(x) when asked.</summary>
     private static T RowExpAndLogSumExp<T>(ReadOnlySpan<T> x, Span<T> e, bool normalise, bool deterministic) where T : unmanaged, IFloatingPointIeee754<T>
@@ -177,10 +229,10 @@ internal static class CpuSoftmax
         return m + T.Log(s);
     }
 
-    /// <summary>Rows of at most this many elements take the chunked path of <see cref="ExpAndLogSumExp{T}"/>.</summary>
+    /// <summary>Rows of at most this many elements take the transposed path of <see cref="SoftmaxAndLogSumExp{T}"/>.</summary>
     private const int ShortRow = 32;
 
-    /// <summary>Rows per chunk: ~4k elements (16 KiB of float32) keeps a chunk's x and e in L1 between passes.</summary>
+    /// <summary>Rows per chunk (one lse scratch per chunk): ~4k elements, 16 KiB of float32.</summary>
     private static int ChunkRows(int cols) => Math.Max(1, 4096 / cols);
 
     /// <summary>y ← eʸ in place: vectorised, or in deterministic mode element by element through the C library (see <see cref="CpuBackend"/>).</summary>
