@@ -9,10 +9,12 @@ namespace Nabla.Kernels.Cpu;
 /// 2-D max and average pooling over NHWC tensors and their gradients, vectorised whatever the channel count.
 /// A row of an NHWC image is W·C contiguous elements, so each output row first reduces its window's input rows
 /// element-wise over whole W·C rows (Vector&lt;T&gt; over contiguous memory, independent of C), then reduces the
-/// window's columns of that row buffer pixel by pixel, one Vector&lt;T&gt; per block of channels. For C smaller than
-/// a vector the block is the whole pixel plus the next pixel's first channels: those extra lanes are either
-/// overwritten by the next pixel (forward), or masked off (gradients). The forward pass splits output rows across
-/// cores; the gradients split images (windows of one image overlap, so two threads never add into the same dx element).
+/// window's columns of that row buffer (see <see cref="ReduceColumns{T}"/>). The max gradient finds each window's
+/// winner the same way, carrying the winner's row and column along, and adds dy there; the average gradient spreads
+/// dy / count over one row buffer and adds it to the window's rows. For C smaller than a vector a per-pixel block is
+/// the pixel plus the next pixel's first channels: those extra lanes are overwritten by the next pixel, or masked.
+/// The forward pass splits output rows across cores; the gradients split images (windows of one image overlap, so
+/// two threads never add into the same dx element).
 /// </summary>
 /// <remarks>
 /// NaN: max pooling propagates NaN; its gradient goes to the first NaN of the window. Otherwise the max gradient
@@ -25,6 +27,7 @@ internal static class CpuPooling
     // Below ~32k touched elements one core finishes before Parallel.For's scheduling cost is repaid.
     private const long ParallelThreshold = 1 << 15;
 
+    /// <summary>y = pool(x) over NHWC windows (see <see cref="Pool2DArgs"/>); output rows split across cores.</summary>
     public static void Forward<T>(PoolKind kind, ArraySegment<T> x, ArraySegment<T> y, Pool2DArgs p) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var rows = p.N * p.OutH;
@@ -155,6 +158,7 @@ internal static class CpuPooling
     /// <summary>Scalar twin of the vector <see cref="MaxNaN{T}(Vector{T}, Vector{T})"/>; on equal values (±0) the first wins.</summary>
     private static T MaxNaN<T>(T a, T b) where T : unmanaged, IFloatingPointIeee754<T> => !T.IsNaN(a) && (T.IsNaN(b) || b > a) ? b : a;
 
+    /// <summary>dx = the pooling gradient for dy (overwritten; x is read for max only); images split across cores.</summary>
     public static void Backward<T>(PoolKind kind, ArraySegment<T> x, ArraySegment<T> dy, ArraySegment<T> dx, Pool2DArgs p) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var work = (long)dy.Count * p.KernelH * p.KernelW;
@@ -173,14 +177,23 @@ internal static class CpuPooling
                 for (var n = start; n < end; n++)
                 {
                     var dxImage = dx.AsSpan(n * imageLen, imageLen);
-                    dxImage.Clear();
+                    // dx rows are cleared just before the first window that reaches them (r1 never decreases with i),
+                    // so they are still in cache when the gradient is added: one pass over dx in memory, not two.
+                    var cleared = 0;
                     for (var i = 0; i < p.OutH; i++)
                     {
                         var (r0, r1) = Range(i, p.StrideH, p.PadTop, p.KernelH, p.H);
+                        if (r1 > cleared)
+                        {
+                            dxImage.Slice(cleared * rowLen, (r1 - cleared) * rowLen).Clear();
+                            cleared = r1;
+                        }
                         var g = dy.AsSpan((n * p.OutH + i) * outLen, outLen);
                         if (kind == PoolKind.Average) AverageRowBackward(g, dxImage, rowBuf, outBuf, blocks, r0, r1, p);
                         else MaxRowBackward(x, g, dxImage, rowBuf, rowOf, outBuf, bestQ, blocks, n, r0, r1, p);
                     }
+                    // Rows below every window ('valid' cropping) get no gradient.
+                    dxImage[(cleared * rowLen)..].Clear();
                 }
             }
             finally
