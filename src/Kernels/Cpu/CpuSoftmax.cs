@@ -1,14 +1,18 @@
 using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Nabla.Kernels.Cpu;
 
 /// <summary>
 /// Row-wise softmax, log-softmax and fused softmax cross-entropy over a [rows, cols] matrix, with
 /// the row maximum subtracted before exponentiating so no term overflows (logits of ±1000 are
-/// fine). Each row is a few TensorPrimitives passes (max, x − m, exp, sum, scale); rows are split
-/// across cores with Parallel.For once the matrix is large enough to pay for it.
+/// fine). A long row is a few TensorPrimitives passes (max, x − m, exp, sum, scale); short rows
+/// (≤ 32, e.g. 10 classes) are done a vector's width of rows at a time, transposed so that each
+/// pass is a vector operation across rows. Rows are split across cores with Parallel.For once the
+/// matrix is large enough to pay for it.
 /// </summary>
 /// <remarks>
 /// Non-finite rows follow the float64 reference exactly: a row whose maximum is +∞ or NaN, or
@@ -26,25 +30,22 @@ internal static class CpuSoftmax
         if (cols == 0) return;
         ForRowRanges(rows, cols, (start, end) =>
         {
-            for (var r = start; r < end; r++) Row(x.AsSpan(r * cols, cols), y.AsSpan(r * cols, cols), log, deterministic);
+            var lse = ArrayPool<T>.Shared.Rent(Math.Min(end - start, ChunkRows(cols)));
+            try
+            {
+                for (var r = start; r < end; r += ChunkRows(cols))
+                {
+                    var k = Math.Min(end - r, ChunkRows(cols));
+                    var xr = x.AsSpan(r * cols, k * cols);
+                    var yr = y.AsSpan(r * cols, k * cols);
+                    SoftmaxAndLogSumExp(xr, yr, lse.AsSpan(0, k), cols, log, deterministic);
+                }
+            }
+            finally
+            {
+                ArrayPool<T>.Shared.Return(lse);
+            }
         });
-    }
-
-    private static void Row<T>(ReadOnlySpan<T> x, Span<T> y, bool log, bool deterministic) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var m = TensorPrimitives.Max(x);
-        if (!T.IsFinite(m))
-        {
-            // Rare path (see remarks): lse = m, element by element, as the reference does.
-            for (var j = 0; j < x.Length; j++) y[j] = log ? x[j] - m : T.Exp(x[j] - m);
-            return;
-        }
-        // y = exp(x − m) first: its sum gives lse, and for softmax it is already the numerator.
-        TensorPrimitives.Subtract(x, m, y);
-        Exp(y, deterministic);
-        var s = TensorPrimitives.Sum<T>(y);
-        if (log) TensorPrimitives.Subtract(x, m + T.Log(s), y);
-        else TensorPrimitives.Divide(y, s, y);
     }
 
     /// <summary>
@@ -66,44 +67,154 @@ internal static class CpuSoftmax
         }
         ForRowRanges(rows, cols, (start, end) =>
         {
-            // Without a backprop buffer the exponentials still need somewhere to go: one scratch row per range.
-            var scratch = backprop is null ? ArrayPool<T>.Shared.Rent(cols) : null;
+            // Without a backprop buffer the exponentials still need somewhere to go: one scratch chunk per range.
+            var chunk = Math.Min(end - start, ChunkRows(cols));
+            var scratch = backprop is null ? ArrayPool<T>.Shared.Rent(chunk * cols) : null;
+            var lses = ArrayPool<T>.Shared.Rent(chunk);
             try
             {
-                for (var r = start; r < end; r++)
+                for (var r0 = start; r0 < end; r0 += chunk)
                 {
-                    var o = r * cols;
-                    var xr = x.AsSpan(o, cols);
-                    var er = backprop is not { } bp ? scratch.AsSpan(0, cols) : bp.AsSpan(o, cols);
-                    var lse = ExpAndLogSumExp(xr, er, deterministic);
-                    var lab = label?.Invoke(r) ?? -1;
-                    // An id outside [0, cols) (the engine's checks then fail the run) gives NaN rather than reading out of range.
-                    var badLabel = dense is null && (uint)lab >= (uint)cols;
-                    if (dense is not { } dn) loss[r] = badLabel ? T.NaN : lse - xr[lab];
-                    else
+                    var k = Math.Min(end - r0, chunk);
+                    var ek = backprop is not { } bpk ? scratch.AsSpan(0, k * cols) : bpk.AsSpan(r0 * cols, k * cols);
+                    SoftmaxAndLogSumExp(x.AsSpan(r0 * cols, k * cols), ek, lses.AsSpan(0, k), cols, log: false, deterministic);
+                    for (var r = r0; r < r0 + k; r++)
                     {
-                        var t = dn.AsSpan(o, cols);
-                        var acc = T.Zero;
-                        for (var j = 0; j < cols; j++)
-                            if (t[j] != T.Zero) acc += t[j] * (lse - xr[j]);
-                        loss[r] = acc;
+                        var o = r * cols;
+                        var xr = x.AsSpan(o, cols);
+                        var er = ek.Slice((r - r0) * cols, cols);
+                        var lse = lses[r - r0];
+                        var lab = label?.Invoke(r) ?? -1;
+                        // An id outside [0, cols) (the engine's checks then fail the run) gives NaN rather than reading out of range.
+                        var badLabel = dense is null && (uint)lab >= (uint)cols;
+                        if (dense is not { } dn) loss[r] = badLabel ? T.NaN : lse - xr[lab];
+                        else
+                        {
+                            var t = dn.AsSpan(o, cols);
+                            var acc = T.Zero;
+                            for (var j = 0; j < cols; j++)
+                                if (t[j] != T.Zero) acc += t[j] * (lse - xr[j]);
+                            loss[r] = acc;
+                        }
+                        if (backprop is null) continue;
+                        // er holds exp(x − lse) = softmax here.
+                        if (badLabel) er.Fill(T.NaN);
+                        else if (dense is null) er[lab] -= T.One;
+                        else TensorPrimitives.Subtract(er, dense.Value.AsSpan(o, cols), er);
                     }
-                    if (backprop is null) continue;
-                    // er holds exp(x − lse) = softmax here.
-                    if (badLabel) er.Fill(T.NaN);
-                    else if (dense is null) er[lab] -= T.One;
-                    else TensorPrimitives.Subtract(er, dense.Value.AsSpan(o, cols), er);
                 }
             }
             finally
             {
                 if (scratch is not null) ArrayPool<T>.Shared.Return(scratch);
+                ArrayPool<T>.Shared.Return(lses);
             }
         });
     }
 
-    /// <summary>Returns log Σ exp(x) and leaves softmax(x) = exp(x − lse) in <paramref name="e"/>.</summary>
-    private static T ExpAndLogSumExp<T>(ReadOnlySpan<T> x, Span<T> e, bool deterministic) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// For each of the rows of x (row length <paramref name="cols"/>): lse[i] = log Σ exp(xᵢ), and y = softmax(xᵢ), or
+    /// xᵢ − lse[i] when <paramref name="log"/>.
+    /// </summary>
+    /// <remarks>
+    /// Long rows are a few TensorPrimitives passes each. Rows of at most <see cref="ShortRow"/> elements would spend
+    /// most of their time in those calls' fixed cost and in scalar per-row work (a 10-element max, sum and log), so
+    /// they go Vector&lt;T&gt;.Count rows at a time through a transposed block: column j of the block is one vector
+    /// holding element j of each row, and max, x − m, sum, log and the division are vector operations across rows.
+    /// A row whose maximum is not finite is then redone element by element (see the class remarks).
+    /// </remarks>
+    private static void SoftmaxAndLogSumExp<T>(ReadOnlySpan<T> x, Span<T> y, Span<T> lse, int cols, bool log, bool deterministic)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (cols > ShortRow)
+        {
+            for (var i = 0; i < lse.Length; i++)
+            {
+                var xr = x.Slice(i * cols, cols);
+                var yr = y.Slice(i * cols, cols);
+                // Log-softmax only needs lse, so the exponentials are not normalised; x − lse overwrites them.
+                lse[i] = RowExpAndLogSumExp(xr, yr, normalise: !log, deterministic);
+                if (log) TensorPrimitives.Subtract(xr, lse[i], yr);
+            }
+            return;
+        }
+        if (lse.IsEmpty) return;
+        var v = Vector<T>.Count;
+        var blocks = (lse.Length + v - 1) / v;
+        // Block b of v rows is transposed into t[b·cols·v ...]: t[(b·cols + j)·v + l] = x[b·v + l, j]. Lanes of missing
+        // rows (the last block) are 0, a harmless finite row. m and then lse per block in ms, the sums in sums.
+        var t = ArrayPool<T>.Shared.Rent(blocks * cols * v);
+        var ms = ArrayPool<T>.Shared.Rent(blocks * v);
+        var sums = ArrayPool<T>.Shared.Rent(blocks * v);
+        try
+        {
+            Array.Clear(t, (blocks - 1) * cols * v, cols * v);
+            ref var x0 = ref MemoryMarshal.GetReference(x);
+            for (var i = 0; i < lse.Length; i++)
+            {
+                // Element refs rather than span indexing: the transposes are a large part of the work.
+                ref var tb = ref t[i / v * cols * v + i % v];
+                for (var j = 0; j < cols; j++) Unsafe.Add(ref tb, j * v) = Unsafe.Add(ref x0, i * cols + j);
+            }
+            for (var b = 0; b < blocks; b++)
+            {
+                var o = b * cols * v;
+                var m = new Vector<T>(t, o);
+                for (var j = 1; j < cols; j++) m = MaxNaN(m, new Vector<T>(t, o + j * v));
+                for (var j = 0; j < cols; j++) (new Vector<T>(t, o + j * v) - m).CopyTo(t, o + j * v);
+                m.CopyTo(ms, b * v);
+            }
+            // One exp over the chunk, one log over its sums: per-call costs are paid once per chunk, not per row.
+            Exp(t.AsSpan(0, blocks * cols * v), deterministic);
+            for (var b = 0; b < blocks; b++)
+            {
+                var o = b * cols * v;
+                var sv = Vector<T>.Zero;
+                for (var j = 0; j < cols; j++) sv += new Vector<T>(t, o + j * v);
+                sv.CopyTo(sums, b * v);
+                if (!log)
+                    for (var j = 0; j < cols; j++) (new Vector<T>(t, o + j * v) / sv).CopyTo(t, o + j * v);
+            }
+            // As the long-row path: the vectorised log, or element by element through the C library in deterministic mode.
+            var logs = sums.AsSpan(0, blocks * v);
+            if (deterministic)
+                for (var l = 0; l < logs.Length; l++) logs[l] = T.Log(logs[l]);
+            else TensorPrimitives.Log<T>(logs, logs);
+            for (var i = 0; i < lse.Length; i++)
+            {
+                var xr = x.Slice(i * cols, cols);
+                var yr = y.Slice(i * cols, cols);
+                var m = ms[i];
+                if (!T.IsFinite(m))
+                {
+                    // Rare path (see remarks): lse = m, y = x − m or exp(x − m) element by element, as the reference does.
+                    lse[i] = m;
+                    for (var j = 0; j < cols; j++) yr[j] = log ? xr[j] - m : T.Exp(xr[j] - m);
+                    continue;
+                }
+                var li = lse[i] = m + logs[i];
+                ref var y0 = ref MemoryMarshal.GetReference(yr);
+                ref var tb = ref t[i / v * cols * v + i % v];
+                if (log)
+                    for (var j = 0; j < cols; j++) Unsafe.Add(ref y0, j) = Unsafe.Add(ref x0, i * cols + j) - li;
+                else
+                    for (var j = 0; j < cols; j++) Unsafe.Add(ref y0, j) = Unsafe.Add(ref tb, j * v);
+            }
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(t);
+            ArrayPool<T>.Shared.Return(ms);
+            ArrayPool<T>.Shared.Return(sums);
+        }
+    }
+
+    /// <summary>Element-wise maximum that propagates NaN (the first NaN operand wins), as TensorPrimitives.Max does for a row.</summary>
+    private static Vector<T> MaxNaN<T>(Vector<T> a, Vector<T> b) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Vector.ConditionalSelect(Vector.Equals(a, a), Vector.ConditionalSelect(Vector.Equals(b, b), Vector.Max(a, b), b), a);
+
+    /// <summary>Returns log Σ exp(x) and leaves exp(x − m) in <paramref name="e"/>, normalised to softmax(x) when asked.</summary>
+    private static T RowExpAndLogSumExp<T>(ReadOnlySpan<T> x, Span<T> e, bool normalise, bool deterministic) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var m = TensorPrimitives.Max(x);
         if (!T.IsFinite(m))
@@ -114,9 +225,15 @@ internal static class CpuSoftmax
         TensorPrimitives.Subtract(x, m, e);
         Exp(e, deterministic);
         var s = TensorPrimitives.Sum<T>(e);
-        TensorPrimitives.Divide(e, s, e);
+        if (normalise) TensorPrimitives.Divide(e, s, e);
         return m + T.Log(s);
     }
+
+    /// <summary>Rows of at most this many elements take the transposed path of <see cref="SoftmaxAndLogSumExp{T}"/>.</summary>
+    private const int ShortRow = 32;
+
+    /// <summary>Rows per chunk (one lse scratch per chunk): ~4k elements, 16 KiB of float32.</summary>
+    private static int ChunkRows(int cols) => Math.Max(1, 4096 / cols);
 
     /// <summary>y ← eʸ in place: vectorised, or in deterministic mode element by element through the C library (see <see cref="CpuBackend"/>).</summary>
     private static void Exp<T>(Span<T> y, bool deterministic) where T : unmanaged, IFloatingPointIeee754<T>

@@ -43,10 +43,44 @@ public partial class NNOpTests : ICoversOps
             Tensor.FromArray([0, 0.2, 0.3, 0.5, 0, 0, 1, 0], 2, 4), Tensor.FromArray([3, 2], 2), 1e-5, 1e-5),
         // Weight on a −∞ logit: infinite loss (not NaN).
         new("infLoss", Tensor.FromArray([NegInf, 0, 1], 1, 3), Tensor.FromArray([0.5, 0.5, 0], 1, 3), Tensor.FromArray([0], 1), 1e-5, 1e-5),
+        // Short rows (≤ 32) take the CPU kernel's chunked path, long rows its per-row path; ±500 logits make the rows peaked.
+        LargeCase("oneColumnLarge", [9, 1]),
+        LargeCase("tenClassesLarge", [512, 10]),
+        // 5000·10 elements: parallel row ranges, each several chunks of short rows.
+        LargeCase("tenClassesParallel", [5000, 10], seed: 5),
+        LargeCase("seventeenLarge", [37, 17]),
+        LargeCase("longRowsLarge", [3, 1000]),
+        // Short rows with every rare case among ordinary rows of the same chunk: NaN, +∞, all −∞, −∞ entries.
+        new("nonFiniteShortRows", NonFiniteRows(10), Tensor.Fill(new Shape(8, 10), 0.1, DType.Float64), Tensor.FromArray([1L, 2, 3, 4, 5, 6, 7, 8], 8), 1e-5, 1e-5),
         // NaN row, +∞ row, all −∞ row, +∞ with −∞: NaN/±∞ positions must agree exactly between devices.
         new("nonFinite", Tensor.FromArray([double.NaN, 0, 1, 2, Inf, 0, 1, 2, NegInf, NegInf, NegInf, NegInf, NegInf, 0, 0, Inf], 4, 4),
             Tensor.Fill(new Shape(4, 4), 0.25, DType.Float64), Tensor.FromArray([1L, 1, 1, 1], 4), 1e-5, 1e-5),
     ];
+
+    /// <summary>
+    /// Logits on [−500, 500] rounded to multiples of 1/64, exact in float32 (so both devices see the same input),
+    /// as are x − m. What is left is lse's float32 rounding, ≤ ½ulp(500) ≈ 3e-5, in log-softmax and the loss: atol 1e-4;
+    /// the dense loss sums up to 1000 terms of magnitude ≤ 1000 in float32: rtol 1e-5.
+    /// </summary>
+    private static Case LargeCase(string name, int[] shape, ulong seed = 4)
+    {
+        var v = OpHarness.Uniform(shape, -500, 500, seed).ToDoubleArray().Select(x => Math.Round(x * 64) / 64).ToArray();
+        return new(name, Tensor.FromArray(v, shape), ProbabilityLabels(shape, seed + 50), ClassIds(shape, seed), 1e-5, 1e-4);
+    }
+
+    /// <summary>Eight rows of <paramref name="cols"/>: finite, NaN, finite, +∞, all −∞, −∞ entries, +∞ and −∞, finite.</summary>
+    private static Tensor NonFiniteRows(int cols)
+    {
+        var v = OpHarness.Uniform([8, cols], -3, 3, 9).ToDoubleArray();
+        v[1 * cols + 5] = double.NaN;
+        v[3 * cols + cols - 1] = Inf;
+        for (var j = 0; j < cols; j++) v[4 * cols + j] = NegInf;
+        v[5 * cols] = NegInf;
+        v[5 * cols + 3] = NegInf;
+        v[6 * cols + 2] = Inf;
+        v[6 * cols + 4] = NegInf;
+        return Tensor.FromArray(v, 8, cols);
+    }
 
     /// <summary>Positive rows normalised to sum 1 (as labels usually are), float64.</summary>
     private static Tensor ProbabilityLabels(int[] shape, ulong seed)
