@@ -68,6 +68,12 @@ public static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] == "--w19-quick")
+        {
+            W19Quick.Run(args[1..]);
+            return;
+        }
+
         if (args.Length > 0 && args[0] == "--w2-memory")
         {
             W2Memory.Run();

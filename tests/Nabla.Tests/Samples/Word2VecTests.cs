@@ -95,6 +95,61 @@ public class Word2VecTests
         Assert.That(exact.GradIn.Any(x => Math.Abs(x) > 1e-6), "the comparison is not vacuous");
     }
 
+    /// <summary>
+    /// The CBOW loss's gradients with respect to both tables on the Cpu device (float32) against the reference
+    /// backend (float64), at the sample's shapes (2·window = 10 context slots, half of them padding, D = 100,
+    /// 5 negatives, repeated indices) with the contexts, mask and targets fed as the sample feeds them.
+    /// </summary>
+    [Test]
+    public void CbowGradientsOnTheCpuMatchTheReferenceAtSampleShapes([Values(false, true)] bool cTool)
+    {
+        const int v = 50, d = 100, b = 64, width = 10, k1 = 6;
+        var r = new Random(31);
+        var contexts = new int[b * width];
+        var mask = new float[b * width];
+        for (var i = 0; i < b; i++)
+        {
+            var n = 1 + r.Next(width);
+            for (var j = 0; j < n; j++)
+            {
+                contexts[i * width + j] = r.Next(1, v);
+                mask[i * width + j] = 1;
+            }
+        }
+        var targets = Indices(b * k1, v, 32).Select(t => Math.Max(1, t)).ToArray();
+        var input = OpHarness.Uniform([v, d], -0.5, 0.5, seed: 33);
+        var output = OpHarness.Uniform([v, d], -0.5, 0.5, seed: 34);
+        double[][] Run(Device device, DType dtype)
+        {
+            var g = new Graph();
+            var tIn = g.Placeholder(dtype, new Shape(v, d), "in");
+            var tOut = g.Placeholder(dtype, new Shape(v, d), "out");
+            var c = g.Placeholder(DType.Int32, new Shape(-1, width), "contexts");
+            var m = g.Placeholder(DType.Float32, new Shape(-1, width), "mask");
+            var t = g.Placeholder(DType.Int32, new Shape(-1, k1), "targets");
+            var loss = Word2Vec.CbowLoss(g, tIn, tOut, c, g.Cast(m, dtype), t, cTool);
+            var grads = g.Gradients(loss, [tIn, tOut]);
+            using var s = new Session(g, device);
+            Tensor Cast(Tensor x) => dtype == DType.Float64 ? x : OpHarness.ToFloat32(x);
+            var outs = s.Run([loss, grads[0], grads[1]], new Dictionary<Output, Tensor>
+            {
+                [tIn] = Cast(input), [tOut] = Cast(output), [c] = Tensor.FromArray(contexts, b, width),
+                [m] = Tensor.FromArray(mask, b, width), [t] = Tensor.FromArray(targets, b, k1),
+            });
+            return outs.Select(o => o.ToDoubleArray()).ToArray();
+        }
+        var reference = Run(Device.Reference, DType.Float64);
+        var cpu = Run(Device.Cpu, DType.Float32);
+        Assert.That(cpu[0][0], Is.EqualTo(reference[0][0]).Within(1e-5 * Math.Abs(reference[0][0]) + 1e-6), "loss");
+        for (var x = 1; x <= 2; x++)
+        {
+            var scale = reference[x].Max(Math.Abs);
+            Assert.That(scale, Is.GreaterThan(1e-4), "the comparison is not vacuous");
+            for (var i = 0; i < reference[x].Length; i++)
+                Assert.That(cpu[x][i], Is.EqualTo(reference[x][i]).Within(1e-4 * scale), $"{(x == 1 ? "input" : "output")} table gradient [{i / d}, {i % d}]");
+        }
+    }
+
     [Test]
     public void SubsamplingAndNoiseFollowTheCTool()
     {
@@ -134,6 +189,62 @@ public class Word2VecTests
     }
 
     /// <summary>
+    /// CBOW, trained as the W21 sample trains it (its default settings, smaller vectors and batches), on a synthetic
+    /// corpus of four topics of 10 words each: each sentence draws its words from one topic (Zipf-like ranks) and,
+    /// half of the time, from 5 function words shared by both, which are more frequent than any topic word, as in
+    /// real text. The vectors must not lie on one line (the degenerate CBOW of the earlier 1e-4 subsampling and 0.025
+    /// rate, which learned only a per-word bias through one shared direction), and words of the same topic must be
+    /// closer than words of different topics.
+    /// </summary>
+    [Test]
+    public void CbowBringsCoOccurringWordsTogetherOnASyntheticCorpus()
+    {
+        const int topics = 4, topicWords = 10, functionWords = 5;
+        var random = new Random(7);
+        var sentences = new List<int[]>();
+        for (var n = 0; n < 2000; n++)
+        {
+            var topic = n % topics;
+            var sentence = new int[20];
+            for (var i = 0; i < sentence.Length; i++)
+            {
+                // Indices: 1..5 function words, then each topic's 10 words; within a topic, rank r has weight 1/(r + 2).
+                if (random.NextDouble() < 0.5) sentence[i] = 1 + random.Next(functionWords);
+                else
+                {
+                    int r;
+                    do r = random.Next(topicWords); while (random.NextDouble() > 2.0 / (r + 2));
+                    sentence[i] = 1 + functionWords + topic * topicWords + r;
+                }
+            }
+            sentences.Add(sentence);
+        }
+        var counts = new long[1 + functionWords + topics * topicWords];
+        foreach (var w in sentences.SelectMany(x => x)) counts[w]++;
+        var settings = new W21Word2Vec.Settings() with { Dimension = 16, BatchSize = 64 };
+        using var log = new StreamWriter(Stream.Null);
+        var trained = W21Word2Vec.Train("cbow", sentences, counts, settings, settings.CbowEpochs, Device.Cpu, log, System.Diagnostics.Stopwatch.StartNew());
+        var table = trained.Vectors.ToDoubleArray();
+        var names = Enumerable.Range(1, counts.Length - 1).Select(i => $"w{i}").ToArray();
+        var vectors = new WordVectors(names, Tensor.FromArray(table[settings.Dimension..], counts.Length - 1, settings.Dimension), removeMean: true);
+        double within = 0, across = 0;
+        int nWithin = 0, nAcross = 0;
+        for (var a = 0; a < topics * topicWords; a++)
+            for (var b = a + 1; b < topics * topicWords; b++)
+            {
+                var cos = vectors.Similarity(names[functionWords + a], names[functionWords + b]);
+                if (a / topicWords == b / topicWords) { within += cos; nWithin++; }
+                else { across += cos; nAcross++; }
+            }
+        within /= nWithin;
+        across /= nAcross;
+        var collinearity = W21Word2Vec.MeanAbsoluteCosine(vectors);
+        TestContext.Out.WriteLine($"CBOW on the synthetic corpus: mean cosine within a topic {within:F3}, across topics {across:F3}; mean |cosine| {collinearity:F3}; final loss {trained.Curve[^1].Loss:F3}");
+        Assert.That(collinearity, Is.LessThan(0.8), "the vectors lie (nearly) on one line");
+        Assert.That(within - across, Is.GreaterThan(0.5), "words of one topic are not closer to each other than to the other topic's");
+    }
+
+    /// <summary>
     /// The W21 sample end to end in --quick mode (1,500 documents, one epoch of each model, about half a minute
     /// on two busy cores): skip-gram's loss falls well below its start of 6·ln 2 ≈ 4.16 and every output is written.
     /// </summary>
@@ -146,6 +257,8 @@ public class Word2VecTests
             var result = W21Word2Vec.Run(new SampleOptions(W21Word2Vec.Name, Out: dir, Quick: true));
             Assert.That(result.Metrics["skipgram_final_loss"], Is.LessThan(2.8));
             Assert.That(result.Metrics["cbow_final_loss"], Is.LessThan(3.5));
+            Assert.That(result.Metrics["cbow_mean_abs_cosine"], Is.LessThan(0.8), "CBOW's vectors are not degenerate (on one line)");
+            Assert.That(result.Metrics["skipgram_mean_abs_cosine"], Is.LessThan(0.8), "skip-gram's vectors are not degenerate (on one line)");
             Assert.That(result.Metrics["vocabulary"], Is.GreaterThan(3000));
             foreach (var file in new[] { "pca-map.png", "loss.png", "report.txt", "training.csv" })
                 Assert.That(new FileInfo(Path.Combine(dir, file)).Length, Is.GreaterThan(100), file);
