@@ -22,6 +22,7 @@ internal static class ConvQuick
         var reps = 10;
         int[] sizes = [28, 56];
         int cin = 32, cout = 64, k = 3;
+        var same = true;
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
             switch (args[i])
@@ -32,22 +33,25 @@ internal static class ConvQuick
                 case "--cin": cin = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--cout": cout = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--kernel": k = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
-                default: throw new ArgumentException($"unknown option {args[i]} (--batch N, --sizes 28,56, --reps N, --cin C, --cout C, --kernel K)");
+                case "--padding": same = args[i + 1] == "same"; break;
+                default: throw new ArgumentException($"unknown option {args[i]} (--batch N, --sizes 28,56, --reps N, --cin C, --cout C, --kernel K, --padding same|valid)");
             }
         }
 
         var cores = Environment.ProcessorCount;
         var peak = GemmQuick.KernelPeak();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Conv2D {k}x{k} same {cin}->{cout}, batch {batch}, {cores} core(s); micro-kernel peak {peak:F1} GFLOP/s per core, limit {peak * cores:F1}"));
+            $"Conv2D {k}x{k} {(same ? "same" : "valid")} {cin}->{cout}, batch {batch}, {cores} core(s); micro-kernel peak {peak:F1} GFLOP/s per core, limit {peak * cores:F1}"));
         using var backend = new CpuBackend();
         foreach (var size in sizes)
         {
-            var a = new Conv2DArgs(batch, size, size, cin, k, k, cout, 1, 1, 1, 1, (k - 1) / 2, (k - 1) / 2, k / 2, k / 2, size, size);
+            var a = same
+                ? new Conv2DArgs(batch, size, size, cin, k, k, cout, 1, 1, 1, 1, (k - 1) / 2, (k - 1) / 2, k / 2, k / 2, size, size)
+                : new Conv2DArgs(batch, size, size, cin, k, k, cout, 1, 1, 1, 1, 0, 0, 0, 0, size - k + 1, size - k + 1);
             var x = Buffer(backend, (long)batch * size * size * cin, 1);
             var w = Buffer(backend, k * k * cin * cout, 2);
-            var dy = Buffer(backend, (long)batch * size * size * cout, 3);
-            var y = backend.Memory.Allocate(DType.Float32, batch * size * size * cout);
+            var dy = Buffer(backend, (long)batch * a.OutH * a.OutW * cout, 3);
+            var y = backend.Memory.Allocate(DType.Float32, batch * a.OutH * a.OutW * cout);
             var dx = backend.Memory.Allocate(DType.Float32, batch * size * size * cin);
             var dw = backend.Memory.Allocate(DType.Float32, k * k * cin * cout);
             var flops = 2.0 * a.MultiplyAdds;
