@@ -214,6 +214,60 @@ internal static class Fusion
         };
     }
 
+    /// <summary>
+    /// Makes a float32 fused step the output epilogue of the MatMul or Conv2D whose output it reads (bias + activation after
+    /// the GEMM), when that output is read by nothing else and not fetched, the program has the output's shape, and every
+    /// other input of the program exists before the producer runs, with no state written in between. The fused step moves
+    /// to right after its producer; the backend may then run it on the output rows as the kernel finishes them.
+    /// </summary>
+    public static List<PlanStep> AttachEpilogues(List<PlanStep> steps, int[] fetchSlots)
+    {
+        var producer = new Dictionary<int, PlanStep>();
+        var readers = new Dictionary<int, int>();
+        foreach (var s in steps)
+        {
+            foreach (var o in s.OutputSlots) producer[o] = s;
+            foreach (var i in s.InputSlots.Distinct()) readers[i] = readers.GetValueOrDefault(i) + 1;
+        }
+        var fetched = new HashSet<int>(fetchSlots);
+        var moves = new Dictionary<PlanStep, (PlanStep Epilogue, List<PlanStep> Hoisted)>();
+        foreach (var f in steps)
+        {
+            if (f.Fusion is not { } fused || fused.Program.Compute != DType.Float32) continue;
+            var p = f.InputSlots.Select(i => producer.GetValueOrDefault(i)).FirstOrDefault(c =>
+                c is not null && c.Op.Type is "MatMul" or "Conv2D" && c.Fusion is null && c.Epilogue is null && c.OutputSlots.Length == 1
+                && c.Op.OutputDTypes[0] == DType.Float32 && c.OutputShapes[0] == f.OutputShapes[0] && c.OutputShapes[0].Size == fused.Program.Length
+                && readers.GetValueOrDefault(c.OutputSlots[0]) == 1 && !fetched.Contains(c.OutputSlots[0]));
+            if (p is null) continue;
+            // Every other input must exist when the producer runs: made before it, or bound by a step that only points a slot at
+            // session state (a variable's or constant's read, which has no inputs and launches nothing), moved before it.
+            var late = f.InputSlots.Where(i => i != p.OutputSlots[0] && producer.TryGetValue(i, out var q) && q.Index > p.Index).Select(i => producer[i]).Distinct().ToList();
+            var bindsOnly = late.All(q => !q.LaunchesWork && q.InputSlots.Length == 0 && q.Op.Type is "Variable" or "Const");
+            var noStateBetween = steps.Skip(p.Index + 1).Take(f.Index - p.Index - 1)
+                .All(s => !(s.Op.Def.IsStateful && s.Op.Type is not ("Variable" or "Random")) && s.ChecksBefore.Length == 0);
+            if (!bindsOnly || !noStateBetween) continue;
+            p.Epilogue = f;
+            f.RunsAsEpilogue = true;
+            moves[p] = (f, late);
+        }
+        if (moves.Count == 0) return steps;
+        var hoisted = moves.Values.SelectMany(m => m.Hoisted).ToHashSet();
+        var result = new List<PlanStep>(steps.Count);
+        foreach (var s in steps)
+        {
+            if (s.RunsAsEpilogue || hoisted.Contains(s)) continue;
+            if (moves.TryGetValue(s, out var m))
+            {
+                result.AddRange(m.Hoisted);
+                result.Add(s);
+                result.Add(m.Epilogue);
+            }
+            else result.Add(s);
+        }
+        for (var k = 0; k < result.Count; k++) result[k].Index = k;
+        return result;
+    }
+
     private static long Bytes(IReadOnlyList<(DType DType, int Length)> slotTypes, int slot) => (long)slotTypes[slot].Length * slotTypes[slot].DType.SizeOf();
 }
 
@@ -240,9 +294,28 @@ internal sealed class FusedStep(FusedProgram program, Operation[] members, Opera
     /// <summary>Enqueues the program; each random member advances its own counter, as its unfused kernel would.</summary>
     public void Run(KernelContext ctx)
     {
+        Bind(ctx);
+        Launch(ctx);
+    }
+
+    /// <summary>
+    /// Binds the buffers and draws the counters (ctx.Step must be this fused step), then arms the program as the output
+    /// epilogue of the backend's next MatMul/Conv2D; returns false when the backend has no epilogues (the caller then
+    /// <see cref="Launch"/>es it after the kernel: the counters are drawn once either way).
+    /// </summary>
+    public bool Arm(KernelContext ctx)
+    {
+        Bind(ctx);
+        return ctx.Backend.ArmOutputEpilogue(Program, _inputs, _outputs, _counters);
+    }
+
+    /// <summary>Enqueues the program on the buffers and counters bound last (an armed epilogue its producer did not take).</summary>
+    public void Launch(KernelContext ctx) => ctx.Backend.Fused(Program, _inputs, _outputs, _counters);
+
+    private void Bind(KernelContext ctx)
+    {
         for (var i = 0; i < _inputs.Length; i++) _inputs[i] = ctx.Input(i);
         for (var o = 0; o < _outputs.Length; o++) _outputs[o] = ctx.Output(o);
         for (var r = 0; r < randoms.Length; r++) _counters[r] = ctx.State.NextCounter(randoms[r]);
-        ctx.Backend.Fused(Program, _inputs, _outputs, _counters);
     }
 }

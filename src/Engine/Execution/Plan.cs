@@ -42,6 +42,15 @@ internal sealed class PlanStep
     /// <summary>Set when this step runs a fused element-wise program in place of several nodes (<see cref="Nabla.Fusion"/>); <see cref="Op"/> is then its last node.</summary>
     public FusedStep? Fusion { get; init; }
 
+    /// <summary>
+    /// A fused step that runs as this MatMul/Conv2D's output epilogue (it comes right after this step in the plan and reads
+    /// this step's output, which nothing else reads): the backend runs it on the output as the kernel produces it, if it can.
+    /// </summary>
+    public PlanStep? Epilogue { get; set; }
+
+    /// <summary>This fused step is another step's <see cref="Epilogue"/>: its outputs are live from that step on, and the run skips it when the producer ran it.</summary>
+    public bool RunsAsEpilogue { get; set; }
+
     /// <summary>What the run statistics and the plan listing call this step's kernel.</summary>
     public string KernelName => Fusion is null ? Op.Name : $"fused[{string.Join(",", Fusion.Members.Select(m => m.Name))}]";
 
@@ -203,7 +212,11 @@ internal sealed class Plan
         }
         // Fusion comes after Prepare (which declared the aliases it looks through) and before the memory plan (which then
         // gives fused intermediates no buffer). CheckNumerics names the node of each bad output, so it keeps every node.
-        if (options.Fusion && !options.CheckNumerics && backend.SupportsFusion) steps = Fusion.Apply(steps, fetchSlots, slotTypes);
+        if (options.Fusion && !options.CheckNumerics && backend.SupportsFusion)
+        {
+            steps = Fusion.Apply(steps, fetchSlots, slotTypes);
+            if (options.OutputEpilogues) steps = Fusion.AttachEpilogues(steps, fetchSlots);
+        }
         var firstCheckStep = checks.Count == 0 ? int.MaxValue : checks.Min(c => c.Step.Index + (c.Input < 0 ? 1 : 0));
         foreach (var step in steps) step.AfterDeviceCheck = step.Index >= firstCheckStep;
 
@@ -247,7 +260,8 @@ internal sealed class Plan
                 if (step.AliasOf[k] >= 0) { root[o] = root[step.InputSlots[step.AliasOf[k]]]; continue; }
                 if (step.Op.Def.OutputsAreSessionState) continue;
                 owns[o] = true;
-                start[o] = step.Index;
+                // An epilogue writes its outputs while its producer (the step before) still reads that step's inputs.
+                start[o] = step.RunsAsEpilogue ? step.Index - 1 : step.Index;
                 end[o] = Math.Max(end[o], step.Index);
             }
             foreach (var w in step.WorkspaceSlots) { owns[w] = true; start[w] = end[w] = step.Index; }

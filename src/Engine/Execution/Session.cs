@@ -32,6 +32,7 @@ public sealed class Session : IDisposable
         Options = options ?? SessionOptions.Default;
         // NABLA_FUSION=0 turns fusion off for every session, to measure or debug without changing code (as NABLA_DEFER_EXECUTION).
         if (Environment.GetEnvironmentVariable("NABLA_FUSION") == "0") Options = Options with { Fusion = false };
+        if (Environment.GetEnvironmentVariable("NABLA_EPILOGUES") == "0") Options = Options with { OutputEpilogues = false };
         var backend = Device.CreateBackend(Options);
         _backend = Options.DeferExecution || Environment.GetEnvironmentVariable("NABLA_DEFER_EXECUTION") == "1" ? new DeferredBackend(backend) : backend;
         State = new SessionState(_backend);
@@ -191,12 +192,35 @@ public sealed class Session : IDisposable
         ctx.Run = run;
         var stats = KernelTimings;
         stats?.Clear();
+        var epilogueDone = false;
         foreach (var step in plan.Steps)
         {
+            if (step.RunsAsEpilogue && epilogueDone)
+            {
+                // Its producer, the step before, ran it.
+                epilogueDone = false;
+                continue;
+            }
             ctx.Step = step;
             var start = stats is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
             foreach (var c in step.ChecksBefore) _backend.Check(c.Kind, ctx.Input(c.Input), c.Bound, run.Flags!, c.Site);
-            step.Execute(ctx);
+            if (step.Epilogue is { Fusion: { } epilogue } fusedStep)
+            {
+                // Arm binds the fused step's buffers and draws its random counters once; if the backend has no epilogues, or
+                // the kernel did not take it (it is still armed), the program runs here, right after the kernel, on those.
+                ctx.Step = fusedStep;
+                var armed = epilogue.Arm(ctx);
+                ctx.Step = step;
+                step.Execute(ctx);
+                if (!armed || _backend.DisarmOutputEpilogue())
+                {
+                    ctx.Step = fusedStep;
+                    epilogue.Launch(ctx);
+                    ctx.Step = step;
+                }
+                epilogueDone = true;
+            }
+            else step.Execute(ctx);
             foreach (var c in step.ChecksAfter) _backend.Check(c.Kind, run.Slots[step.OutputSlots[-1 - c.Input]]!, c.Bound, run.Flags!, c.Site);
             if (stats is not null) stats.Add(new KernelTiming(step.KernelName, step.KernelType, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds));
         }

@@ -36,6 +36,14 @@ public sealed record SessionOptions
     /// </summary>
     public bool Fusion { get; init; } = true;
 
+    /// <summary>
+    /// With <see cref="Fusion"/>, run a fused element-wise tree that reads only a MatMul's or Conv2D's output (bias +
+    /// activation, the dropout mask) as that kernel's epilogue, on each range of output rows as the kernel finishes it,
+    /// while it is in cache (on by default; the CPU backend takes it for 2-D float32 MatMul and its direct convolution).
+    /// Results are bit-identical either way. Setting the environment variable <c>NABLA_EPILOGUES=0</c> turns it off for every session.
+    /// </summary>
+    public bool OutputEpilogues { get; init; } = true;
+
     /// <summary>The defaults: no checks, immediate host execution, fusion on.</summary>
     public static SessionOptions Default { get; } = new();
 }

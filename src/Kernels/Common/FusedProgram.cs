@@ -127,6 +127,10 @@ public sealed class FusedProgram
             if (c.Code is FusedCode.Select) Check(c.C, defined, k);
             if (c.Code is FusedCode.RandomUniform && (c.A < 0 || c.A >= counters)) throw new ArgumentException($"instruction {k}: counter {c.A} of {counters}", nameof(code));
         }
+        long period = 1;
+        foreach (var i in inputs)
+            if (i.Access == FusedAccess.Periodic && period <= MaxBlock) period = period / (long)System.Numerics.BigInteger.GreatestCommonDivisor(period, i.Period) * i.Period;
+        BlockSize = period <= MaxBlock ? (int)(MaxBlock / period * period) : MaxBlock;
         _directOutput = new int[inputs.Length + code.Length];
         Array.Fill(_directOutput, -1);
         for (var o = 0; o < outputs.Length; o++)
@@ -140,6 +144,16 @@ public sealed class FusedProgram
     }
 
     private readonly int[] _directOutput;
+
+    /// <summary>The most elements a host backend evaluates per block (8 KiB of float32 per register).</summary>
+    public const int MaxBlock = 2048;
+
+    /// <summary>
+    /// Elements per block on a host backend: <see cref="MaxBlock"/> rounded down to a multiple of the periodic inputs' common
+    /// period when that fits (a bias of 6 channels gives 2046), so such an input is laid out once per range instead of once
+    /// per block.
+    /// </summary>
+    public int BlockSize { get; }
 
     /// <summary>The output an instruction's register is computed straight into, or −1 (scratch).</summary>
     internal int DirectOutput(int register) => _directOutput[register];

@@ -14,14 +14,14 @@ namespace Nabla.Kernels;
 /// </summary>
 public abstract partial class HostBackend
 {
-    /// <summary>Elements per block: 8 KiB of float32 per register.</summary>
-    private const int Block = 2048;
+    /// <summary>Elements per block at most: 8 KiB of float32 per register (each program's <see cref="FusedProgram.BlockSize"/>).</summary>
+    private const int Block = FusedProgram.MaxBlock;
 
     /// <summary>A block never leaves a tail shorter than this: the last block absorbs it, so short-tail code paths of the vector kernels run on the same elements as unfused.</summary>
     private const int MinTail = 64;
 
-    /// <summary>Elements per parallel task; tensors of two chunks or more use every core (as <see cref="Cpu.CpuUnary"/>).</summary>
-    private const int ParallelChunk = 1 << 15;
+    /// <summary>Blocks per parallel task (32768 elements at the largest block); tensors of two chunks or more use every core (as <see cref="Cpu.CpuUnary"/>).</summary>
+    private const int BlocksPerChunk = 16;
 
     /// <inheritdoc/>
     public bool SupportsFusion => true;
@@ -40,18 +40,44 @@ public abstract partial class HostBackend
         else Launch<double>(program, inputs, outputs, counters);
     }
 
+    /// <inheritdoc/>
+    public virtual bool ArmOutputEpilogue(FusedProgram program, DeviceBuffer[] inputs, DeviceBuffer[] outputs, ulong[] counters) => false;
+
+    /// <inheritdoc/>
+    public virtual bool DisarmOutputEpilogue() => false;
+
+    /// <summary>
+    /// Whether element <paramref name="i"/> starts a block (or ends the last) when <see cref="Fused"/> runs <paramref name="p"/>
+    /// (of n elements): multiples of its <see cref="FusedProgram.BlockSize"/>, except that a range's last block absorbs a tail
+    /// shorter than <see cref="MinTail"/> (one range below two parallel chunks, else one range per chunk). An
+    /// <see cref="OutputEpilogue"/> runs exactly these blocks, so every element takes the code path it takes unfused.
+    /// </summary>
+    internal static bool IsFusedBlockBoundary(FusedProgram p, long i)
+    {
+        long n = p.Length, block = p.BlockSize, chunk = BlocksPerChunk * block;
+        return i == 0 || i == n || (i % block == 0 && i < n && (n - i >= MinTail || (n >= 2 * chunk && i % chunk == 0)));
+    }
+
+    /// <summary>Runs a float32 or float64 program on elements [lo, hi) only (an <see cref="OutputEpilogue"/>'s blocks).</summary>
+    internal void FusedRange(FusedProgram program, DeviceBuffer[] inputs, DeviceBuffer[] outputs, ulong[] counters, int lo, int hi)
+    {
+        if (program.Compute == DType.Float32) RunRange<float>(program, inputs, outputs, counters, lo, hi);
+        else RunRange<double>(program, inputs, outputs, counters, lo, hi);
+    }
+
     private void Launch<T>(FusedProgram p, ReadOnlySpan<DeviceBuffer> inputs, ReadOnlySpan<DeviceBuffer> outputs, ReadOnlySpan<ulong> counters)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var n = p.Length;
+        var chunkElements = BlocksPerChunk * p.BlockSize;
         // Below two chunks one thread does it all, without allocating; above, the tasks need arrays.
-        if (n < 2 * ParallelChunk) { RunRange<T>(p, inputs, outputs, counters, 0, n); return; }
+        if (n < 2 * chunkElements) { RunRange<T>(p, inputs, outputs, counters, 0, n); return; }
         DeviceBuffer[] ins = inputs.ToArray(), outs = outputs.ToArray();
         var c = counters.ToArray();
-        Parallel.For(0, (n + ParallelChunk - 1) / ParallelChunk, chunk =>
+        Parallel.For(0, (n + chunkElements - 1) / chunkElements, chunk =>
         {
-            var lo = chunk * ParallelChunk;
-            RunRange<T>(p, ins, outs, c, lo, Math.Min(n, lo + ParallelChunk));
+            var lo = chunk * chunkElements;
+            RunRange<T>(p, ins, outs, c, lo, Math.Min(n, lo + chunkElements));
         });
     }
 
@@ -83,7 +109,7 @@ public abstract partial class HostBackend
         for (var j = 0; j < nIn; j++)
         {
             var input = p.Inputs[j];
-            invariant[j] = input.Access == FusedAccess.Scalar || (input.Access == FusedAccess.Periodic && Block % input.Period == 0 && lo % input.Period == 0);
+            invariant[j] = input.Access == FusedAccess.Scalar || (input.Access == FusedAccess.Periodic && p.BlockSize % input.Period == 0 && lo % input.Period == 0);
             if (!invariant[j]) continue;
             arrays[j] = scratch;
             offsets[j] = j * stride;
@@ -91,7 +117,7 @@ public abstract partial class HostBackend
         }
         for (var s = lo; s < hi;)
         {
-            var len = hi - s - Block < MinTail ? hi - s : Block;
+            var len = hi - s - p.BlockSize < MinTail ? hi - s : p.BlockSize;
             for (var j = 0; j < nIn; j++)
             {
                 if (invariant[j]) continue;

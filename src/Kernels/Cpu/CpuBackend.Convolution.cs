@@ -12,7 +12,12 @@ public sealed partial class CpuBackend
         var layout = Layout(ConvolutionPass.Forward, args, x, workspace);
         if (Storage(x).Storage is float[])
             fixed (float* px = Span<float>(x), pw = Span<float>(filter), py = Span<float>(y), pws = WorkspaceSpan<float>(workspace))
-                CpuConvolution.Forward(px, pw, py, pws, args, layout);
+            {
+                // The direct kernel reports its output rows as they are done, so an armed epilogue (bias + activation) runs on them in cache.
+                var epilogue = layout.Direct ? TakeEpilogue((long)args.Batch * args.OutH * args.OutW * args.OutC) : null;
+                CpuConvolution.Forward(px, pw, py, pws, args, layout, epilogue);
+                epilogue?.Finish();
+            }
         else
             fixed (double* px = Span<double>(x), pw = Span<double>(filter), py = Span<double>(y), pws = WorkspaceSpan<double>(workspace))
                 CpuConvolution.Forward(px, pw, py, pws, args, layout);

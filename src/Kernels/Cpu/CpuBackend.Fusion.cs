@@ -13,4 +13,32 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     protected override void FusedUniformFloat(ulong key, ulong counter, double a, double b, long start, Span<float> y) =>
         PhiloxSimd.Uniform(key, counter, a, b, start, y);
+
+    private OutputEpilogue? _epilogue;
+
+    /// <inheritdoc/>
+    /// <remarks>float32 programs only; 2-D float32 MatMul and the direct float32 convolution take it.</remarks>
+    public override bool ArmOutputEpilogue(FusedProgram program, DeviceBuffer[] inputs, DeviceBuffer[] outputs, ulong[] counters)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        if (program.Compute != DType.Float32 || _epilogue is not null) return false;
+        _epilogue = new OutputEpilogue(this, program, inputs, outputs, counters);
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public override bool DisarmOutputEpilogue()
+    {
+        var armed = _epilogue is not null;
+        _epilogue = null;
+        return armed;
+    }
+
+    /// <summary>Takes the armed epilogue if it fits an output of <paramref name="length"/> elements (a kernel then must report every element and call Finish).</summary>
+    private OutputEpilogue? TakeEpilogue(long length)
+    {
+        if (_epilogue is not { } e || e.Length != length) return null;
+        _epilogue = null;
+        return e;
+    }
 }

@@ -58,6 +58,13 @@ public sealed partial class CpuBackend(bool deterministic = false) : HostBackend
         if (Storage(a).Storage is float[])
         {
             Span<float> af = Span<float>(a), bf = Span<float>(b), cf = Span<float>(c);
+            if (p.Batch == 1 && TakeEpilogue((long)p.M * p.N) is { } epilogue)
+            {
+                // The armed element-wise program runs on each thread's rows of C as they are finished.
+                Gemm.Multiply(p.TransA, p.TransB, p.M, p.N, p.K, af, bf, cf[..(p.M * p.N)], epilogue);
+                epilogue.Finish();
+                return;
+            }
             for (var i = 0; i < p.Batch; i++)
                 Gemm.Multiply(p.TransA, p.TransB, p.M, p.N, p.K,
                     af[(int)(i * p.BatchStrideA)..], bf[(int)(i * p.BatchStrideB)..], cf.Slice(i * p.M * p.N, p.M * p.N));

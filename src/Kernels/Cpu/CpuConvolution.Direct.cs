@@ -46,8 +46,11 @@ internal static unsafe partial class CpuConvolution
     /// first copied into <paramref name="padded"/> (zeros around it, <see cref="DirectExtent"/>), so that every window is
     /// inside the data and every pixel takes the same vector path.
     /// </summary>
-    private static void DirectForward(float* x, float* w, float* y, in Conv2DArgs a, int lo, int hi, float* padded)
+    private static void DirectForward(float* x, float* w, float* y, in Conv2DArgs a, int lo, int hi, float* padded, OutputEpilogue? epilogue)
     {
+        // With an epilogue, output rows are handed over in runs of at least EpilogueElements (a few fused blocks, still in L2).
+        const int EpilogueElements = 4 * 2048;
+        var reported = lo;
         var k = a.KH * a.KW * a.InC;
         var pads = DirectPads(a);
         var (hp, wp) = pads ? DirectExtent(a) : (a.InH, a.InW);
@@ -105,6 +108,11 @@ internal static unsafe partial class CpuConvolution
                         else EightPixels(src + at * pixelStride, pixelStride, taps, kt, wt, a.OutC, yp + at * a.OutC, mask);
                     }
                     r = end;
+                    if (epilogue is not null && ((long)(r - reported) * a.OutC >= EpilogueElements || r == hi))
+                    {
+                        epilogue.Completed((long)reported * a.OutC, (long)r * a.OutC);
+                        reported = r;
+                    }
                 }
             }
         }

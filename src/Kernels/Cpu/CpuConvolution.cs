@@ -95,18 +95,19 @@ internal static unsafe partial class CpuConvolution
     }
 
     /// <summary>y = conv(x, w).</summary>
-    public static void Forward<T>(T* x, T* w, T* y, T* ws, in Conv2DArgs a, in ConvLayout l) where T : unmanaged, INumber<T>
+    public static void Forward<T>(T* x, T* w, T* y, T* ws, in Conv2DArgs a, in ConvLayout l, OutputEpilogue? epilogue = null) where T : unmanaged, INumber<T>
     {
         int k = a.KH * a.KW * a.InC, rows = a.Batch * a.OutH * a.OutW;
         if (rows == 0 || a.OutC == 0) return;
         if (k == 0) { new Span<T>(y, rows * a.OutC).Clear(); return; }
         if (l.Pointwise) { Gemm.Product(false, false, rows, a.OutC, k, x, k, w, a.OutC, y, a.OutC, false, parallel: true); return; }
+        if (epilogue is not null && !l.Direct) throw new ArgumentException("only the direct kernel runs an output epilogue", nameof(epilogue));
         var args = a;
         var layout = l;
         nint px = (nint)x, pw = (nint)w, py = (nint)y, pws = (nint)ws;
         if (l.Direct && typeof(T) == typeof(float))
         {
-            ForEachShare(l.Threads, rows, 1, (t, lo, hi) => DirectForward((float*)px, (float*)pw, (float*)py, args, lo, hi, (float*)pws + t * layout.ColPerThread));
+            ForEachShare(l.Threads, rows, 1, (t, lo, hi) => DirectForward((float*)px, (float*)pw, (float*)py, args, lo, hi, (float*)pws + t * layout.ColPerThread, epilogue));
             return;
         }
         ForEachShare(l.Threads, rows, 1, (t, lo, hi) =>

@@ -34,11 +34,28 @@ public static partial class Gemm
             transA, transB, m, n, k, a, b, c);
 
     /// <summary>
+    /// float32 product that hands the rows of C to <paramref name="epilogue"/> as each thread finishes them (the caller then
+    /// calls <see cref="OutputEpilogue.Finish"/>).
+    /// </summary>
+    internal static void Multiply(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, OutputEpilogue epilogue)
+        => Multiply(Kernel.Auto, 2.0 * m * n * k >= ParallelThresholdFlops ? Environment.ProcessorCount : 1,
+            transA, transB, m, n, k, a, b, c, epilogue);
+
+    /// <summary>
     /// float32 product with an explicit kernel and number of independent slabs of C (1 = calling thread
     /// only); tests use it to reach every kernel and split regardless of size.
     /// </summary>
     internal static unsafe void Multiply(Kernel kernel, int threads, bool transA, bool transB, int m, int n, int k,
-        ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c)
+        ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, OutputEpilogue? epilogue = null)
+    {
+        // The row-split parallel paths hand each thread's rows to the epilogue as soon as they are done; every other path
+        // (one thread, a column split, the empty and naive cases) hands over the whole of C at the end.
+        if (!MultiplyCore(kernel, threads, transA, transB, m, n, k, a, b, c, epilogue)) epilogue?.Completed(0, (long)m * n);
+    }
+
+    /// <summary>The product; returns whether it already reported every row of C to <paramref name="epilogue"/>.</summary>
+    private static unsafe bool MultiplyCore(Kernel kernel, int threads, bool transA, bool transB, int m, int n, int k,
+        ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, OutputEpilogue? epilogue)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(m);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
@@ -46,18 +63,18 @@ public static partial class Gemm
         if (a.Length < (long)m * k) throw new ArgumentException($"A holds {a.Length} elements, needs {(long)m * k}.", nameof(a));
         if (b.Length < (long)k * n) throw new ArgumentException($"B holds {b.Length} elements, needs {(long)k * n}.", nameof(b));
         if (c.Length < (long)m * n) throw new ArgumentException($"C holds {c.Length} elements, needs {(long)m * n}.", nameof(c));
-        if (m == 0 || n == 0) return;
+        if (m == 0 || n == 0) return false;
         if (k == 0)
         {
             c[..(m * n)].Clear();
-            return;
+            return false;
         }
 
         if (kernel == Kernel.Auto && !Vector256.IsHardwareAccelerated) kernel = Kernel.Naive;
         if (kernel == Kernel.Naive)
         {
             MultiplyNaive(transA, transB, m, n, k, a, b, c);
-            return;
+            return false;
         }
 
         fixed (float* pa = a, pb = b, pc = c)
@@ -65,18 +82,15 @@ public static partial class Gemm
             // Leading dimensions of the stored matrices: A is M×K (or K×M), B is K×N (or N×K), C is M×N.
             nint lda = transA ? m : k, ldb = transB ? k : n;
             if (kernel == Kernel.Auto && GemmSkinny.Applies(transB, m, n))
-            {
-                RunSkinny(threads, transA, transB, m, n, k, (nint)pa, lda, (nint)pb, ldb, (nint)pc);
-                return;
-            }
+                return RunSkinny(threads, transA, transB, m, n, k, (nint)pa, lda, (nint)pb, ldb, (nint)pc, epilogue);
             if (kernel == Kernel.Auto) kernel = Vector512.IsHardwareAccelerated ? Kernel.Vector512 : Kernel.Vector256;
             if (threads <= 1)
             {
                 RunBlocked(kernel, transA, transB, m, n, k, pa, lda, pb, ldb, pc, n);
-                return;
+                return false;
             }
 
-            RunParallel(kernel, threads, transA, transB, m, n, k, (nint)pa, lda, (nint)pb, ldb, (nint)pc);
+            return RunParallel(kernel, threads, transA, transB, m, n, k, (nint)pa, lda, (nint)pb, ldb, (nint)pc, epilogue);
         }
     }
 
@@ -86,8 +100,8 @@ public static partial class Gemm
     /// shared operand: that redundant packing is O(K·N) against O(M·N·K/threads) flops, and it buys a
     /// barrier-free schedule (no synchronisation between the pc/ic steps that BLIS's shared-panel scheme needs).
     /// </summary>
-    private static unsafe void RunParallel(Kernel kernel, int threads, bool transA, bool transB, int m, int n, int k,
-        nint pa, nint lda, nint pb, nint ldb, nint pc)
+    private static unsafe bool RunParallel(Kernel kernel, int threads, bool transA, bool transB, int m, int n, int k,
+        nint pa, nint lda, nint pb, nint ldb, nint pc, OutputEpilogue? epilogue)
     {
         // Split the dimension whose slabs keep the busiest thread's tile count lowest (128×128 on two
         // threads: 2 slabs of 64 columns = 2×11 tiles each, rather than 6+5 row-tiles × 4).
@@ -103,7 +117,7 @@ public static partial class Gemm
         if (chunks <= 1)
         {
             RunBlocked(kernel, transA, transB, m, n, k, (float*)pa, lda, (float*)pb, ldb, (float*)pc, n);
-            return;
+            return false;
         }
 
         Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, t =>
@@ -115,17 +129,22 @@ public static partial class Gemm
             var b = (float*)pb;
             var c = (float*)pc;
             if (splitRows)
+            {
                 RunBlocked(kernel, transA, transB, hi - lo, n, k, transA ? a + lo : a + lo * lda, lda, b, ldb, c + (nint)lo * n, n);
+                epilogue?.Completed((long)lo * n, (long)hi * n);
+            }
             else
                 RunBlocked(kernel, transA, transB, m, hi - lo, k, a, lda, transB ? b + lo * ldb : b + lo, ldb, c + lo, n);
         });
+        return splitRows;
     }
 
     /// <summary>
     /// The unpacked kernels of <see cref="GemmSkinny"/>, split across threads when the product is large enough: a narrow C
     /// by rows (blocks of 8), a few-rows product by columns (blocks of 64, the few-rows kernel's widest tile).
     /// </summary>
-    private static unsafe void RunSkinny(int threads, bool transA, bool transB, int m, int n, int k, nint pa, nint lda, nint pb, nint ldb, nint pc)
+    private static unsafe bool RunSkinny(int threads, bool transA, bool transB, int m, int n, int k, nint pa, nint lda, nint pb, nint ldb, nint pc,
+        OutputEpilogue? epilogue)
     {
         var byRows = n <= GemmSkinny.MaxColumns;
         int unit = byRows ? 8 : 64, extent = byRows ? m : n;
@@ -134,7 +153,7 @@ public static partial class Gemm
         if (chunks <= 1)
         {
             GemmSkinny.Run(transA, transB, m, n, k, (float*)pa, lda, (float*)pb, ldb, (float*)pc, n, false);
-            return;
+            return false;
         }
         Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, t =>
         {
@@ -143,10 +162,14 @@ public static partial class Gemm
             if (hi <= lo) return;
             float* a = (float*)pa, b = (float*)pb, c = (float*)pc;
             if (byRows)
+            {
                 GemmSkinny.Run(transA, transB, hi - lo, n, k, transA ? a + lo : a + lo * lda, lda, b, ldb, c + (nint)lo * n, n, false);
+                epilogue?.Completed((long)lo * n, (long)hi * n);
+            }
             else
                 GemmSkinny.Run(transA, transB, m, hi - lo, k, a, lda, b + lo, ldb, c + lo, n, false);
         });
+        return byRows;
     }
 
     private static unsafe void RunBlocked(Kernel kernel, bool transA, bool transB, int m, int n, int k,
