@@ -51,6 +51,55 @@ internal static unsafe partial class CpuConvolution
         // With an epilogue, output rows are handed over in runs of at least EpilogueElements (a few fused blocks, still in L2).
         const int EpilogueElements = 4 * 2048;
         var reported = lo;
+        var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(a.OutC)).AsSingle();
+        var (outC, half) = (a.OutC, a.OutC <= 8);
+        // A single pixel runs two FMA chains, which costs it about 2 pixels' time in a block on 512-bit vectors (one FMA per
+        // cycle) and 4 on 256-bit ones (two per cycle); so a ragged end of r pixels runs one more block overlapping the
+        // previous one (recomputing those pixels with the same FMAs, so the same bits) when that is cheaper than r single
+        // pixels. A row segment under 8 pixels goes pixel by pixel.
+        var overlapFrom = half ? 2 : 4;
+        nint pw = (nint)w, py = (nint)y;
+        ForEachRowSegment(x, a, lo, hi, padded, (src, taps, kt, t0, pixelStride, r, count) =>
+        {
+            var wt = (float*)pw + (nint)t0 * outC;
+            var yp = (float*)py + (nint)r * outC;
+            for (var q = 0; q < count; q += 8)
+            {
+                var rest = count - q;
+                var at = rest >= 8 ? q : count >= 8 && rest >= overlapFrom ? count - 8 : -1;
+                if (at < 0)
+                {
+                    for (var one = q; one < count; one++)
+                        if (half) OnePixelHalf(src + one * pixelStride, taps, kt, wt, outC, yp + one * outC, mask.GetLower());
+                        else OnePixel(src + one * pixelStride, taps, kt, wt, outC, yp + one * outC, mask);
+                    break;
+                }
+                if (half) EightPixelsHalf(src + at * pixelStride, pixelStride, taps, kt, wt, outC, yp + at * outC, mask.GetLower());
+                else EightPixels(src + at * pixelStride, pixelStride, taps, kt, wt, outC, yp + at * outC, mask);
+            }
+            if (epilogue is not null && ((long)(r + count - reported) * outC >= EpilogueElements || r + count == hi))
+            {
+                epilogue.Completed((long)reported * outC, (long)(r + count) * outC);
+                reported = r + count;
+            }
+        });
+    }
+
+    /// <summary>
+    /// What <see cref="ForEachRowSegment"/> hands over for one output row's pixels [r, r + count): the (padded) input under the
+    /// first pixel's window, the live taps' offsets (<c>kt</c> of them, from tap <c>t0</c>: see <see cref="LiveTaps"/>) and the
+    /// input step from one pixel to the next.
+    /// </summary>
+    private delegate void RowSegment(float* src, int* taps, int kt, int t0, nint pixelStride, int r, int count);
+
+    /// <summary>
+    /// Walks the output pixels [lo, hi) one output-row segment at a time for the direct kernels: builds the table of tap
+    /// offsets (tap p = (i, j, ci) from the window's top-left element), copies each image into <paramref name="padded"/> with
+    /// zeros around it when windows leave the image (<see cref="DirectExtent"/>), so every pixel takes the same vector path,
+    /// and skips the kernel rows that lie wholly in the top/bottom padding.
+    /// </summary>
+    private static void ForEachRowSegment(float* x, in Conv2DArgs a, int lo, int hi, float* padded, RowSegment body)
+    {
         var k = a.KH * a.KW * a.InC;
         var pads = DirectPads(a);
         var (hp, wp) = pads ? DirectExtent(a) : (a.InH, a.InW);
@@ -59,60 +108,26 @@ internal static unsafe partial class CpuConvolution
         {
             fixed (int* offsets = rented)
             {
-                // offset(p) of tap p = (i, j, ci) from the window's top-left element, in the (padded) image.
                 for (int i = 0, p = 0; i < a.KH; i++)
                     for (var j = 0; j < a.KW; j++)
                         for (var ci = 0; ci < a.InC; ci++, p++)
                             offsets[p] = (i * a.DilationH * wp + j * a.DilationW) * a.InC + ci;
-                var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(a.OutC)).AsSingle();
                 var pixelStride = (nint)a.StrideW * a.InC;
                 var paddedImage = -1;
                 for (var r = lo; r < hi;)
                 {
                     int wo = r % a.OutW, ho = r / a.OutW % a.OutH, n = r / (a.OutW * a.OutH);
-                    var end = Math.Min(hi, r - wo + a.OutW); // the rest of this output row within the share
-                    float* image;
+                    var count = Math.Min(hi, r - wo + a.OutW) - r; // the rest of this output row within the share
+                    var image = x + (nint)n * a.InH * a.InW * a.InC;
                     if (pads)
                     {
-                        if (paddedImage != n) PadImage(x + (nint)n * a.InH * a.InW * a.InC, padded, a, hp, wp);
+                        if (paddedImage != n) PadImage(image, padded, a, hp, wp);
                         paddedImage = n;
                         image = padded;
                     }
-                    else image = x + (nint)n * a.InH * a.InW * a.InC;
-                    var src = image + ((nint)ho * a.StrideH * wp + (nint)wo * a.StrideW) * a.InC;
-                    var yp = y + (nint)r * a.OutC;
-                    // Kernel rows that fall entirely into top/bottom padding add zeros: run only the taps of the others.
                     var (t0, t1) = LiveTaps(a, ho, pads);
-                    var wt = w + (nint)t0 * a.OutC;
-                    var taps = offsets + t0;
-                    var kt = t1 - t0;
-                    // Blocks of 8 pixels. A single pixel runs two FMA chains, which costs it about 2 pixels' time in a block on
-                    // 512-bit vectors (one FMA per cycle) and 4 on 256-bit ones (two per cycle); so a ragged end of r pixels
-                    // runs one more block overlapping the previous one (recomputing those pixels with the same FMAs, so the
-                    // same bits) when that is cheaper than r single pixels. A row segment under 8 pixels goes pixel by pixel.
-                    var count = end - r;
-                    var half = a.OutC <= 8;
-                    var overlapFrom = half ? 2 : 4;
-                    for (var q = 0; q < count; q += 8)
-                    {
-                        var rest = count - q;
-                        var at = rest >= 8 ? q : count >= 8 && rest >= overlapFrom ? count - 8 : -1;
-                        if (at < 0)
-                        {
-                            for (var one = q; one < count; one++)
-                                if (half) OnePixelHalf(src + one * pixelStride, taps, kt, wt, a.OutC, yp + one * a.OutC, mask.GetLower());
-                                else OnePixel(src + one * pixelStride, taps, kt, wt, a.OutC, yp + one * a.OutC, mask);
-                            break;
-                        }
-                        if (half) EightPixelsHalf(src + at * pixelStride, pixelStride, taps, kt, wt, a.OutC, yp + at * a.OutC, mask.GetLower());
-                        else EightPixels(src + at * pixelStride, pixelStride, taps, kt, wt, a.OutC, yp + at * a.OutC, mask);
-                    }
-                    r = end;
-                    if (epilogue is not null && ((long)(r - reported) * a.OutC >= EpilogueElements || r == hi))
-                    {
-                        epilogue.Completed((long)reported * a.OutC, (long)r * a.OutC);
-                        reported = r;
-                    }
+                    body(image + ((nint)ho * a.StrideH * wp + (nint)wo * a.StrideW) * a.InC, offsets + t0, t1 - t0, t0, pixelStride, r, count);
+                    r += count;
                 }
             }
         }
@@ -241,45 +256,17 @@ internal static unsafe partial class CpuConvolution
     /// </summary>
     private static void DirectFilter(float* x, float* dy, float* dw, in Conv2DArgs a, int lo, int hi, float* padded)
     {
-        var k = a.KH * a.KW * a.InC;
-        var pads = DirectPads(a);
-        var (hp, wp) = pads ? DirectExtent(a) : (a.InH, a.InW);
-        var rented = ArrayPool<int>.Shared.Rent(k);
-        try
+        var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(a.OutC)).AsSingle();
+        var outC = a.OutC;
+        nint pdy = (nint)dy, pdw = (nint)dw;
+        ForEachRowSegment(x, a, lo, hi, padded, (src, taps, kt, t0, pixelStride, r, count) =>
         {
-            fixed (int* offsets = rented)
-            {
-                for (int i = 0, p = 0; i < a.KH; i++)
-                    for (var j = 0; j < a.KW; j++)
-                        for (var ci = 0; ci < a.InC; ci++, p++)
-                            offsets[p] = (i * a.DilationH * wp + j * a.DilationW) * a.InC + ci;
-                var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(a.OutC)).AsSingle();
-                var pixelStride = (nint)a.StrideW * a.InC;
-                var paddedImage = -1;
-                for (var r = lo; r < hi;)
-                {
-                    int wo = r % a.OutW, ho = r / a.OutW % a.OutH, n = r / (a.OutW * a.OutH);
-                    var count = Math.Min(hi, r - wo + a.OutW) - r;
-                    float* image;
-                    if (pads)
-                    {
-                        if (paddedImage != n) PadImage(x + (nint)n * a.InH * a.InW * a.InC, padded, a, hp, wp);
-                        paddedImage = n;
-                        image = padded;
-                    }
-                    else image = x + (nint)n * a.InH * a.InW * a.InC;
-                    var src = image + ((nint)ho * a.StrideH * wp + (nint)wo * a.StrideW) * a.InC;
-                    var (p0, k1) = LiveTaps(a, ho, pads);
-                    for (; p0 + 8 <= k1; p0 += 8) EightTaps(src, pixelStride, offsets + p0, dy + (nint)r * a.OutC, count, a.OutC, dw + (nint)p0 * a.OutC, mask);
-                    for (; p0 < k1; p0++) OneTap(src + offsets[p0], pixelStride, dy + (nint)r * a.OutC, count, a.OutC, dw + (nint)p0 * a.OutC, mask);
-                    r += count;
-                }
-            }
-        }
-        finally
-        {
-            ArrayPool<int>.Shared.Return(rented);
-        }
+            var g = (float*)pdy + (nint)r * outC;
+            var acc = (float*)pdw + (nint)t0 * outC;
+            var p = 0;
+            for (; p + 8 <= kt; p += 8) EightTaps(src, pixelStride, taps + p, g, count, outC, acc + (nint)p * outC, mask);
+            for (; p < kt; p++) OneTap(src + taps[p], pixelStride, g, count, outC, acc + (nint)p * outC, mask);
+        });
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
