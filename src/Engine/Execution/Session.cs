@@ -32,7 +32,8 @@ public sealed class Session : IDisposable
         Options = options ?? SessionOptions.Default;
         // NABLA_FUSION=0 turns fusion off for every session, to measure or debug without changing code (as NABLA_DEFER_EXECUTION).
         if (Environment.GetEnvironmentVariable("NABLA_FUSION") == "0") Options = Options with { Fusion = false };
-        if (Environment.GetEnvironmentVariable("NABLA_EPILOGUES") == "0") Options = Options with { OutputEpilogues = false };
+        var epilogues = Environment.GetEnvironmentVariable("NABLA_EPILOGUES");
+        if (epilogues is "0" or "1") Options = Options with { OutputEpilogues = epilogues == "1" };
         var backend = Device.CreateBackend(Options);
         _backend = Options.DeferExecution || Environment.GetEnvironmentVariable("NABLA_DEFER_EXECUTION") == "1" ? new DeferredBackend(backend) : backend;
         State = new SessionState(_backend);

@@ -39,10 +39,13 @@ public sealed record SessionOptions
     /// <summary>
     /// With <see cref="Fusion"/>, run a fused element-wise tree that reads only a MatMul's or Conv2D's output (bias +
     /// activation, the dropout mask) as that kernel's epilogue, on each range of output rows as the kernel finishes it,
-    /// while it is in cache (on by default; the CPU backend takes it for 2-D float32 MatMul and its direct convolution).
-    /// Results are bit-identical either way. Setting the environment variable <c>NABLA_EPILOGUES=0</c> turns it off for every session.
+    /// while it is in cache (the CPU backend takes it for 2-D float32 MatMul and its direct convolution). Results are
+    /// bit-identical either way. Off by default: on the 2-core Zen 4 machine it measured no gain within the noise for the
+    /// W2 step and LeNet inference (their outputs already stay in L2), and the epilogue's outputs must not share memory with
+    /// its producer's inputs, which raised W2's planned peak by 6.5 % (docs/results.md). The environment variable
+    /// <c>NABLA_EPILOGUES=1</c> turns it on for every session (<c>=0</c> off).
     /// </summary>
-    public bool OutputEpilogues { get; init; } = true;
+    public bool OutputEpilogues { get; init; }
 
     /// <summary>The defaults: no checks, immediate host execution, fusion on.</summary>
     public static SessionOptions Default { get; } = new();

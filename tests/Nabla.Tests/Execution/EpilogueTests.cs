@@ -51,13 +51,14 @@ public sealed class EpilogueTests
     [Test]
     public void AnOutputReadElsewhereOrFetchedGetsNoEpilogue()
     {
+        IgnoreUnderEnvironmentOverride();
         var g = new Graph();
         var x = g.Placeholder(DType.Float32, new Shape(-1, 8), "x");
         var w = g.Constant(OpHarness.ToFloat32(OpHarness.Uniform([8, 8], seed: 1)));
         var mm = g.MatMul(x, w);
         var y = g.Relu(g.Add(mm, g.Square(mm)));
         var feeds = new Dictionary<Output, Tensor> { [x] = OpHarness.ToFloat32(OpHarness.Uniform([4, 8], seed: 2)) };
-        using var s = new Session(g);
+        using var s = new Session(g, options: new SessionOptions { OutputEpilogues = true });
         s.KernelTimings = [];
         var both = s.Run([y, mm], feeds);
         Assert.That(s.KernelTimings.Select(t => t.OpType), Does.Contain("Fused"), "the fetched MatMul output keeps its separate fused step");
@@ -67,7 +68,8 @@ public sealed class EpilogueTests
 
     private static void AssertSameBitsAndOneKernelLess(Graph g, Output y, Dictionary<Output, Tensor> feeds)
     {
-        using var on = new Session(g);
+        IgnoreUnderEnvironmentOverride();
+        using var on = new Session(g, options: new SessionOptions { OutputEpilogues = true });
         using var off = new Session(g, options: new SessionOptions { OutputEpilogues = false });
         on.KernelTimings = [];
         off.KernelTimings = [];
@@ -81,6 +83,12 @@ public sealed class EpilogueTests
         // epilogue (the deferred backend, under NABLA_DEFER_EXECUTION=1).
         Assert.That(on.KernelTimings.Count, Is.EqualTo(off.KernelTimings.Count - 1),
             $"the fused tree ran inside the producer's step; on: {string.Join(", ", on.KernelTimings.Select(t => t.Node))}; off: {string.Join(", ", off.KernelTimings.Select(t => t.Node))}");
+    }
+
+    /// <summary>NABLA_EPILOGUES overrides every session's option (to run the whole suite with epilogues on), so on and off cannot be compared.</summary>
+    private static void IgnoreUnderEnvironmentOverride()
+    {
+        if (Environment.GetEnvironmentVariable("NABLA_EPILOGUES") is not null) Assert.Ignore("NABLA_EPILOGUES is set: it overrides the sessions' OutputEpilogues");
     }
 
     private static int[] Bits(Tensor t) => t.ToArray<float>().Select(BitConverter.SingleToInt32Bits).ToArray();
