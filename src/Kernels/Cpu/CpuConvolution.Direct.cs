@@ -70,12 +70,12 @@ internal static unsafe partial class CpuConvolution
                 if (at < 0)
                 {
                     for (var one = q; one < count; one++)
-                        if (half) OnePixelHalf(src + one * pixelStride, taps, kt, wt, outC, yp + one * outC, mask.GetLower());
-                        else OnePixel(src + one * pixelStride, taps, kt, wt, outC, yp + one * outC, mask);
+                        if (half) GemmSkinny.OneRowHalf(src + one * pixelStride, taps, kt, wt, outC, yp + one * outC, mask.GetLower(), false);
+                        else GemmSkinny.OneRow(src + one * pixelStride, taps, kt, wt, outC, yp + one * outC, mask, false);
                     break;
                 }
-                if (half) EightPixelsHalf(src + at * pixelStride, pixelStride, taps, kt, wt, outC, yp + at * outC, mask.GetLower());
-                else EightPixels(src + at * pixelStride, pixelStride, taps, kt, wt, outC, yp + at * outC, mask);
+                if (half) GemmSkinny.EightRowsHalf(src + at * pixelStride, pixelStride, taps, kt, wt, outC, yp + at * outC, outC, mask.GetLower(), false);
+                else GemmSkinny.EightRows(src + at * pixelStride, pixelStride, taps, kt, wt, outC, yp + at * outC, outC, mask, false);
             }
             if (epilogue is not null && ((long)(r + count - reported) * outC >= EpilogueElements || r + count == hi))
             {
@@ -161,91 +161,6 @@ internal static unsafe partial class CpuConvolution
         for (var h = 0; h < a.InH; h++)
             new ReadOnlySpan<float>(image + (nint)h * rowLength, rowLength)
                 .CopyTo(new Span<float>(padded + (((nint)h + a.PadTop) * wp + a.PadLeft) * a.InC, rowLength));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void EightPixels(float* src, nint stride, int* offsets, int k, float* w, int outC, float* y, Vector512<float> mask)
-    {
-        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
-        for (var p = 0; p < k; p++)
-        {
-            var wv = Avx512F.MaskLoad(w + (nint)p * outC, mask, Vector512<float>.Zero);
-            var s = src + offsets[p];
-            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(s[0]), wv, c0);
-            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(s[stride]), wv, c1);
-            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(s[2 * stride]), wv, c2);
-            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(s[3 * stride]), wv, c3);
-            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(s[4 * stride]), wv, c4);
-            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(s[5 * stride]), wv, c5);
-            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(s[6 * stride]), wv, c6);
-            c7 = Vector512.FusedMultiplyAdd(Vector512.Create(s[7 * stride]), wv, c7);
-        }
-        Avx512F.MaskStore(y, mask, c0);
-        Avx512F.MaskStore(y + outC, mask, c1);
-        Avx512F.MaskStore(y + 2 * outC, mask, c2);
-        Avx512F.MaskStore(y + 3 * outC, mask, c3);
-        Avx512F.MaskStore(y + 4 * outC, mask, c4);
-        Avx512F.MaskStore(y + 5 * outC, mask, c5);
-        Avx512F.MaskStore(y + 6 * outC, mask, c6);
-        Avx512F.MaskStore(y + 7 * outC, mask, c7);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void OnePixel(float* src, int* offsets, int k, float* w, int outC, float* y, Vector512<float> mask)
-    {
-        Vector512<float> even = default, odd = default;
-        var p = 0;
-        for (; p + 1 < k; p += 2)
-        {
-            even = Vector512.FusedMultiplyAdd(Vector512.Create(src[offsets[p]]), Avx512F.MaskLoad(w + (nint)p * outC, mask, Vector512<float>.Zero), even);
-            odd = Vector512.FusedMultiplyAdd(Vector512.Create(src[offsets[p + 1]]), Avx512F.MaskLoad(w + (nint)(p + 1) * outC, mask, Vector512<float>.Zero), odd);
-        }
-        if (p < k) even = Vector512.FusedMultiplyAdd(Vector512.Create(src[offsets[p]]), Avx512F.MaskLoad(w + (nint)p * outC, mask, Vector512<float>.Zero), even);
-        Avx512F.MaskStore(y, mask, even + odd);
-    }
-
-    // OutC ≤ 8: the same two kernels on 256-bit vectors. Zen 4 issues two 256-bit FMAs per cycle but one 512-bit FMA, so
-    // with at most 8 useful lanes the half-width vectors do twice the work per cycle.
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void EightPixelsHalf(float* src, nint stride, int* offsets, int k, float* w, int outC, float* y, Vector256<float> mask)
-    {
-        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
-        for (var p = 0; p < k; p++)
-        {
-            var wv = Avx512F.VL.MaskLoad(w + (nint)p * outC, mask, Vector256<float>.Zero);
-            var s = src + offsets[p];
-            c0 = Vector256.FusedMultiplyAdd(Vector256.Create(s[0]), wv, c0);
-            c1 = Vector256.FusedMultiplyAdd(Vector256.Create(s[stride]), wv, c1);
-            c2 = Vector256.FusedMultiplyAdd(Vector256.Create(s[2 * stride]), wv, c2);
-            c3 = Vector256.FusedMultiplyAdd(Vector256.Create(s[3 * stride]), wv, c3);
-            c4 = Vector256.FusedMultiplyAdd(Vector256.Create(s[4 * stride]), wv, c4);
-            c5 = Vector256.FusedMultiplyAdd(Vector256.Create(s[5 * stride]), wv, c5);
-            c6 = Vector256.FusedMultiplyAdd(Vector256.Create(s[6 * stride]), wv, c6);
-            c7 = Vector256.FusedMultiplyAdd(Vector256.Create(s[7 * stride]), wv, c7);
-        }
-        Avx512F.VL.MaskStore(y, mask, c0);
-        Avx512F.VL.MaskStore(y + outC, mask, c1);
-        Avx512F.VL.MaskStore(y + 2 * outC, mask, c2);
-        Avx512F.VL.MaskStore(y + 3 * outC, mask, c3);
-        Avx512F.VL.MaskStore(y + 4 * outC, mask, c4);
-        Avx512F.VL.MaskStore(y + 5 * outC, mask, c5);
-        Avx512F.VL.MaskStore(y + 6 * outC, mask, c6);
-        Avx512F.VL.MaskStore(y + 7 * outC, mask, c7);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void OnePixelHalf(float* src, int* offsets, int k, float* w, int outC, float* y, Vector256<float> mask)
-    {
-        Vector256<float> even = default, odd = default;
-        var p = 0;
-        for (; p + 1 < k; p += 2)
-        {
-            even = Vector256.FusedMultiplyAdd(Vector256.Create(src[offsets[p]]), Avx512F.VL.MaskLoad(w + (nint)p * outC, mask, Vector256<float>.Zero), even);
-            odd = Vector256.FusedMultiplyAdd(Vector256.Create(src[offsets[p + 1]]), Avx512F.VL.MaskLoad(w + (nint)(p + 1) * outC, mask, Vector256<float>.Zero), odd);
-        }
-        if (p < k) even = Vector256.FusedMultiplyAdd(Vector256.Create(src[offsets[p]]), Avx512F.VL.MaskLoad(w + (nint)p * outC, mask, Vector256<float>.Zero), even);
-        Avx512F.VL.MaskStore(y, mask, even + odd);
     }
 
     /// <summary>

@@ -120,14 +120,9 @@ public static partial class Gemm
             return false;
         }
 
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, t =>
+        ForEachSlab(chunks, units, unit, extent, (lo, hi) =>
         {
-            var lo = (int)Math.Min(extent, (long)units * t / chunks * unit);
-            var hi = (int)Math.Min(extent, (long)units * (t + 1) / chunks * unit);
-            if (hi <= lo) return;
-            var a = (float*)pa;
-            var b = (float*)pb;
-            var c = (float*)pc;
+            float* a = (float*)pa, b = (float*)pb, c = (float*)pc;
             if (splitRows)
             {
                 RunBlocked(kernel, transA, transB, hi - lo, n, k, transA ? a + lo : a + lo * lda, lda, b, ldb, c + (nint)lo * n, n);
@@ -138,6 +133,18 @@ public static partial class Gemm
         });
         return splitRows;
     }
+
+    /// <summary>
+    /// Runs body(lo, hi) on <paramref name="chunks"/> threads over contiguous slabs of whole units (<paramref name="units"/> of
+    /// <paramref name="unit"/> rows or columns, the last clipped to <paramref name="extent"/>); the split depends only on the sizes.
+    /// </summary>
+    private static void ForEachSlab(int chunks, int units, int unit, int extent, Action<int, int> body) =>
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, t =>
+        {
+            var lo = (int)Math.Min(extent, (long)units * t / chunks * unit);
+            var hi = (int)Math.Min(extent, (long)units * (t + 1) / chunks * unit);
+            if (hi > lo) body(lo, hi);
+        });
 
     /// <summary>
     /// The unpacked kernels of <see cref="GemmSkinny"/>, split across threads when the product is large enough: a narrow C
@@ -155,11 +162,8 @@ public static partial class Gemm
             GemmSkinny.Run(transA, transB, m, n, k, (float*)pa, lda, (float*)pb, ldb, (float*)pc, n, false);
             return false;
         }
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, t =>
+        ForEachSlab(chunks, units, unit, extent, (lo, hi) =>
         {
-            var lo = (int)Math.Min(extent, (long)units * t / chunks * unit);
-            var hi = (int)Math.Min(extent, (long)units * (t + 1) / chunks * unit);
-            if (hi <= lo) return;
             float* a = (float*)pa, b = (float*)pb, c = (float*)pc;
             if (byRows)
             {

@@ -58,6 +58,8 @@ public class GemmTests
     [TestCase(3, 100, 37, false)]
     [TestCase(40, 9, 21, true)]
     [TestCase(2, 70, 5, true)]
+    [TestCase(20, 6, 33, false)]
+    [TestCase(11, 8, 7, true)]
     public void StridedProductAccumulatesAndStaysInsideItsColumns(int m, int n, int k, bool transA)
     {
         // C is a window of n columns inside rows of ldc = n + 5; the product is added to what is there, and the 5 columns
