@@ -129,7 +129,7 @@ public sealed class FusedProgram
         }
         long period = 1;
         foreach (var i in inputs)
-            if (i.Access == FusedAccess.Periodic && period <= MaxBlock) period = period / (long)System.Numerics.BigInteger.GreatestCommonDivisor(period, i.Period) * i.Period;
+            if (i.Access == FusedAccess.Periodic && period <= MaxBlock) period = period / Gcd(period, i.Period) * i.Period;
         BlockSize = period <= MaxBlock ? (int)(MaxBlock / period * period) : MaxBlock;
         _directOutput = new int[inputs.Length + code.Length];
         Array.Fill(_directOutput, -1);
@@ -157,6 +157,8 @@ public sealed class FusedProgram
 
     /// <summary>The output an instruction's register is computed straight into, or −1 (scratch).</summary>
     internal int DirectOutput(int register) => _directOutput[register];
+
+    private static long Gcd(long a, long b) => b == 0 ? a : Gcd(b, a % b);
 
     private static void Check(int register, int defined, int k)
     {

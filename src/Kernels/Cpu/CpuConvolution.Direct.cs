@@ -49,9 +49,9 @@ internal static unsafe partial class CpuConvolution
     private static void DirectForward(float* x, float* w, float* y, in Conv2DArgs a, int lo, int hi, float* padded, OutputEpilogue? epilogue)
     {
         // With an epilogue, output rows are handed over in runs of at least EpilogueElements (a few fused blocks, still in L2).
-        const int EpilogueElements = 4 * 2048;
+        const int EpilogueElements = 4 * FusedProgram.MaxBlock;
         var reported = lo;
-        var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(a.OutC)).AsSingle();
+        var mask = GemmSkinny.Mask(a.OutC);
         var (outC, half) = (a.OutC, a.OutC <= 8);
         // A single pixel runs two FMA chains, which costs it about 2 pixels' time in a block on 512-bit vectors (one FMA per
         // cycle) and 4 on 256-bit ones (two per cycle); so a ragged end of r pixels runs one more block overlapping the
@@ -171,7 +171,7 @@ internal static unsafe partial class CpuConvolution
     /// </summary>
     private static void DirectFilter(float* x, float* dy, float* dw, in Conv2DArgs a, int lo, int hi, float* padded)
     {
-        var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(a.OutC)).AsSingle();
+        var mask = GemmSkinny.Mask(a.OutC);
         var outC = a.OutC;
         nint pdy = (nint)dy, pdw = (nint)dw;
         ForEachRowSegment(x, a, lo, hi, padded, (src, taps, kt, t0, pixelStride, r, count) =>

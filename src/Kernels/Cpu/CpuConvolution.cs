@@ -290,7 +290,7 @@ internal static unsafe partial class CpuConvolution
     {
         if (typeof(T) == typeof(float) && count <= 16 && Avx512F.IsSupported)
         {
-            var mask = SmallMask(count);
+            var mask = GemmSkinny.Mask(count);
             Avx512F.MaskStore((float*)dst, mask, Avx512F.MaskLoad((float*)src, mask, Vector512<float>.Zero));
             return;
         }
@@ -303,20 +303,18 @@ internal static unsafe partial class CpuConvolution
     {
         if (typeof(T) == typeof(float) && count <= 16 && Avx512F.IsSupported)
         {
-            Avx512F.MaskStore((float*)dst, SmallMask(count), Vector512<float>.Zero);
+            Avx512F.MaskStore((float*)dst, GemmSkinny.Mask(count), Vector512<float>.Zero);
             return;
         }
         new Span<T>(dst, count).Clear();
     }
-
-    private static Vector512<float> SmallMask(int count) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
 
     private static void Add<T>(T* src, T* dst, int count) where T : unmanaged, INumber<T>
     {
         if (count <= 0) return;
         if (typeof(T) == typeof(float) && count <= 16 && Avx512F.IsSupported)
         {
-            var mask = SmallMask(count);
+            var mask = GemmSkinny.Mask(count);
             var sum = Avx512F.MaskLoad((float*)dst, mask, Vector512<float>.Zero) + Avx512F.MaskLoad((float*)src, mask, Vector512<float>.Zero);
             Avx512F.MaskStore((float*)dst, mask, sum);
         }

@@ -54,7 +54,7 @@ internal static class CpuReduce
     /// </summary>
     private static unsafe void SumShortRows(ReadOnlySpan<float> x, int reduce, int inner, Span<float> y, float scale)
     {
-        var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(inner)).AsSingle();
+        var mask = GemmSkinny.Mask(inner);
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
         fixed (float* px = x, py = y)
         {

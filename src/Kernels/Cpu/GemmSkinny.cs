@@ -127,7 +127,7 @@ internal static unsafe class GemmSkinny
     }
 
     /// <summary>Lanes below <paramref name="count"/> set (all 16 when count ≥ 16).</summary>
-    private static Vector512<float> Mask(int count) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
+    internal static Vector512<float> Mask(int count) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
 
     private static Vector512<float> Load(float* p, Vector512<float> mask) => Avx512F.MaskLoad(p, mask, Vector512<float>.Zero);
 
