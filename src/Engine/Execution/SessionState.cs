@@ -13,6 +13,17 @@ public sealed class SessionState : IDisposable
 
     internal IBackend Backend { get; }
 
+    /// <summary>
+    /// The group this session's <c>AllReduce</c> ops sum over; a session on its own is a group of one
+    /// (<see cref="IAllReduceGroup.Alone"/>). A distribution strategy sets each replica's session's group.
+    /// </summary>
+    /// <exception cref="ArgumentNullException">Set to null.</exception>
+    public IAllReduceGroup Collective
+    {
+        get;
+        set => field = value ?? throw new ArgumentNullException(nameof(value), "Collective: use IAllReduceGroup.Alone for a session on its own");
+    } = IAllReduceGroup.Alone;
+
     internal DeviceBuffer ReadVariable(Operation variable) =>
         _variables.TryGetValue(variable, out var b) ? b
         : throw new InvalidArgumentException($"Variable '{variable.Name}' is not initialized: run its initializer (or graph.GlobalVariablesInitializer()) first");

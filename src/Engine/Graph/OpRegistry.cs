@@ -26,6 +26,7 @@ internal static class OpRegistry
         all.AddRange(PoolingOps.Defs());
         all.AddRange(BatchNormOps.Defs());
         all.AddRange(RecurrentOps.Defs());
+        all.AddRange(CollectiveOps.Defs());
         var d = new Dictionary<string, OpDef>(StringComparer.Ordinal);
         foreach (var def in all)
             if (!d.TryAdd(def.Type, def)) throw new InvalidOperationException($"op {def.Type} registered twice");

@@ -115,6 +115,13 @@ public sealed partial class DeferredBackend : IBackend
         Enqueue(() => _inner.Random(dist, seed, counter, a, b, dst));
 
     /// <inheritdoc/>
+    public void AllReduce(IAllReduceGroup group, IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs, DeviceBuffer staging)
+    {
+        var (x, y) = (inputs.ToArray(), outputs.ToArray());
+        Enqueue(() => _inner.AllReduce(group, x, y, staging));
+    }
+
+    /// <inheritdoc/>
     public void Dispose()
     {
         _queue.Clear();

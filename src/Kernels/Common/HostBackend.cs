@@ -325,6 +325,10 @@ public abstract partial class HostBackend : IBackend
     }
 
     /// <inheritdoc/>
+    public void AllReduce(IAllReduceGroup group, IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs, DeviceBuffer staging) =>
+        HostAllReduce.Run(group, inputs, outputs, staging);
+
+    /// <inheritdoc/>
     public void Assign(BinaryOp? op, DeviceBuffer variable, DeviceBuffer value, DeviceBuffer? abortFlags)
     {
         if (Aborted(abortFlags)) return;

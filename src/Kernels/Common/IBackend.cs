@@ -270,4 +270,12 @@ public partial interface IBackend : IDisposable
 
     /// <summary>Fills dst from the Philox 4x32-10 stream (<see cref="Philox"/>) keyed by seed, starting at block counter <paramref name="counter"/>.</summary>
     void Random(RandomDistribution dist, ulong seed, ulong counter, double a, double b, DeviceBuffer dst);
+
+    /// <summary>
+    /// outputs[i] = the element-wise sum of inputs[i] over the members of <paramref name="group"/>, in one
+    /// collective call on <paramref name="staging"/> (a float buffer as long as all inputs together, where
+    /// they are packed). Every member enqueues the same calls in the same order; the call runs in stream
+    /// order like any kernel, and a host backend blocks in it until the other members arrive.
+    /// </summary>
+    void AllReduce(IAllReduceGroup group, IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs, DeviceBuffer staging);
 }

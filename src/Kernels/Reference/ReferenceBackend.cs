@@ -208,6 +208,10 @@ public sealed partial class ReferenceBackend : IBackend
     }
 
     /// <inheritdoc/>
+    public void AllReduce(IAllReduceGroup group, IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs, DeviceBuffer staging) =>
+        HostAllReduce.Run(group, inputs, outputs, staging);
+
+    /// <inheritdoc/>
     public void Assign(BinaryOp? op, DeviceBuffer variable, DeviceBuffer value, DeviceBuffer? abortFlags)
     {
         if (Aborted(abortFlags)) return;

@@ -97,38 +97,37 @@ public abstract class DistributionStrategy : IDisposable
     }
 
     /// <summary>
-    /// The replica's part of a step: its rows of the global batch, its gradients weighted by its row
-    /// count, the all-reduce of the counts and fetches (float64) and of the gradient buckets, then the
-    /// update with the global mean gradients on its own session.
+    /// The replica's part of a step: one run on its rows of the global batch, in which its gradients,
+    /// weighted by its row count, are all-reduced in buckets through <paramref name="group"/> (the session's
+    /// collective) and the update applies the global mean; then one float64 all-reduce of the row counts and
+    /// the weighted batch means for the logs.
     /// </summary>
-    internal (double[] Means, int Size) ReplicaStep(Session session, ICollective collective, GradientBuckets buckets, BatchShard shard,
+    internal (double[] Means, int Size) ReplicaStep(Session session, ICollective collective, CollectiveGroup group, BatchShard shard,
         StepFunction step, Batch batch, bool record)
     {
-        _ = step.Split ?? throw new InvalidOperationException("the step was not built for a distribution strategy");
+        _ = step.Replicated ?? throw new InvalidOperationException("the step was not built for a distribution strategy");
+        if (batch.Size <= 0) throw new InvalidOperationException("a global batch with no rows");
         var local = shard.Take(batch);
-        var counts = new double[1 + step.Names.Length];
-        counts[0] = local.Size;
-        if (local.Size > 0)
-        {
-            var (means, grads) = step.RunGradients(session, local.X, local.Y);
-            for (var i = 0; i < means.Length; i++) counts[1 + i] = means[i] * local.Size;
-            buckets.Pack(grads, local.Size);
-        }
-        else buckets.PackZeros();
-        collective.AllReduce(counts.AsSpan(), ReduceOp.Sum);
-        var total = counts[0];
-        if (total <= 0) throw new InvalidOperationException("a global batch with no rows");
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        buckets.AllReduce(collective);
+        var (calls, bytes, time) = (group.Calls, group.Bytes, group.Time);
+        // A replica without rows (a global batch smaller than the replica count) still runs: its weighted
+        // gradients are sums over no rows, zeros, and it must take part in every all-reduce.
+        var means = step.RunReplica(session, local.X, local.Y, local.Size, batch.Size);
         if (record)
         {
             Stats.Steps++;
-            Stats.AllReduceCalls += buckets.Count;
-            Stats.AllReduceBytes += buckets.Bytes;
-            Stats.AllReduceTime += clock.Elapsed;
+            Stats.AllReduceCalls += group.Calls - calls;
+            Stats.AllReduceBytes += group.Bytes - bytes;
+            Stats.AllReduceTime += group.Time - time;
         }
-        step.RunApply(session, buckets.Unpack(total));
-        var result = new double[step.Names.Length];
+        var counts = new double[1 + means.Length];
+        counts[0] = local.Size;
+        if (local.Size > 0)
+            for (var i = 0; i < means.Length; i++) counts[1 + i] = means[i] * local.Size;
+        collective.AllReduce(counts.AsSpan(), ReduceOp.Sum);
+        var total = counts[0];
+        if (total != batch.Size)
+            throw new InvalidOperationException($"worker {WorkerIndex}: the replicas' shares add up to {total} rows, not the global batch's {batch.Size}: every worker must read the same batches");
+        var result = new double[means.Length];
         for (var i = 0; i < result.Length; i++) result[i] = counts[1 + i] / total;
         return (result, (int)total);
     }

@@ -1,97 +1,84 @@
-using System.Numerics.Tensors;
 using Nabla.Distributed;
 using Nabla.Layers;
 
 namespace Nabla.Distribute;
 
 /// <summary>
-/// A replica's gradients packed into a few flat float32 buffers for all-reduce (PyTorch DDP's buckets):
-/// whole gradients, in reverse order (the last layer's gradient is the first the backward pass
-/// produces, so with an asynchronous backend its bucket could start travelling first), each bucket
-/// closed once it reaches the target size. Buffers are allocated once and reused every step.
+/// How a replica's gradients are grouped for all-reduce (PyTorch DDP's buckets): whole gradients, in
+/// reverse order (the last layer's gradient is the first the backward pass produces, so with an
+/// asynchronous backend its bucket could start travelling first), each bucket closed once it reaches the
+/// target size. Each bucket becomes one <c>AllReduce</c> op of the training step's graph.
 /// </summary>
 internal sealed class GradientBuckets
 {
-    private readonly Shape[] _shapes;
-    private readonly (int Gradient, int Offset)[][] _layout; // per bucket: the gradients it holds and their offsets
-    private readonly float[][] _buffers;
-    private readonly float[][] _results;
-
     public GradientBuckets(IReadOnlyList<Variable> variables, long bucketBytes)
     {
         foreach (var v in variables)
             if (v.DType != DType.Float32)
                 throw new NotSupportedException($"distribution strategies all-reduce float32 gradients; variable '{v.Name}' is {v.DType.Name()}");
-        _shapes = variables.Select(v => v.Shape).ToArray();
-        var layout = new List<List<(int, int)>>();
-        var sizes = new List<int>();
-        List<(int, int)>? open = null;
-        var used = 0;
-        for (var g = _shapes.Length - 1; g >= 0; g--)
+        var layout = new List<List<int>>();
+        List<int>? open = null;
+        long used = 0;
+        for (var g = variables.Count - 1; g >= 0; g--)
         {
-            var n = checked((int)_shapes[g].ElementCount);
-            if (open is null || (used > 0 && (long)(used + n) * sizeof(float) > bucketBytes))
+            var n = variables[g].Shape.ElementCount;
+            if (open is null || (used > 0 && (used + n) * sizeof(float) > bucketBytes))
             {
-                if (open is not null) sizes.Add(used);
                 open = [];
                 layout.Add(open);
                 used = 0;
             }
-            open.Add((g, used));
+            open.Add(g);
             used += n;
         }
-        if (open is not null) sizes.Add(used);
-        _layout = layout.Select(l => l.ToArray()).ToArray();
-        _buffers = sizes.Select(n => new float[n]).ToArray();
-        _results = _shapes.Select(s => new float[checked((int)s.ElementCount)]).ToArray();
-        Bytes = sizes.Sum(n => (long)n * sizeof(float));
+        Layout = layout.Select(l => l.ToArray()).ToArray();
+        Bytes = variables.Sum(v => v.Shape.ElementCount * sizeof(float));
     }
 
+    /// <summary>Per bucket, the indices of the gradients it holds, in packing order.</summary>
+    public int[][] Layout { get; }
+
     /// <summary>Number of buckets (all-reduce calls per step).</summary>
-    public int Count => _buffers.Length;
+    public int Count => Layout.Length;
 
     /// <summary>Bytes all-reduced per step.</summary>
     public long Bytes { get; }
+}
 
-    /// <summary>Copies the gradients into the buckets, each multiplied by <paramref name="weight"/> (the replica's row count).</summary>
-    public void Pack(IReadOnlyList<Tensor> gradients, int weight)
+/// <summary>
+/// A <see cref="ICollective"/> as the engine's <see cref="Kernels.IAllReduceGroup"/>: the group a replica
+/// session's <c>AllReduce</c> ops sum over. Counts the calls, bytes and time (waiting for slower replicas
+/// included) for <see cref="DistributionStats"/>.
+/// </summary>
+internal sealed class CollectiveGroup(ICollective collective) : Kernels.IAllReduceGroup
+{
+    public int Size => collective.Size;
+
+    public long Calls { get; private set; }
+
+    public long Bytes { get; private set; }
+
+    public TimeSpan Time { get; private set; }
+
+    public void Sum(Span<float> data)
     {
-        if (gradients.Count != _shapes.Length) throw new ArgumentException($"expected {_shapes.Length} gradients, got {gradients.Count}", nameof(gradients));
-        var w = (float)weight;
-        for (var b = 0; b < _layout.Length; b++)
-            foreach (var (g, offset) in _layout[b])
-            {
-                var source = gradients[g].AsSpan<float>();
-                TensorPrimitives.Multiply(source, w, _buffers[b].AsSpan(offset, source.Length));
-            }
+        var start = System.Diagnostics.Stopwatch.GetTimestamp();
+        collective.AllReduce(data, ReduceOp.Sum);
+        Record(start, data.Length * sizeof(float));
     }
 
-    /// <summary>Zero contribution, for a replica with no rows in this batch.</summary>
-    public void PackZeros()
+    public void Sum(Span<double> data)
     {
-        foreach (var b in _buffers) Array.Clear(b);
+        var start = System.Diagnostics.Stopwatch.GetTimestamp();
+        collective.AllReduce(data, ReduceOp.Sum);
+        Record(start, data.Length * sizeof(double));
     }
 
-    /// <summary>Sums every bucket over the group, one all-reduce per bucket.</summary>
-    public void AllReduce(ICollective collective)
+    private void Record(long start, long bytes)
     {
-        foreach (var b in _buffers) collective.AllReduce(b.AsSpan(), ReduceOp.Sum);
-    }
-
-    /// <summary>The summed gradients divided by <paramref name="total"/> (the global row count), as tensors shaped like the variables.</summary>
-    public Tensor[] Unpack(double total)
-    {
-        var result = new Tensor[_shapes.Length];
-        // Division, not multiplication by 1/N: with N a power of two both are exact; otherwise division is the correctly rounded mean.
-        var divisor = (float)total;
-        for (var b = 0; b < _layout.Length; b++)
-            foreach (var (g, offset) in _layout[b])
-            {
-                var target = _results[g];
-                TensorPrimitives.Divide(_buffers[b].AsSpan(offset, target.Length), divisor, target);
-                result[g] = new Tensor(target, _shapes[g], DType.Float32);
-            }
-        return result;
+        Time += System.Diagnostics.Stopwatch.GetElapsedTime(start);
+        Calls++;
+        Bytes += bytes;
     }
 }
 
@@ -99,7 +86,7 @@ internal sealed class GradientBuckets
 /// One replica's share of each global batch: rows index, index + count, index + 2·count, … of every array
 /// (the same rule as <c>Dataset.Shard</c>). The rows are gathered into buffers kept from step to step (a
 /// 256 × 784 float share is 800 KB, a large-object-heap array if allocated per step); a share is valid until
-/// the next <see cref="Take"/>, which is enough because <c>Session.Run</c> copies its feeds.
+/// the next <see cref="Take"/>, which is enough because <c>Session.Run</c> is done with its feeds when it returns.
 /// </summary>
 internal sealed class BatchShard(int index, int count)
 {

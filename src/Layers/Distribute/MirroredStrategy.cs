@@ -48,10 +48,10 @@ public sealed class MirroredStrategy : DistributionStrategy
         if (!_replicas.TryGetValue(model, out var replicas) || replicas.Step != step)
         {
             replicas?.Dispose();
-            replicas = new Replicas(model, step, _devices, BucketBytes);
+            replicas = new Replicas(model, step, _devices);
             _replicas[model] = replicas;
         }
-        replicas.Group = new InProcessGroup(_devices.Length, Timeout);
+        replicas.Join(new InProcessGroup(_devices.Length, Timeout));
         // Mirror: every replica starts from replica 0's values (weights may have been set or loaded since the last Fit).
         var variables = MirroredVariables(model);
         var values = variables.Select(model.Session.ReadVariable).ToArray();
@@ -77,7 +77,7 @@ public sealed class MirroredStrategy : DistributionStrategy
         if (first is not null)
         {
             // Later steps need a fresh group: this one is aborted.
-            replicas.Group = new InProcessGroup(_devices.Length, Timeout);
+            replicas.Join(new InProcessGroup(_devices.Length, Timeout));
             throw first is CollectiveException ? first : new InvalidOperationException($"MirroredStrategy: {first.Message}", first);
         }
         return results[0];
@@ -86,7 +86,7 @@ public sealed class MirroredStrategy : DistributionStrategy
         {
             try
             {
-                results[r] = ReplicaStep(replicas.Sessions[r], group.Member(r), replicas.Buckets[r], replicas.Shards[r], step, batch, record: r == 0);
+                results[r] = ReplicaStep(replicas.Sessions[r], group.Member(r), replicas.Members[r], replicas.Shards[r], step, batch, record: r == 0);
             }
             catch (Exception e)
             {
@@ -112,18 +112,24 @@ public sealed class MirroredStrategy : DistributionStrategy
         return replicas;
     }
 
-    /// <summary>The per-model replica sessions (replica 0 is the model's own) and their gradient buffers.</summary>
+    /// <summary>The per-model replica sessions (replica 0 is the model's own), their shards and their members of the group.</summary>
     private sealed class Replicas : IDisposable
     {
-        public Replicas(Model model, StepFunction step, Device[] devices, long bucketBytes)
+        public Replicas(Model model, StepFunction step, Device[] devices)
         {
             Step = step;
-            var variables = step.Split!.Variables;
             Sessions = new Session[devices.Length];
             Sessions[0] = model.Session;
             for (var r = 1; r < devices.Length; r++) Sessions[r] = new Session(model.Session.Graph, devices[r], model.Session.Options);
-            Buckets = devices.Select(_ => new GradientBuckets(variables, bucketBytes)).ToArray();
             Shards = devices.Select((_, r) => new BatchShard(r, devices.Length)).ToArray();
+        }
+
+        /// <summary>Makes <paramref name="group"/> the one every replica's session all-reduces through.</summary>
+        public void Join(InProcessGroup group)
+        {
+            Group = group;
+            Members = Sessions.Select((s, r) => new CollectiveGroup(group.Member(r))).ToArray();
+            for (var r = 0; r < Sessions.Length; r++) Sessions[r].State.Collective = Members[r];
         }
 
         public BatchShard[] Shards { get; }
@@ -132,12 +138,14 @@ public sealed class MirroredStrategy : DistributionStrategy
 
         public Session[] Sessions { get; }
 
-        public GradientBuckets[] Buckets { get; }
+        public CollectiveGroup[] Members { get; private set; } = [];
 
-        public InProcessGroup? Group { get; set; }
+        public InProcessGroup? Group { get; private set; }
 
         public void Dispose()
         {
+            // The model's own session outlives the strategy: it is a group of one again.
+            Sessions[0].State.Collective = Kernels.IAllReduceGroup.Alone;
             for (var r = 1; r < Sessions.Length; r++) Sessions[r].Dispose();
         }
     }

@@ -26,7 +26,8 @@ public sealed class MultiWorkerMirroredStrategy : DistributionStrategy
 {
     private readonly ICollective _collective;
     private readonly bool _ownsCollective;
-    private readonly Dictionary<Model, (StepFunction Step, GradientBuckets Buckets, BatchShard Shard)> _buckets = [];
+    private readonly Dictionary<Model, (StepFunction Step, BatchShard Shard)> _shards = [];
+    private readonly CollectiveGroup _group;
 
     /// <summary>A strategy over the processes of the current MPI job (MPI_COMM_WORLD); initialises MPI.</summary>
     /// <exception cref="MpiLibraryNotFoundException">No MPI library is installed: the message says how to install one.</exception>
@@ -39,7 +40,8 @@ public sealed class MultiWorkerMirroredStrategy : DistributionStrategy
     {
     }
 
-    private MultiWorkerMirroredStrategy(ICollective collective, bool ownsCollective) => (_collective, _ownsCollective) = (collective, ownsCollective);
+    private MultiWorkerMirroredStrategy(ICollective collective, bool ownsCollective) =>
+        (_collective, _ownsCollective, _group) = (collective, ownsCollective, new CollectiveGroup(collective));
 
     /// <summary>The group the workers communicate through.</summary>
     public ICollective Collective => _collective;
@@ -58,14 +60,14 @@ public sealed class MultiWorkerMirroredStrategy : DistributionStrategy
 
     internal override void BeginFit(Model model, StepFunction step)
     {
-        if (!_buckets.TryGetValue(model, out var b) || b.Step != step)
-            _buckets[model] = (step, new GradientBuckets(step.Split!.Variables, BucketBytes),
-                new BatchShard(_collective.Rank, _collective.Size));
+        if (!_shards.TryGetValue(model, out var s) || s.Step != step)
+            _shards[model] = (step, new BatchShard(_collective.Rank, _collective.Size));
+        model.Session.State.Collective = _group;
         BroadcastVariables(model.Session, MirroredVariables(model));
     }
 
     internal override (double[] Means, int Size) TrainStep(Model model, StepFunction step, Batch batch) =>
-        ReplicaStep(model.Session, _collective, _buckets[model].Buckets, _buckets[model].Shard, step, batch, record: true);
+        ReplicaStep(model.Session, _collective, _group, _shards[model].Shard, step, batch, record: true);
 
     internal override int AgreeOnSeed(int seed)
     {
@@ -120,6 +122,8 @@ public sealed class MultiWorkerMirroredStrategy : DistributionStrategy
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
+        // The models' sessions outlive the strategy: each is a group of one again.
+        foreach (var model in _shards.Keys) model.Session.State.Collective = Kernels.IAllReduceGroup.Alone;
         if (_ownsCollective) _collective.Dispose();
         base.Dispose(disposing);
     }

@@ -118,6 +118,7 @@ public partial class Model
             }
         }
         Operation? update = null;
+        ReplicatedUpdate? replicated = null;
         if (training)
         {
             var vars = compiled.Trainable;
@@ -127,35 +128,45 @@ public partial class Model
             for (var i = 0; i < vars.Count; i++)
                 if (grads[i] is { } gr) pairs.Add((gr, vars[i]));
             if (pairs.Count == 0) throw new InvalidOperationException($"model '{Name}': the loss does not depend on any trainable weight");
-            SplitUpdate? split = null;
             if (_strategy is not null)
             {
                 // Replicas would each update their own moving statistics from their share of the batch and drift
                 // apart; synchronising them (Keras's SyncBatchNormalization) is not built, so refuse rather than diverge.
                 if (stateUpdates.Count > 0)
                     throw new NotSupportedException($"model '{Name}': layer state updates (BatchNormalization's moving statistics) are not synchronised across replicas yet, so they cannot be trained under a distribution strategy");
-                // Data parallel: the gradients are fetched, all-reduced outside the graph, and fed back to the update.
-                Output[] feeds;
-                using (g.NameScope($"{Name}_replica_grads"))
-                    feeds = pairs.Select((p, i) => g.Placeholder(p.Item1.DType, p.Item2.Shape, $"grad_{i}")).ToArray();
-                split = new SplitUpdate(pairs.Select(p => p.Item1).ToArray(), feeds, pairs.Select(p => p.Item2).ToArray(),
-                    compiled.Optimizer.ApplyGradients(pairs.Select((p, i) => (feeds[i], p.Item2)).ToList()));
+                (replicated, pairs) = AllReducedGradients(g, pairs, _strategy.BucketBytes);
             }
-            else
-            {
-                update = compiled.Optimizer.ApplyGradients(pairs);
-                // Layer state (batch-norm moving statistics) is updated in the same run as the weights.
-                if (stateUpdates.Count > 0) update = g.Group([update, .. stateUpdates], $"{Name}_train_updates");
-            }
+            update = compiled.Optimizer.ApplyGradients(pairs);
+            // Layer state (batch-norm moving statistics) is updated in the same run as the weights.
+            if (stateUpdates.Count > 0) update = g.Group([update, .. stateUpdates], $"{Name}_train_updates");
             Runtime.EnsureInitialized(compiled.Optimizer.Variables);
-            if (split is not null)
-            {
-                Runtime.EnsureInitialized(Weights);
-                return new StepFunction(inputs, targets.ToArray(), fetches.ToArray(), names.ToArray(), null) { Split = split };
-            }
         }
         Runtime.EnsureInitialized(Weights);
-        return new StepFunction(inputs, targets.ToArray(), fetches.ToArray(), names.ToArray(), update);
+        return new StepFunction(inputs, targets.ToArray(), fetches.ToArray(), names.ToArray(), update) { Replicated = replicated };
+    }
+
+    /// <summary>
+    /// Data parallel: each replica's gradients of its local mean loss, weighted by its row count, are summed over
+    /// the replicas inside the graph (one AllReduce op per bucket) and divided by the global row count: the
+    /// gradient of the mean over the global batch, Σ_r (n_r/N)·∇(local mean_r), which the update then applies.
+    /// </summary>
+    private (ReplicatedUpdate, List<(Output, Variable)>) AllReducedGradients(Graph g, List<(Output, Variable)> pairs, long bucketBytes)
+    {
+        var buckets = new Distribute.GradientBuckets(pairs.Select(p => p.Item2).ToArray(), bucketBytes);
+        var reduced = new Output[pairs.Count];
+        using (g.NameScope($"{Name}_allreduce"))
+        {
+            var rows = g.Placeholder(DType.Float32, Shape.Scalar, "replica_rows");
+            var globalRows = g.Placeholder(DType.Float32, Shape.Scalar, "global_rows");
+            for (var b = 0; b < buckets.Count; b++)
+            {
+                var members = buckets.Layout[b];
+                var sums = g.AllReduce(members.Select(i => g.Mul(pairs[i].Item1, rows, $"weighted_{i}")).ToArray(), $"bucket_{b}");
+                // Division, not multiplication by 1/N: with N a power of two both are exact; otherwise division is the correctly rounded mean.
+                for (var k = 0; k < members.Length; k++) reduced[members[k]] = g.Div(sums[k], globalRows, $"mean_{members[k]}");
+            }
+            return (new ReplicatedUpdate(rows, globalRows, buckets), pairs.Select((p, i) => (reduced[i], p.Item2)).ToList());
+        }
     }
 
     private Output[] PredictOutputs(IReadOnlyList<Tensor> x)

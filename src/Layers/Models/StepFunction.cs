@@ -12,29 +12,22 @@ internal sealed class StepFunction(Output[] inputs, Output[] targets, Output[] f
     public Output[] Targets { get; } = targets;
     public string[] Names { get; } = names;
 
-    /// <summary>For a distribution strategy: the gradients as fetches, and the update fed with the all-reduced ones.</summary>
-    public SplitUpdate? Split { get; init; }
+    /// <summary>For a distribution strategy: the row counts the replica's step is fed with, and its gradient buckets.</summary>
+    public ReplicatedUpdate? Replicated { get; init; }
 
-    /// <summary>Runs the forward and backward pass on one replica's rows: the batch means and the gradients (no update).</summary>
-    public (double[] Means, Tensor[] Gradients) RunGradients(Session session, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y)
+    /// <summary>
+    /// One replica's whole step on its rows: forward, backward, the in-graph all-reduce of the gradients
+    /// weighted by <paramref name="rows"/> and divided by <paramref name="globalRows"/>, and the update. Returns the replica's batch means.
+    /// </summary>
+    public double[] RunReplica(Session session, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, int rows, int globalRows)
     {
-        var split = Split ?? throw new InvalidOperationException("this step has no gradient fetches");
+        var replicated = Replicated ?? throw new InvalidOperationException("the step was not built for a distribution strategy");
         // Replicas run this on their own threads: feeds of their own, not the shared _feeds.
         var feeds = new Dictionary<Output, Tensor>();
         Feed(feeds, x, y);
-        var values = session.Run([.. fetches, .. split.Gradients], feeds);
-        var means = new double[fetches.Length];
-        for (var i = 0; i < means.Length; i++) means[i] = values[i].ToDoubleArray()[0];
-        return (means, values[fetches.Length..]);
-    }
-
-    /// <summary>Applies the given (all-reduced) gradients with the optimizer.</summary>
-    public void RunApply(Session session, Tensor[] gradients)
-    {
-        var split = Split ?? throw new InvalidOperationException("this step has no gradient feeds");
-        var feeds = new Dictionary<Output, Tensor>();
-        for (var i = 0; i < gradients.Length; i++) feeds[split.GradientFeeds[i]] = gradients[i];
-        session.Run([], feeds, split.Apply);
+        feeds[replicated.Rows] = Tensor.Scalar((float)rows);
+        feeds[replicated.GlobalRows] = Tensor.Scalar((float)globalRows);
+        return Means(session.Run(fetches, feeds, update!));
     }
 
     private void Feed(Dictionary<Output, Tensor> feeds, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y)
@@ -48,7 +41,11 @@ internal sealed class StepFunction(Output[] inputs, Output[] targets, Output[] f
     public double[] Run(Session session, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y)
     {
         Feed(_feeds, x, y);
-        var values = update is null ? session.Run(fetches, _feeds) : session.Run(fetches, _feeds, update);
+        return Means(update is null ? session.Run(fetches, _feeds) : session.Run(fetches, _feeds, update));
+    }
+
+    private static double[] Means(Tensor[] values)
+    {
         var result = new double[values.Length];
         for (var i = 0; i < values.Length; i++) result[i] = values[i].ToDoubleArray()[0];
         return result;
@@ -56,11 +53,12 @@ internal sealed class StepFunction(Output[] inputs, Output[] targets, Output[] f
 }
 
 /// <summary>
-/// A training step cut in two for data parallelism: <see cref="Gradients"/> (one per variable in
-/// <see cref="Variables"/>) are fetched, combined across replicas, and fed back through
-/// <see cref="GradientFeeds"/> to the optimizer's <see cref="Apply"/>.
+/// The data-parallel form of a training step: each gradient is multiplied by the replica's row count
+/// (<see cref="Rows"/>), summed over the replicas by one <c>AllReduce</c> op per bucket of
+/// <see cref="Buckets"/>, and divided by the global row count (<see cref="GlobalRows"/>) before the update,
+/// all in the one run of the step.
 /// </summary>
-internal sealed record SplitUpdate(Output[] Gradients, Output[] GradientFeeds, Variable[] Variables, Operation Apply);
+internal sealed record ReplicatedUpdate(Output Rows, Output GlobalRows, Distribute.GradientBuckets Buckets);
 
 /// <summary>Batch-size-weighted running means of a step's fetched values (Keras's Mean metric state).</summary>
 internal sealed class RunningMeans(string[] names)

@@ -75,7 +75,7 @@ public static partial class OpCases
     private static Output F64(Graph g, double v) => g.Scalar(v, DType.Float64);
 
     /// <summary>Every case.</summary>
-    public static IReadOnlyList<OpCase> All { get; } = [.. State(), .. Elementwise(), .. Structural(), .. Nn(), .. Optimizers(), .. Convolution(), .. Pooling(), .. Recurrent()];
+    public static IReadOnlyList<OpCase> All { get; } = [.. State(), .. Elementwise(), .. Structural(), .. Nn(), .. Optimizers(), .. Convolution(), .. Pooling(), .. Recurrent(), .. Collective()];
 
     private static IEnumerable<OpCase> State()
     {

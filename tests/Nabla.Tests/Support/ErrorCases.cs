@@ -35,7 +35,7 @@ public static partial class ErrorCases
     private static ErrorCase Shape(string op, string label, Action<Graph> act, string message) => new(op, label, act, typeof(ShapeException), message);
 
     /// <summary>Every case.</summary>
-    public static IReadOnlyList<ErrorCase> All { get; } = [.. Cases(), .. ConvolutionCases(), .. PoolingCases(), .. RecurrentCases()];
+    public static IReadOnlyList<ErrorCase> All { get; } = [.. Cases(), .. ConvolutionCases(), .. PoolingCases(), .. RecurrentCases(), .. CollectiveCases()];
 }
 
 /// <summary>Runs every <see cref="ErrorCases"/> case.</summary>

@@ -1,0 +1,80 @@
+namespace Nabla.Kernels;
+
+/// <summary>
+/// The group that a graph's <c>AllReduce</c> ops sum over: the replicas of a data-parallel step (the
+/// threads of one process, or the processes of an MPI job). Every member runs the same plan, so the
+/// members call <see cref="Sum(Span{float})"/> in the same order with buffers of the same length.
+/// </summary>
+/// <remarks>
+/// Kernels sit below the communication layer: <c>Nabla.Distributed</c>'s collectives (MPI, in-process)
+/// reach the engine through this interface, which a distribution strategy adapts and sets on each
+/// replica's session (<c>Session.Collective</c>). A session on its own is a group of one
+/// (<see cref="Alone"/>), whose sum is the value itself, as an MPI job of one rank.
+/// </remarks>
+public interface IAllReduceGroup
+{
+    /// <summary>Number of members.</summary>
+    int Size { get; }
+
+    /// <summary>Replaces <paramref name="data"/> on every member by the element-wise sum over the members; returns once this member's part is done.</summary>
+    void Sum(Span<float> data);
+
+    /// <summary>The float64 form of <see cref="Sum(Span{float})"/>.</summary>
+    void Sum(Span<double> data);
+
+    /// <summary>The group of one member: every sum is the value itself.</summary>
+    public static IAllReduceGroup Alone { get; } = new AloneGroup();
+
+    private sealed class AloneGroup : IAllReduceGroup
+    {
+        public int Size => 1;
+
+        public void Sum(Span<float> data)
+        {
+        }
+
+        public void Sum(Span<double> data)
+        {
+        }
+    }
+}
+
+/// <summary>The host side of <see cref="IBackend.AllReduce"/>, shared by the backends whose buffers live in host memory.</summary>
+internal static class HostAllReduce
+{
+    /// <summary>
+    /// Packs <paramref name="inputs"/> one after another into <paramref name="staging"/>, sums it over
+    /// <paramref name="group"/> in one call, and unpacks the sums into <paramref name="outputs"/>. The
+    /// buffers hold float32 or float64 storage (the reference backend keeps float32 as float64).
+    /// </summary>
+    public static void Run(IAllReduceGroup group, IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs, DeviceBuffer staging)
+    {
+        var s = (HostBuffer)staging;
+        switch (s.Storage)
+        {
+            case float[]: Run<float>(group, inputs, outputs, s); break;
+            case double[]: Run<double>(group, inputs, outputs, s); break;
+            default: throw new NotSupportedException($"AllReduce sums float32 or float64 values, not {staging.DType.Name()}");
+        }
+    }
+
+    private static void Run<T>(IAllReduceGroup group, IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs, HostBuffer staging) where T : unmanaged
+    {
+        var all = staging.Span<T>();
+        var offset = 0;
+        foreach (var x in inputs)
+        {
+            ((HostBuffer)x).Span<T>().CopyTo(all[offset..]);
+            offset += x.Length;
+        }
+        if (offset != all.Length) throw new ArgumentException($"AllReduce staging holds {all.Length} elements, the inputs {offset}", nameof(staging));
+        if (typeof(T) == typeof(float)) group.Sum(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(all));
+        else group.Sum(System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(all));
+        offset = 0;
+        foreach (var y in outputs)
+        {
+            all.Slice(offset, y.Length).CopyTo(((HostBuffer)y).Span<T>());
+            offset += y.Length;
+        }
+    }
+}
