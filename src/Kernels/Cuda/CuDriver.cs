@@ -142,8 +142,48 @@ internal static unsafe partial class CuDriver
     [LibraryImport(CudaLibraries.DriverName)]
     internal static partial int cuEventSynchronize(nint hEvent);
 
-    [LibraryImport(CudaLibraries.DriverName)]
-    internal static partial int cuEventElapsedTime(out float pMilliseconds, nint hStart, nint hEnd);
+    /// <summary>
+    /// The exports tried for <see cref="EventElapsedTime"/>, in order. cuEventElapsedTime_v2 (same
+    /// signature, <c>CUresult (float* pMilliseconds, CUevent hStart, CUevent hEnd)</c>) arrived with
+    /// CUDA 12.8 and is the only one CUDA 13's cuda.h declares; drivers older than 12.8 export only
+    /// cuEventElapsedTime.
+    /// </summary>
+    internal static readonly string[] EventElapsedTimeExports = ["cuEventElapsedTime_v2", "cuEventElapsedTime"];
+
+    private static delegate* unmanaged<float*, nint, nint, int> s_eventElapsedTime;
+    private static string? s_eventElapsedTimeExport;
+
+    /// <summary>
+    /// The export <see cref="EventElapsedTime"/> calls (one of <see cref="EventElapsedTimeExports"/>);
+    /// null until its first call. Pass it to <see cref="Check"/> as the call's name.
+    /// </summary>
+    internal static string? EventElapsedTimeExport => s_eventElapsedTimeExport;
+
+    /// <summary>
+    /// Milliseconds between two recorded events, through cuEventElapsedTime_v2 where the driver has it,
+    /// else cuEventElapsedTime (resolved once, see <see cref="EventElapsedTimeExports"/>). Returns the CUresult.
+    /// </summary>
+    /// <exception cref="CudaLibraryNotFoundException">No driver.</exception>
+    /// <exception cref="EntryPointNotFoundException">The driver exports neither name.</exception>
+    internal static int EventElapsedTime(out float milliseconds, nint hStart, nint hEnd)
+    {
+        var function = s_eventElapsedTime;
+        if (function == null)
+        {
+            var driver = CudaLibraries.Load(CudaLibrary.Driver);
+            if (!CudaLibraries.TryGetFirstExport(driver, EventElapsedTimeExports, out var address, out var export))
+                throw new EntryPointNotFoundException(
+                    $"{CudaLibraries.LoadedName(CudaLibrary.Driver)} exports none of {string.Join(", ", EventElapsedTimeExports)}");
+            // A benign race: two threads resolve the same address.
+            s_eventElapsedTimeExport = export;
+            function = (delegate* unmanaged<float*, nint, nint, int>)address;
+            s_eventElapsedTime = function;
+        }
+        float ms;
+        var status = function(&ms, hStart, hEnd);
+        milliseconds = ms;
+        return status;
+    }
 
     [LibraryImport(CudaLibraries.DriverName)]
     internal static partial int cuEventDestroy_v2(nint hEvent);

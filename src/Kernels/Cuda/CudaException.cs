@@ -48,13 +48,34 @@ public class CudaException : Exception
 
 /// <summary>
 /// None of the sonames of a CUDA library could be opened; the message lists every name tried, e.g.
-/// <c>libcuda.so.1 not found; probed: libcuda.so.1, libcuda.so</c>.
+/// <c>libcuda.so.1 not found; probed: libcuda.so.1, libcuda.so</c>, and for cuBLAS and cuDNN on Linux
+/// says how to make libraries installed from pip wheels findable (<see cref="WheelHint"/>).
 /// </summary>
 public sealed class CudaLibraryNotFoundException : CudaException
 {
+    /// <summary>
+    /// What the message of a missing cuBLAS or cuDNN adds on Linux. The pip wheels (nvidia-cublas,
+    /// nvidia-cudnn-cu13, the ones PyTorch installs) put the libraries in site-packages folders that
+    /// no loader searches; dlopen reads LD_LIBRARY_PATH once, when the process starts, so setting it
+    /// from inside the process (Environment.SetEnvironmentVariable) does not help, and cuDNN's shim
+    /// opens libcudnn_ops/_cnn/_graph by soname, so its folder must be on the path, not just named.
+    /// </summary>
+    public const string WheelHint =
+        "cuBLAS and cuDNN installed from pip wheels are found only when their lib folders " +
+        "(site-packages/nvidia/cu13/lib for CUDA 13's cuBLAS, nvidia/cublas/lib for CUDA 12's, nvidia/cudnn/lib) " +
+        "are on LD_LIBRARY_PATH before the process starts";
+
     /// <summary>Creates the exception for a library whose candidates all failed to load.</summary>
     public CudaLibraryNotFoundException(CudaLibrary library, IReadOnlyList<string> probed)
-        : base(Describe(probed))
+        : this(library, probed, 0) { }
+
+    /// <summary>
+    /// Creates the exception for a library whose candidates all failed to load, under a driver
+    /// reporting <paramref name="driverVersion"/> (0 when unknown; for cuBLAS, a pre-13 driver is named
+    /// in the message because it is why cuBLAS 13 was not tried).
+    /// </summary>
+    internal CudaLibraryNotFoundException(CudaLibrary library, IReadOnlyList<string> probed, int driverVersion)
+        : base(Describe(library, probed, driverVersion, OperatingSystem.IsWindows()))
     {
         MissingLibrary = library;
         Probed = probed;
@@ -75,7 +96,16 @@ public sealed class CudaLibraryNotFoundException : CudaException
     /// <summary>The names handed to dlopen (LoadLibrary on Windows), in order.</summary>
     public IReadOnlyList<string> Probed { get; }
 
-    /// <summary><c>{first} not found; probed: {all}</c>.</summary>
-    internal static string Describe(IReadOnlyList<string> probed) =>
-        probed.Count == 0 ? "no candidate names" : $"{probed[0]} not found; probed: {string.Join(", ", probed)}";
+    /// <summary>
+    /// <c>{first} not found; probed: {all}</c>, then for cuBLAS under a pre-13 driver why cuBLAS 13 was
+    /// not tried, and for cuBLAS and cuDNN on Linux the <see cref="WheelHint"/>.
+    /// </summary>
+    internal static string Describe(CudaLibrary library, IReadOnlyList<string> probed, int driverVersion, bool windows)
+    {
+        var text = probed.Count == 0 ? "no candidate names" : $"{probed[0]} not found; probed: {string.Join(", ", probed)}";
+        if (library == CudaLibrary.Cublas && driverVersion > 0 && driverVersion < CudaLibraries.Cuda13DriverVersion)
+            text += $" (cuBLAS 13 not tried: it needs a CUDA 13 driver, this one is CUDA {driverVersion / 1000}.{driverVersion % 1000 / 10})";
+        if (library != CudaLibrary.Driver && !windows) text += ". " + WheelHint;
+        return text;
+    }
 }

@@ -36,17 +36,45 @@ internal static class CudaLibraries
     private static readonly Dictionary<CudaLibrary, (IntPtr Handle, string Name)> s_loaded = [];
     private static bool s_resolverRegistered;
 
-    /// <summary>The sonames tried for <paramref name="library"/> on this OS, in order.</summary>
-    internal static IReadOnlyList<string> Candidates(CudaLibrary library) => library switch
+    /// <summary>
+    /// The first CUDA driver version (<c>cuDriverGetVersion</c>: 1000·major + 10·minor) under which
+    /// cuBLAS 13 is tried: the CUDA 13 libraries need a CUDA 13 driver.
+    /// </summary>
+    internal const int Cuda13DriverVersion = 13000;
+
+    /// <summary>
+    /// The sonames tried for <paramref name="library"/> on this OS, in order. <paramref name="driverVersion"/>
+    /// (what <c>cuDriverGetVersion</c> reported, 0 when unknown) matters for cuBLAS only; see <see cref="CublasCandidates"/>.
+    /// </summary>
+    internal static IReadOnlyList<string> Candidates(CudaLibrary library, int driverVersion) => library switch
     {
         CudaLibrary.Driver => OperatingSystem.IsWindows() ? ["nvcuda.dll"] : ["libcuda.so.1", "libcuda.so"],
-        // cuBLAS 13 ships with CUDA 13, 12 with CUDA 12; the v2 API used here is the same in both.
-        CudaLibrary.Cublas => OperatingSystem.IsWindows()
-            ? ["cublas64_13.dll", "cublas64_12.dll"]
-            : ["libcublas.so.13", "libcublas.so.12", "libcublas.so"],
+        CudaLibrary.Cublas => CublasCandidates(driverVersion, OperatingSystem.IsWindows()),
         CudaLibrary.Cudnn => OperatingSystem.IsWindows() ? ["cudnn64_9.dll"] : ["libcudnn.so.9", "libcudnn.so"],
         _ => throw new ArgumentOutOfRangeException(nameof(library), library, null),
     };
+
+    /// <summary>
+    /// The cuBLAS major a driver of <paramref name="driverVersion"/> can run: 13 for a CUDA 13 (or newer)
+    /// driver, else 12 (also when the version is unknown, 0).
+    /// </summary>
+    internal static int CublasMajor(int driverVersion) => driverVersion >= Cuda13DriverVersion ? 13 : 12;
+
+    /// <summary>
+    /// The cuBLAS sonames to try under a driver reporting <paramref name="driverVersion"/>. The v2 API
+    /// bound here is the same in cuBLAS 12 and 13, so either serves, but cuBLAS 13 needs a CUDA 13
+    /// driver: under one it comes first, then 12 (a machine with only the CUDA 12 toolkit); under an
+    /// older driver it is not tried at all, since it would load and then fail at cublasCreate with a
+    /// less telling status. The unversioned development symlink comes last.
+    /// </summary>
+    internal static IReadOnlyList<string> CublasCandidates(int driverVersion, bool windows) =>
+        (CublasMajor(driverVersion), windows) switch
+        {
+            (13, false) => ["libcublas.so.13", "libcublas.so.12", "libcublas.so"],
+            (_, false) => ["libcublas.so.12", "libcublas.so"],
+            (13, true) => ["cublas64_13.dll", "cublas64_12.dll"],
+            (_, true) => ["cublas64_12.dll"],
+        };
 
     /// <summary>
     /// Tries each candidate in order; returns the first handle that opened and its name.
@@ -63,6 +91,27 @@ internal static class CudaLibraries
         }
         handle = IntPtr.Zero;
         loadedName = null;
+        return false;
+    }
+
+    /// <summary>
+    /// Looks up each of <paramref name="symbols"/> in order in the library behind <paramref name="handle"/>;
+    /// returns the first that is exported, with its address. For entry points that a newer header
+    /// renamed (cuEventElapsedTime → cuEventElapsedTime_v2), where the new name must be preferred and
+    /// the old one kept for older drivers.
+    /// </summary>
+    internal static bool TryGetFirstExport(IntPtr handle, IReadOnlyList<string> symbols, out IntPtr address, out string? symbol)
+    {
+        foreach (var name in symbols)
+        {
+            if (NativeLibrary.TryGetExport(handle, name, out address))
+            {
+                symbol = name;
+                return true;
+            }
+        }
+        address = IntPtr.Zero;
+        symbol = null;
         return false;
     }
 
@@ -88,9 +137,16 @@ internal static class CudaLibraries
         lock (s_gate)
         {
             if (s_loaded.TryGetValue(library, out var existing)) return existing.Handle;
-            var candidates = Candidates(library);
+        }
+        // cuBLAS's candidates depend on the driver's version. Probed outside the gate: the probe loads
+        // the driver through this method. Without a driver the version is 0: cuBLAS 12 only.
+        var driverVersion = library == CudaLibrary.Cublas ? CudaDriver.Probe().DriverVersion : 0;
+        var candidates = Candidates(library, driverVersion);
+        lock (s_gate)
+        {
+            if (s_loaded.TryGetValue(library, out var existing)) return existing.Handle;
             if (!TryLoadFirst(candidates, out var handle, out var name))
-                throw new CudaLibraryNotFoundException(library, candidates);
+                throw new CudaLibraryNotFoundException(library, candidates, driverVersion);
             s_loaded[library] = (handle, name!);
             RegisterResolver();
             return handle;

@@ -10,6 +10,20 @@ namespace Nabla.Kernels.Cuda;
 /// </summary>
 internal static class PtxModules
 {
+    /// <summary>
+    /// The PTX ISA every module declares (<c>.version</c>): 8.0 is CUDA 12.0's, so any CUDA 12 or 13
+    /// driver JIT-compiles the modules. Raise it only for an instruction that needs a newer ISA.
+    /// </summary>
+    internal const string IsaVersion = "8.0";
+
+    /// <summary>
+    /// The virtual architecture every module declares (<c>.target</c>): sm_75 (Turing), the oldest
+    /// that CUDA 13 still supports, so the same text loads on every GPU a CUDA 13 driver runs (the
+    /// driver compiles PTX of a lower target for the device it has). The kernels use nothing newer;
+    /// a kernel that needs sm_90 features (wgmma, TMA, clusters) would get a module of its own.
+    /// </summary>
+    internal const string Target = "sm_75";
+
     /// <summary>Manifest resource prefix given by the csproj's LogicalName.</summary>
     internal const string ResourcePrefix = "Nabla.Kernels.Ptx.";
 

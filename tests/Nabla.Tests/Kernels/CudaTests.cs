@@ -23,7 +23,7 @@ public class CudaTests
         var e = Assert.Throws<DeviceException>(() => Device.Cuda(0))!;
         if (info.Library is null)
         {
-            var probed = CudaLibraries.Candidates(CudaLibrary.Driver);
+            var probed = CudaLibraries.Candidates(CudaLibrary.Driver, 0);
             Assert.That(e.Message, Is.EqualTo(
                 $"CUDA device 0 is unavailable: no CUDA driver ({probed[0]} not found; probed: {string.Join(", ", probed)}). " +
                 "Use Device.Cpu, or install the NVIDIA driver."));
@@ -77,7 +77,7 @@ public class CudaTests
         if (!NoDriver) Assert.Ignore("a CUDA driver is installed here; this test checks the machine without one");
         // The resolver, not the runtime's default probing, answers for "cuda".
         var e = Assert.Throws<CudaLibraryNotFoundException>(() => CuDriver.cuInit(0))!;
-        Assert.That(e.Probed, Is.EqualTo(CudaLibraries.Candidates(CudaLibrary.Driver)));
+        Assert.That(e.Probed, Is.EqualTo(CudaLibraries.Candidates(CudaLibrary.Driver, 0)));
         Assert.That(e.MissingLibrary, Is.EqualTo(CudaLibrary.Driver));
     }
 
@@ -89,9 +89,55 @@ public class CudaTests
     public void CandidatesPutVersionedSonamesFirst()
     {
         if (!OperatingSystem.IsLinux()) Assert.Ignore("not Linux: this test checks the Linux sonames");
-        Assert.That(CudaLibraries.Candidates(CudaLibrary.Driver), Is.EqualTo(new[] { "libcuda.so.1", "libcuda.so" }));
-        Assert.That(CudaLibraries.Candidates(CudaLibrary.Cublas), Is.EqualTo(new[] { "libcublas.so.13", "libcublas.so.12", "libcublas.so" }));
-        Assert.That(CudaLibraries.Candidates(CudaLibrary.Cudnn), Is.EqualTo(new[] { "libcudnn.so.9", "libcudnn.so" }));
+        Assert.That(CudaLibraries.Candidates(CudaLibrary.Driver, 0), Is.EqualTo(new[] { "libcuda.so.1", "libcuda.so" }));
+        Assert.That(CudaLibraries.Candidates(CudaLibrary.Cublas, 13000), Is.EqualTo(new[] { "libcublas.so.13", "libcublas.so.12", "libcublas.so" }));
+        Assert.That(CudaLibraries.Candidates(CudaLibrary.Cublas, 12080), Is.EqualTo(new[] { "libcublas.so.12", "libcublas.so" }));
+        Assert.That(CudaLibraries.Candidates(CudaLibrary.Cudnn, 0), Is.EqualTo(new[] { "libcudnn.so.9", "libcudnn.so" }));
+        // Only cuBLAS depends on the driver's version.
+        Assert.That(CudaLibraries.Candidates(CudaLibrary.Cudnn, 13000), Is.EqualTo(CudaLibraries.Candidates(CudaLibrary.Cudnn, 12000)));
+    }
+
+    // cuDriverGetVersion's 1000·major + 10·minor; 0 = unknown (no driver).
+    [TestCase(0, 12), TestCase(11080, 12), TestCase(12000, 12), TestCase(12090, 12), TestCase(12990, 12),
+     TestCase(13000, 13), TestCase(13010, 13), TestCase(14000, 13)]
+    public void CublasMajorFollowsTheDriver(int driverVersion, int major) =>
+        Assert.That(CudaLibraries.CublasMajor(driverVersion), Is.EqualTo(major));
+
+    [TestCase(13000, false, new[] { "libcublas.so.13", "libcublas.so.12", "libcublas.so" })]
+    [TestCase(13020, false, new[] { "libcublas.so.13", "libcublas.so.12", "libcublas.so" })]
+    [TestCase(12080, false, new[] { "libcublas.so.12", "libcublas.so" })]
+    [TestCase(12000, false, new[] { "libcublas.so.12", "libcublas.so" })]
+    [TestCase(0, false, new[] { "libcublas.so.12", "libcublas.so" })]
+    [TestCase(13000, true, new[] { "cublas64_13.dll", "cublas64_12.dll" })]
+    [TestCase(12040, true, new[] { "cublas64_12.dll" })]
+    public void CublasCandidatesPutCublas13FirstOnlyUnderACuda13Driver(int driverVersion, bool windows, string[] expected) =>
+        Assert.That(CudaLibraries.CublasCandidates(driverVersion, windows), Is.EqualTo(expected));
+
+    [Test]
+    public void TryGetFirstExportPrefersTheEarlierName()
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Ignore("not Linux: this test looks up glibc's libm.so.6");
+        Assert.That(CudaLibraries.TryLoadFirst(["libm.so.6"], out var libm, out _), Is.True);
+        Assert.That(CudaLibraries.TryGetFirstExport(libm, ["nabla_absent_v2", "cos", "sin"], out var address, out var symbol), Is.True);
+        Assert.That(symbol, Is.EqualTo("cos"));
+        Assert.That(address, Is.EqualTo(System.Runtime.InteropServices.NativeLibrary.GetExport(libm, "cos")));
+        Assert.That(CudaLibraries.TryGetFirstExport(libm, ["sin", "cos"], out _, out symbol), Is.True);
+        Assert.That(symbol, Is.EqualTo("sin"));
+        Assert.That(CudaLibraries.TryGetFirstExport(libm, ["nabla_absent_v2", "nabla_absent"], out address, out symbol), Is.False);
+        Assert.That((address, symbol), Is.EqualTo((IntPtr.Zero, (string?)null)));
+    }
+
+    [Test]
+    public void EventElapsedTimeTriesTheV2ExportFirst() =>
+        Assert.That(CuDriver.EventElapsedTimeExports, Is.EqualTo(new[] { "cuEventElapsedTime_v2", "cuEventElapsedTime" }));
+
+    [Test]
+    public void EventElapsedTimeWithoutDriverReportsTheProbedNames()
+    {
+        if (!NoDriver) Assert.Ignore("a CUDA driver is installed here; this test checks the machine without one");
+        var e = Assert.Throws<CudaLibraryNotFoundException>(() => CuDriver.EventElapsedTime(out _, 1, 2))!;
+        Assert.That(e.MissingLibrary, Is.EqualTo(CudaLibrary.Driver));
+        Assert.That(CuDriver.EventElapsedTimeExport, Is.Null);
     }
 
     [Test]
@@ -107,8 +153,28 @@ public class CudaTests
     [Test]
     public void NotFoundMessageListsEveryProbedName()
     {
-        var e = new CudaLibraryNotFoundException(CudaLibrary.Cudnn, ["libcudnn.so.9", "libcudnn.so"]);
-        Assert.That(e.Message, Is.EqualTo("libcudnn.so.9 not found; probed: libcudnn.so.9, libcudnn.so"));
+        var e = new CudaLibraryNotFoundException(CudaLibrary.Driver, ["libcuda.so.1", "libcuda.so"]);
+        Assert.That(e.Message, Is.EqualTo("libcuda.so.1 not found; probed: libcuda.so.1, libcuda.so"));
+    }
+
+    [Test]
+    public void NotFoundMessageOfCublasAndCudnnSaysWhereWheelLibrariesMustBe()
+    {
+        Assert.That(CudaLibraryNotFoundException.Describe(CudaLibrary.Cudnn, ["libcudnn.so.9", "libcudnn.so"], 13000, windows: false),
+            Is.EqualTo("libcudnn.so.9 not found; probed: libcudnn.so.9, libcudnn.so. " + CudaLibraryNotFoundException.WheelHint));
+        Assert.That(CudaLibraryNotFoundException.WheelHint, Does.Contain("nvidia/cu13/lib").And.Contain("nvidia/cudnn/lib")
+            .And.Contain("LD_LIBRARY_PATH before the process starts"));
+        Assert.That(CudaLibraryNotFoundException.Describe(CudaLibrary.Cublas, ["libcublas.so.13", "libcublas.so.12", "libcublas.so"], 13000, windows: false),
+            Is.EqualTo("libcublas.so.13 not found; probed: libcublas.so.13, libcublas.so.12, libcublas.so. " + CudaLibraryNotFoundException.WheelHint));
+        // Under a CUDA 12 driver the message says why cuBLAS 13 is missing from the list.
+        Assert.That(CudaLibraryNotFoundException.Describe(CudaLibrary.Cublas, ["libcublas.so.12", "libcublas.so"], 12040, windows: false),
+            Is.EqualTo("libcublas.so.12 not found; probed: libcublas.so.12, libcublas.so (cuBLAS 13 not tried: it needs a CUDA 13 driver, " +
+                "this one is CUDA 12.4). " + CudaLibraryNotFoundException.WheelHint));
+        // No LD_LIBRARY_PATH advice on Windows, nor for the driver, which no wheel provides.
+        Assert.That(CudaLibraryNotFoundException.Describe(CudaLibrary.Cudnn, ["cudnn64_9.dll"], 13000, windows: true),
+            Is.EqualTo("cudnn64_9.dll not found; probed: cudnn64_9.dll"));
+        Assert.That(CudaLibraryNotFoundException.Describe(CudaLibrary.Driver, ["libcuda.so.1"], 0, windows: false),
+            Is.EqualTo("libcuda.so.1 not found; probed: libcuda.so.1"));
     }
 
     [Test]

@@ -27,7 +27,7 @@ public class PtxModulesTests
         Assert.That(PtxModules.Names, Is.EqualTo(new[] { "binary", "cast", "fill", "unary" }));
 
     [TestCaseSource(nameof(Modules))]
-    public void StartsWithItsContractAndTargetsSm90(string module)
+    public void StartsWithItsContractAndTargetsSm75(string module)
     {
         var text = PtxModules.Read(module);
         Assert.That(text, Does.StartWith($"// {module}.ptx - "));
@@ -35,7 +35,23 @@ public class PtxModulesTests
         Assert.That(header, Does.Contain("// Contract").And.Contain("// Launch shape").And.Contain("UNVERIFIED"));
         Assert.That(header.Split('\n').Where(l => l.Length > 0), Has.All.StartWith("//"), "only comments precede .version");
         var directives = text[text.IndexOf(".version", StringComparison.Ordinal)..].Split('\n').Take(3).Select(l => l.Trim());
-        Assert.That(directives, Is.EqualTo(new[] { ".version 8.0", ".target sm_90", ".address_size 64" }));
+        Assert.That(directives, Is.EqualTo(new[] { ".version 8.0", ".target sm_75", ".address_size 64" }));
+    }
+
+    [Test]
+    public void EveryModuleDeclaresTheChosenIsaAndTarget()
+    {
+        // The csproj embeds native/cuda/*.ptx, so these are every .ptx file there.
+        Assert.That((PtxModules.IsaVersion, PtxModules.Target), Is.EqualTo(("8.0", "sm_75")));
+        Assert.That(PtxModules.Names, Is.Not.Empty);
+        foreach (var module in PtxModules.Names)
+        {
+            var code = Regex.Replace(PtxModules.Read(module), "//[^\n]*", "");
+            Assert.That(Regex.Matches(code, @"^\s*\.version\s+(\S+)\s*$", RegexOptions.Multiline).Select(m => m.Groups[1].Value),
+                Is.EqualTo(new[] { PtxModules.IsaVersion }), $"{module}.ptx: one .version {PtxModules.IsaVersion}");
+            Assert.That(Regex.Matches(code, @"^\s*\.target\s+([^\r\n]+?)\s*$", RegexOptions.Multiline).Select(m => m.Groups[1].Value),
+                Is.EqualTo(new[] { PtxModules.Target }), $"{module}.ptx: one .target {PtxModules.Target}, no extra target options");
+        }
     }
 
     [TestCaseSource(nameof(Modules))]
