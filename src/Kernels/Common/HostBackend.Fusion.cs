@@ -74,7 +74,7 @@ public abstract partial class HostBackend
         if (n < 2 * chunkElements) { RunRange<T>(p, inputs, outputs, counters, 0, n); return; }
         DeviceBuffer[] ins = inputs.ToArray(), outs = outputs.ToArray();
         var c = counters.ToArray();
-        Parallel.For(0, (n + chunkElements - 1) / chunkElements, chunk =>
+        KernelThreads.For(0, (n + chunkElements - 1) / chunkElements, chunk =>
         {
             var lo = chunk * chunkElements;
             RunRange<T>(p, ins, outs, c, lo, Math.Min(n, lo + chunkElements));

@@ -128,7 +128,7 @@ public sealed partial class CpuBackend(bool deterministic = false) : HostBackend
             PhiloxSimd.Uniform(seed, counter, a, b, 0, f);
             return;
         }
-        Parallel.For(0, (f.Count + 16383) / 16384, chunk =>
+        KernelThreads.For(0, (f.Count + 16383) / 16384, chunk =>
         {
             var start = chunk * 16384;
             var end = Math.Min(f.Count, start + 16384);

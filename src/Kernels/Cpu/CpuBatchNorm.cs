@@ -129,7 +129,7 @@ internal static class CpuBatchNorm
             for (var row = blk * Block; row < Math.Min(rows, (blk + 1) * Block); row++) add(row, acc);
         }
         if (blocks < 2 || (long)rows * channels < ParallelThreshold) for (var blk = 0; blk < blocks; blk++) Run(blk);
-        else Parallel.For(0, blocks, Run);
+        else KernelThreads.For(0, blocks, Run);
         var total = new double[len];
         for (var blk = 0; blk < blocks; blk++)
             for (var k = 0; k < len; k++) total[k] += double.CreateTruncating(partial[blk * len + k]);
@@ -225,6 +225,6 @@ internal static class CpuBatchNorm
             return;
         }
         var ranges = Math.Min(rows, Environment.ProcessorCount * 4);
-        Parallel.For(0, ranges, k => body((int)((long)rows * k / ranges), (int)((long)rows * (k + 1) / ranges)));
+        KernelThreads.For(0, ranges, k => body((int)((long)rows * k / ranges), (int)((long)rows * (k + 1) / ranges)));
     }
 }

@@ -205,7 +205,7 @@ internal static unsafe partial class CpuConvolution
     private static void ForEachShare(int threads, int units, int unitRows, Action<int, int, int> body)
     {
         if (threads <= 1) { body(0, 0, units * unitRows); return; }
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        KernelThreads.For(0, threads, t =>
             body(t, (int)((long)units * t / threads) * unitRows, (int)((long)units * (t + 1) / threads) * unitRows));
     }
 

@@ -33,7 +33,7 @@ internal static class CpuOptimizer
     /// method that declares it: small updates stay allocation-free, large ones pay only Parallel.For's bookkeeping.
     /// </summary>
     private static void ApplyParallel(OptimizerKind kind, OptimizerArgs a, ArraySegment<float> w, ArraySegment<float> g, ArraySegment<float> s1, ArraySegment<float> s2, ArraySegment<float> s3) =>
-        Parallel.For(0, (w.Count + Chunk - 1) / Chunk, c => Range(kind, a, w, g, s1, s2, s3, c * Chunk, Math.Min(w.Count, (c + 1) * Chunk)));
+        KernelThreads.For(0, (w.Count + Chunk - 1) / Chunk, c => Range(kind, a, w, g, s1, s2, s3, c * Chunk, Math.Min(w.Count, (c + 1) * Chunk)));
 
     /// <summary>An absent slot is a default (empty) segment.</summary>
     private static void Range(OptimizerKind kind, in OptimizerArgs a, ArraySegment<float> w, ArraySegment<float> g, ArraySegment<float> s1, ArraySegment<float> s2, ArraySegment<float> s3, int start, int end)

@@ -431,6 +431,6 @@ internal static class CpuPooling
             return;
         }
         var ranges = Math.Min(count, Environment.ProcessorCount * 4);
-        Parallel.For(0, ranges, k => body((int)((long)count * k / ranges), (int)((long)count * (k + 1) / ranges)));
+        KernelThreads.For(0, ranges, k => body((int)((long)count * k / ranges), (int)((long)count * (k + 1) / ranges)));
     }
 }

@@ -311,7 +311,7 @@ internal static unsafe class CpuRecurrent
             return;
         }
         var batch = a.Batch;
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, c => body(batch * c / chunks, batch * (c + 1) / chunks));
+        KernelThreads.For(0, chunks, c => body(batch * c / chunks, batch * (c + 1) / chunks));
     }
 
     /// <summary>

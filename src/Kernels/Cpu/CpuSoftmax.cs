@@ -252,6 +252,6 @@ internal static class CpuSoftmax
         }
         // A few ranges per core balances uneven progress without one task per row.
         var ranges = Math.Min(rows, Environment.ProcessorCount * 4);
-        Parallel.For(0, ranges, c => body((int)((long)rows * c / ranges), (int)((long)rows * (c + 1) / ranges)));
+        KernelThreads.For(0, ranges, c => body((int)((long)rows * c / ranges), (int)((long)rows * (c + 1) / ranges)));
     }
 }

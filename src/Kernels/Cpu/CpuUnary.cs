@@ -19,7 +19,7 @@ internal static class CpuUnary
         {
             // Large arrays: split into chunks so both cores work; each chunk is one vectorised call.
             var ok = true;
-            Parallel.For(0, (x.Count + Chunk - 1) / Chunk, c =>
+            KernelThreads.For(0, (x.Count + Chunk - 1) / Chunk, c =>
             {
                 var start = c * Chunk;
                 var len = Math.Min(Chunk, x.Count - start);

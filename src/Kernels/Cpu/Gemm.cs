@@ -139,7 +139,7 @@ public static partial class Gemm
     /// <paramref name="unit"/> rows or columns, the last clipped to <paramref name="extent"/>); the split depends only on the sizes.
     /// </summary>
     private static void ForEachSlab(int chunks, int units, int unit, int extent, Action<int, int> body) =>
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, t =>
+        KernelThreads.For(0, chunks, t =>
         {
             var lo = (int)Math.Min(extent, (long)units * t / chunks * unit);
             var hi = (int)Math.Min(extent, (long)units * (t + 1) / chunks * unit);

@@ -1,0 +1,77 @@
+using NUnit.Framework;
+using Nabla.Kernels;
+
+namespace Nabla.Tests.Kernels;
+
+/// <summary>The CPU kernels' fork-join pool: every iteration exactly once, errors rethrown as themselves, and loops started concurrently or nested still complete.</summary>
+public sealed class KernelThreadsTests
+{
+    [Test]
+    public void EveryOtherCoreHasAWorker() =>
+        Assert.That(KernelThreads.Workers, Is.EqualTo(KernelThreads.Enabled ? Math.Min(Environment.ProcessorCount - 1, 63) : 0));
+
+    [TestCase(0, 0)]
+    [TestCase(0, 1)]
+    [TestCase(3, 5)]
+    [TestCase(0, 1000)]
+    public void EveryIterationRunsExactlyOnce(int from, int to)
+    {
+        var hits = new int[Math.Max(to, 1)];
+        KernelThreads.For(from, to, i => Interlocked.Increment(ref hits[i]));
+        Assert.That(hits.Skip(from).Take(to - from), Is.All.EqualTo(1));
+        Assert.That(hits.Take(from), Is.All.EqualTo(0));
+    }
+
+    [Test]
+    public void BackToBackLoopsSeeEachOthersResults()
+    {
+        // The pattern of a plan: each loop reads what the previous one wrote.
+        var data = new long[64];
+        for (var round = 0; round < 2000; round++)
+            KernelThreads.For(0, data.Length, i => data[i] = data[i] + data[(i + 1) % data.Length] % 7 + 1);
+        Assert.That(data, Is.All.GreaterThan(2000));
+        var expected = new long[64];
+        for (var round = 0; round < 2000; round++)
+        {
+            var next = (long[])expected.Clone();
+            // Iterations of one loop may run in any order, so use a loop whose iterations are independent to compare exactly.
+            for (var i = 0; i < next.Length; i++) next[i] = expected[i] + 1;
+            expected = next;
+        }
+        var counters = new long[64];
+        for (var round = 0; round < 2000; round++) KernelThreads.For(0, counters.Length, i => counters[i]++);
+        Assert.That(counters, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void TheFirstExceptionIsRethrownAsItselfAfterTheOtherIterationsFinish()
+    {
+        var done = 0;
+        var error = Assert.Throws<InvalidOperationException>(() => KernelThreads.For(0, 8, i =>
+        {
+            if (i == 3) throw new InvalidOperationException("iteration 3");
+            Thread.Sleep(1);
+            Interlocked.Increment(ref done);
+        }));
+        Assert.That(error!.Message, Is.EqualTo("iteration 3"));
+        Assert.That(done, Is.EqualTo(7));
+        // The pool is usable afterwards.
+        var sum = 0;
+        KernelThreads.For(0, 10, i => Interlocked.Add(ref sum, i));
+        Assert.That(sum, Is.EqualTo(45));
+    }
+
+    [Test]
+    public void ConcurrentAndNestedLoopsComplete()
+    {
+        var totals = new long[4];
+        var threads = Enumerable.Range(0, totals.Length).Select(t => new Thread(() =>
+        {
+            for (var round = 0; round < 200; round++)
+                KernelThreads.For(0, 4, i => KernelThreads.For(0, 3, j => Interlocked.Increment(ref totals[t])));
+        })).ToArray();
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) Assert.That(t.Join(TimeSpan.FromSeconds(60)), Is.True, "a loop never finished");
+        Assert.That(totals, Is.All.EqualTo(200 * 4 * 3));
+    }
+}
