@@ -159,18 +159,19 @@ internal static class KernelThreads
 
         private static Loop? Fresh(long seen) => Volatile.Read(ref s_current) is { } loop && loop.Generation != seen ? loop : null;
 
-        /// <summary>Polls for a loop newer than <paramref name="seen"/> for <see cref="SpinMicroseconds"/>; null if none came.</summary>
+        /// <summary>
+        /// Polls for a loop newer than <paramref name="seen"/> for <see cref="SpinMicroseconds"/>; null if none came. The
+        /// poll yields its core now and then (SpinWait's back-off), so a thread that is ready to run there is not held up.
+        /// </summary>
         private static Loop? Poll(long seen)
         {
             var start = Stopwatch.GetTimestamp();
             var limit = Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
+            var spin = new SpinWait();
             do
             {
-                for (var k = 0; k < 16; k++)
-                {
-                    if (Fresh(seen) is { } loop) return loop;
-                    Thread.SpinWait(8);
-                }
+                if (Fresh(seen) is { } loop) return loop;
+                spin.SpinOnce(sleep1Threshold: -1);
             }
             while (Stopwatch.GetTimestamp() - start < limit);
             return null;

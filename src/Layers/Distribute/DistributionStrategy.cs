@@ -73,6 +73,9 @@ public abstract class DistributionStrategy : IDisposable
     /// <summary>The chief's value of <paramref name="seed"/> on every worker (a broadcast across processes; the value itself in one process).</summary>
     internal virtual int AgreeOnSeed(int seed) => seed;
 
+    /// <summary>The share of each global batch that this process's array feed gathers by itself (index, count), or null when it needs whole batches.</summary>
+    internal virtual (int Index, int Count)? FeedShard => null;
+
     /// <summary>Called when Fit fails on this worker; a multi-worker strategy ends the job so no other worker waits forever.</summary>
     internal virtual void OnFitFailure(Exception error, int epoch, int batch)
     {

@@ -95,6 +95,7 @@ internal sealed class BatchShard(int index, int count)
 
     public Batch Take(Batch batch)
     {
+        if (batch.LocalRows is { } gathered) return new Batch(batch.X, batch.Y, gathered); // the feed took this share already
         if (count == 1) return batch;
         if (_rows.Size != batch.Size) _rows = (batch.Size, RowsOf(batch.Size, index, count));
         var rows = _rows.Rows;

@@ -69,6 +69,10 @@ public sealed class MultiWorkerMirroredStrategy : DistributionStrategy
     internal override (double[] Means, int Size) TrainStep(Model model, StepFunction step, Batch batch) =>
         ReplicaStep(model.Session, _collective, _group, _shards[model].Shard, step, batch, record: true);
 
+    /// <inheritdoc/>
+    /// <remarks>Each worker holds the whole arrays (the same data on every worker) and gathers only its rows of each batch.</remarks>
+    internal override (int Index, int Count)? FeedShard => _collective.Size > 1 ? (_collective.Rank, _collective.Size) : null;
+
     internal override int AgreeOnSeed(int seed)
     {
         var bytes = BitConverter.GetBytes(seed);

@@ -3,7 +3,15 @@ using Nabla.Data;
 namespace Nabla.Layers;
 
 /// <summary>One batch: model inputs, targets, and the number of samples.</summary>
-internal readonly record struct Batch(Tensor[] X, Tensor[] Y, int Size);
+internal readonly record struct Batch(Tensor[] X, Tensor[] Y, int Size)
+{
+    /// <summary>
+    /// Set when the feed gathered only this worker's share of a global batch of <see cref="Size"/> rows (rows
+    /// index, index + count, … of the batch, <see cref="Distribute.BatchShard"/>'s rule): X and Y then hold that
+    /// share, of this many rows.
+    /// </summary>
+    public int? LocalRows { get; init; }
+}
 
 /// <summary>Where a training or evaluation loop gets its batches from, epoch by epoch.</summary>
 internal interface IBatchFeed
@@ -34,6 +42,7 @@ internal sealed class ArrayBatchFeed : IBatchFeed
     private readonly int _start, _batchSize;
     private readonly Random? _shuffle;
     private int[]? _order;
+    private int[]? _shardRows;
     private Array[]? _fullBuffers, _lastBuffers;
 
     public ArrayBatchFeed(Tensor[] x, Tensor[] y, int batchSize, Random? shuffle, int start = 0, int? count = null)
@@ -56,6 +65,12 @@ internal sealed class ArrayBatchFeed : IBatchFeed
 
     public int? Steps => (Count + _batchSize - 1) / _batchSize;
 
+    /// <summary>
+    /// When set, each batch holds only the rows of one worker's share (<see cref="Batch.LocalRows"/>): a worker of a
+    /// multi-worker job gathers its own rows instead of the whole global batch and then its share of it.
+    /// </summary>
+    public (int Index, int Count)? Shard { get; init; }
+
     public IEnumerable<Batch> Epoch(int epoch)
     {
         int[]? order = null;
@@ -69,7 +84,16 @@ internal sealed class ArrayBatchFeed : IBatchFeed
         for (var offset = 0; offset < Count; offset += _batchSize)
         {
             var n = Math.Min(_batchSize, Count - offset);
-            yield return new Batch(Take(_x, 0, order, offset, n), Take(_y, _x.Length, order, offset, n), n);
+            if (Shard is { Count: > 1 } shard)
+            {
+                var (index, count) = shard;
+                // The share's rows of this batch, as positions in the epoch's (possibly shuffled) order.
+                var local = n > index ? (n - index + count - 1) / count : 0;
+                var rows = _shardRows is { } r && r.Length == local ? r : _shardRows = new int[local];
+                for (var k = 0; k < local; k++) rows[k] = order is null ? offset + index + k * count : order[offset + index + k * count];
+                yield return new Batch(Take(_x, 0, rows, 0, local), Take(_y, _x.Length, rows, 0, local), n) { LocalRows = local };
+            }
+            else yield return new Batch(Take(_x, 0, order, offset, n), Take(_y, _x.Length, order, offset, n), n);
         }
     }
 

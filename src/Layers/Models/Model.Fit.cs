@@ -55,7 +55,7 @@ public partial class Model
             // Every worker must shuffle alike for the row shares to partition each epoch: the chief's seed.
             _shuffleRandom = new Random(_strategy?.AgreeOnSeed(seed) ?? seed);
         }
-        var train = new ArrayBatchFeed(x, y, batchSize, shuffle ? _shuffleRandom : null, count: trainRows);
+        var train = new ArrayBatchFeed(x, y, batchSize, shuffle ? _shuffleRandom : null, count: trainRows) { Shard = _strategy?.FeedShard };
         return FitLoop(train, validation, x, y, epochs, verbose, callbacks, initialEpoch);
     }
 

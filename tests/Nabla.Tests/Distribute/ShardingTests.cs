@@ -64,4 +64,36 @@ public sealed class ShardingTests
         Assert.That(() => data.Shard(2, -1), Throws.InstanceOf<ArgumentOutOfRangeException>());
         Assert.That(Dataset.Range(4).Repeat().Shard(2, 1).Cardinality, Is.EqualTo(Dataset.InfiniteCardinality));
     }
+
+    [TestCase(false, 2)]
+    [TestCase(true, 2)]
+    [TestCase(true, 3)]
+    public void AnArrayFeedGathersTheSameShareAsTheGlobalBatchSplit(bool shuffle, int count)
+    {
+        // 23 rows in batches of 8: two full batches and a ragged one of 7; with 3 workers the last share of a batch can be short.
+        var x = Tensor.FromArray(Enumerable.Range(0, 23 * 2).Select(i => (float)i).ToArray(), 23, 2);
+        var y = Tensor.FromArray(Enumerable.Range(0, 23).ToArray(), 23);
+        for (var index = 0; index < count; index++)
+        {
+            // Batches (and shares) live in buffers reused by the next one: compare them in lock step.
+            using var whole = new Nabla.Layers.ArrayBatchFeed([x], [y], 8, shuffle ? new Random(5) : null).Epoch(0).GetEnumerator();
+            using var shares = new Nabla.Layers.ArrayBatchFeed([x], [y], 8, shuffle ? new Random(5) : null) { Shard = (index, count) }.Epoch(0).GetEnumerator();
+            var split = new BatchShard(index, count);
+            var b = 0;
+            for (; whole.MoveNext(); b++)
+            {
+                Assert.That(shares.MoveNext(), Is.True, $"batch {b} is missing");
+                Assert.That(shares.Current.Size, Is.EqualTo(whole.Current.Size), "batches keep their global size");
+                var expected = split.Take(whole.Current);
+                Assert.That(shares.Current.LocalRows, Is.EqualTo(expected.Size), "the feed gathered only the share");
+                Assert.That(shares.Current.X[0].Shape[0], Is.EqualTo(expected.Size));
+                var share = split.Take(shares.Current);
+                Assert.That(share.Size, Is.EqualTo(expected.Size));
+                Assert.That(share.X[0].ToDoubleArray(), Is.EqualTo(expected.X[0].ToDoubleArray()), $"worker {index}, batch {b}: x");
+                Assert.That(share.Y[0].ToDoubleArray(), Is.EqualTo(expected.Y[0].ToDoubleArray()), $"worker {index}, batch {b}: y");
+            }
+            Assert.That(shares.MoveNext(), Is.False);
+            Assert.That(b, Is.EqualTo(3));
+        }
+    }
 }
