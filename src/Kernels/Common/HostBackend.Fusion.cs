@@ -253,15 +253,12 @@ public abstract partial class HostBackend
     private void UniformBlock<T>(ulong key, ulong counter, double a, double b, int start, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (typeof(T) == typeof(float)) { FusedUniformFloat(key, counter, a, b, start, MemoryMarshal.Cast<T, float>(y)); return; }
-        var yd = MemoryMarshal.Cast<T, double>(y);
-        for (var i = 0; i < yd.Length; i++) yd[i] = Philox.Sample(RandomDistribution.Uniform, key, counter, start + i, a, b);
+        Philox.Uniform(key, counter, a, b, start, MemoryMarshal.Cast<T, double>(y));
     }
 
     /// <summary>Uniform float32 elements [start, start + y.Length) of the stream, as the unfused <see cref="Random"/> draws them.</summary>
-    protected virtual void FusedUniformFloat(ulong key, ulong counter, double a, double b, long start, Span<float> y)
-    {
-        for (var i = 0; i < y.Length; i++) y[i] = (float)Philox.Sample(RandomDistribution.Uniform, key, counter, start + i, a, b);
-    }
+    protected virtual void FusedUniformFloat(ulong key, ulong counter, double a, double b, long start, Span<float> y) =>
+        Philox.Uniform(key, counter, a, b, start, y);
 
     private static void BinaryBlock<T>(BinaryOp op, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {

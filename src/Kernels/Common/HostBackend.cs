@@ -376,7 +376,8 @@ public abstract partial class HostBackend : IBackend
     public virtual void Random(RandomDistribution dist, ulong seed, ulong counter, double a, double b, DeviceBuffer dst)
     {
         var values = new double[dst.Length];
-        for (var i = 0; i < values.Length; i++) values[i] = Philox.Sample(dist, seed, counter, i, a, b);
+        if (dist == RandomDistribution.Uniform) Philox.Uniform<double>(seed, counter, a, b, 0, values);
+        else for (var i = 0; i < values.Length; i++) values[i] = Philox.Sample(dist, seed, counter, i, a, b);
         HostConvert.Array(values, 0, Storage(dst).Storage, Storage(dst).Offset, dst.Length);
     }
 

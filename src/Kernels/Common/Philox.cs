@@ -1,10 +1,12 @@
+using System.Numerics;
+
 namespace Nabla.Kernels;
 
 /// <summary>
 /// Philox 4x32-10 counter-based generator (Salmon et al., "Parallel random numbers: as easy as
-/// 1, 2, 3", SC 2011). Every backend derives element i of a stream from the block
-/// (i, counter) under the key seed, so CPU, reference and GPU produce identical values for the
-/// same seed without sharing state.
+/// 1, 2, 3", SC 2011). Every backend derives element i of a stream from a block indexed by i
+/// and the run counter under the key seed (see <see cref="Sample"/>), so CPU, reference and GPU
+/// produce identical values for the same seed without sharing state.
 /// </summary>
 public static class Philox
 {
@@ -44,18 +46,16 @@ public static class Philox
     public static double ToUnit(uint bits) => (bits >> 8) * (1.0 / 16777216.0);
 
     /// <summary>
-    /// Value i of the stream. Uniform uses lane 0 of block (i, counter); normals use Box–Muller on
-    /// lanes 0 and 1, and the truncated normal redraws from blocks (i, counter + 2⁴⁰·t) for t = 1, 2, ... (run counters stay far below 2⁴⁰)
+    /// Value i of the stream. Uniform element i is word i mod 4 (x0, x1, x2, x3) of block (⌊i/4⌋, counter), so
+    /// one block serves four consecutive elements; normals use Box–Muller on lanes 0 and 1 of block (i, counter),
+    /// and the truncated normal redraws from blocks (i, counter + 2⁴⁰·t) for t = 1, 2, ... (run counters stay far below 2⁴⁰)
     /// </summary>
     public static double Sample(RandomDistribution dist, ulong seed, ulong counter, long i, double a, double b)
     {
         switch (dist)
         {
             case RandomDistribution.Uniform:
-                {
-                    var (x0, _, _, _) = Block(seed, (ulong)i, counter);
-                    return a + (b - a) * ToUnit(x0);
-                }
+                return a + (b - a) * ToUnit(UniformBits(seed, counter, i));
             case RandomDistribution.Normal:
                 return a + b * BoxMuller(seed, (ulong)i, counter);
             default:
@@ -64,6 +64,28 @@ public static class Philox
                     var z = BoxMuller(seed, (ulong)i, counter + (t << 40));
                     if (Math.Abs(z) <= 2.0) return a + b * z;
                 }
+        }
+    }
+
+    /// <summary>The 32 random bits of uniform element <paramref name="i"/>: word i mod 4 of block (⌊i/4⌋, counter).</summary>
+    public static uint UniformBits(ulong key, ulong counter, long i)
+    {
+        var (x0, x1, x2, x3) = Block(key, (ulong)i >> 2, counter);
+        return (i & 3) switch { 0 => x0, 1 => x1, 2 => x2, _ => x3 };
+    }
+
+    /// <summary>
+    /// dst[j] = uniform element (start + j) of the stream (key, counter) on [a, b), as <see cref="Sample"/> computes it
+    /// (a + (b − a)·u in double, then rounded to <typeparamref name="T"/>), with one block per four elements.
+    /// </summary>
+    public static void Uniform<T>(ulong key, ulong counter, double a, double b, long start, Span<T> dst) where T : IFloatingPointIeee754<T>
+    {
+        var j = 0;
+        for (var i = start; j < dst.Length;)
+        {
+            var (x0, x1, x2, x3) = Block(key, (ulong)i >> 2, counter);
+            for (var w = (int)(i & 3); w < 4 && j < dst.Length; w++, i++, j++)
+                dst[j] = T.CreateTruncating(a + (b - a) * ToUnit(w switch { 0 => x0, 1 => x1, 2 => x2, _ => x3 }));
         }
     }
 

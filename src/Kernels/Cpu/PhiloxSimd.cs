@@ -1,60 +1,75 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Nabla.Kernels.Cpu;
 
 /// <summary>
-/// The uniform stream of <see cref="Philox"/> computed 8 (Vector512) or 4 (Vector256) elements at a
-/// time: element i is lane 0 of the Philox 4x32-10 block (i, counter), exactly as the scalar
-/// <see cref="Philox.Sample"/>, so every backend still draws the same values.
+/// The uniform stream of <see cref="Philox"/> computed 128 elements (32 Philox 4x32-10 blocks) at a time with
+/// AVX-512: element i is word i mod 4 of block (⌊i/4⌋, counter), exactly as the scalar <see cref="Philox.Sample"/>,
+/// so every backend still draws the same values.
 /// </summary>
 /// <remarks>
-/// The 32×32→64-bit products of each round are formed in 64-bit lanes (both factors are below 2³²,
-/// so the product is exact; vpmuludq where available); the high and low halves are then split with a shift and a mask. The
-/// final a + (b − a)·u is evaluated in double without FMA and rounded to float, as the scalar path does.
+/// The 32×32→64-bit products of each round are formed in 64-bit lanes (both factors are below 2³², so the product
+/// is exact; vpmuludq); the high and low halves are then split with a shift and a mask. The four words of 8 blocks
+/// are packed in pairs into 64-bit lanes and put into element order with two-source permutes (vpermt2q). The final
+/// a + (b − a)·u is evaluated in double without FMA and rounded to float, as the scalar path does; for a = 0, b = 1
+/// that is u itself, k·2⁻²⁴ with k &lt; 2²⁴, which float32 holds exactly, so it is formed in float directly.
+/// Without AVX-512 the scalar <see cref="Philox.Uniform{T}"/> runs (one block per four elements).
 /// </remarks>
 internal static class PhiloxSimd
 {
     private const uint M0 = 0xD2511F53, M1 = 0xCD9E8D57, W0 = 0x9E3779B9, W1 = 0xBB67AE85;
 
+    /// <summary>Elements per vector step: four groups of 8 blocks of 4 words.</summary>
+    private const int Tile = 128;
+
+    /// <summary>Shorter requests run the scalar path: one vector step computes a whole tile.</summary>
+    private const int MinVector = 32;
+
     /// <summary>dst[j] = uniform element (start + j) of the stream (key, counter) scaled to [a, b).</summary>
     public static void Uniform(ulong key, ulong counter, double a, double b, long start, Span<float> dst)
     {
-        var j = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (!Avx512F.IsSupported || !Vector512.IsHardwareAccelerated || dst.Length < MinVector)
         {
-            // Four independent groups of 8 per iteration: one group's ten rounds are a chain of dependent
-            // 64-bit multiplies (latency-bound); interleaving four keeps the multiplier busy.
-            var lane = Vector512.Create(0UL, 1, 2, 3, 4, 5, 6, 7);
-            var span = Vector512.Create(b - a);
-            var origin = Vector512.Create(a);
-            Span<double> v = stackalloc double[32];
-            for (; j + 32 <= dst.Length; j += 32)
-            {
-                var i0 = Vector512.Create((ulong)(start + j)) + lane;
-                var (r0, r1, r2, r3) = Lane0x4(key, counter, i0, i0 + Vector512.Create(8UL), i0 + Vector512.Create(16UL), i0 + Vector512.Create(24UL));
-                Scale(r0, origin, span).CopyTo(v);
-                Scale(r1, origin, span).CopyTo(v[8..]);
-                Scale(r2, origin, span).CopyTo(v[16..]);
-                Scale(r3, origin, span).CopyTo(v[24..]);
-                for (var k = 0; k < 32; k++) dst[j + k] = (float)v[k];
-            }
+            Philox.Uniform(key, counter, a, b, start, dst);
+            return;
         }
-        for (; j < dst.Length; j++)
-            dst[j] = (float)Philox.Sample(RandomDistribution.Uniform, key, counter, start + j, a, b);
+        // Tiles start at block boundaries: the first one skips the elements of its first block before start, and
+        // a tile that does not fit in dst is computed into a buffer and the part that is wanted copied out.
+        Span<float> partial = stackalloc float[Tile];
+        var unit = a == 0 && b == 1;
+        var block = (ulong)start >> 2;
+        var skip = (int)(start & 3);
+        for (var j = 0; j < dst.Length; block += Tile / 4)
+        {
+            var take = Math.Min(Tile - skip, dst.Length - j);
+            if (take == Tile) Step(key, counter, block, a, b, unit, ref MemoryMarshal.GetReference(dst.Slice(j, Tile)));
+            else
+            {
+                Step(key, counter, block, a, b, unit, ref MemoryMarshal.GetReference(partial));
+                partial.Slice(skip, take).CopyTo(dst[j..]);
+            }
+            j += take;
+            skip = 0;
+        }
     }
 
-    /// <summary>a + (b − a)·u with u = (bits ≫ 8)·2⁻²⁴, in double, as <see cref="Philox.ToUnit"/>.</summary>
-    private static Vector512<double> Scale(Vector512<ulong> bits, Vector512<double> origin, Vector512<double> span) =>
-        origin + span * (Vector512.ConvertToDouble(bits >> 8) * (1.0 / 16777216.0));
-
-    private static (Vector512<ulong>, Vector512<ulong>, Vector512<ulong>, Vector512<ulong>) Lane0x4(
-        ulong key, ulong counter, Vector512<ulong> ia, Vector512<ulong> ib, Vector512<ulong> ic, Vector512<ulong> id)
+    /// <summary>Elements 4·block … 4·block + 127 into dst[0 … 127].</summary>
+    private static void Step(ulong key, ulong counter, ulong block, double a, double b, bool unit, ref float dst)
     {
+        // Four independent groups of 8 blocks: one group's ten rounds are a chain of dependent multiplies
+        // (latency-bound); interleaving four keeps the multiplier busy.
         var mask = Vector512.Create(0xFFFF_FFFFUL);
         var m0 = Vector512.Create((ulong)M0);
         var m1 = Vector512.Create((ulong)M1);
         uint k0 = (uint)key, k1 = (uint)(key >> 32);
-        // Lanes 2 and 3 of the counter are the same for every element.
+        var ia = Vector512.Create(block) + Vector512.Create(0UL, 1, 2, 3, 4, 5, 6, 7);
+        var ib = ia + Vector512.Create(8UL);
+        var ic = ia + Vector512.Create(16UL);
+        var id = ia + Vector512.Create(24UL);
+        // Words 2 and 3 of the counter are the same for every block.
         var c2 = Vector512.Create((ulong)(uint)counter);
         var c3 = Vector512.Create(counter >> 32);
         Vector512<ulong> a0 = ia & mask, a1 = ia >> 32, a2 = c2, a3 = c3;
@@ -72,19 +87,49 @@ internal static class PhiloxSimd
             k0 += W0;
             k1 += W1;
         }
-        return (a0, b0, e0, d0);
+        var origin = Vector512.Create(a);
+        var span = Vector512.Create(b - a);
+        Store(a0, a1, a2, a3, unit, origin, span, ref dst, 0);
+        Store(b0, b1, b2, b3, unit, origin, span, ref dst, 32);
+        Store(e0, e1, e2, e3, unit, origin, span, ref dst, 64);
+        Store(d0, d1, d2, d3, unit, origin, span, ref dst, 96);
+    }
+
+    /// <summary>The 32 elements of 8 blocks (words w0 … w3, one block per 64-bit lane) in element order at dst[offset …].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector512<ulong> w0, Vector512<ulong> w1, Vector512<ulong> w2, Vector512<ulong> w3,
+        bool unit, Vector512<double> origin, Vector512<double> span, ref float dst, nuint offset)
+    {
+        // Lane k of p01 holds words 0, 1 of block k as 32-bit halves, p23 words 2, 3; interleaving the lanes of the two
+        // gives blocks 0–3 (elements 0–15) and 4–7 (16–31) in order.
+        var p01 = w0 | (w1 << 32);
+        var p23 = w2 | (w3 << 32);
+        var lo = Avx512F.PermuteVar8x64x2(p01, Vector512.Create(0UL, 8, 1, 9, 2, 10, 3, 11), p23).AsUInt32();
+        var hi = Avx512F.PermuteVar8x64x2(p01, Vector512.Create(4UL, 12, 5, 13, 6, 14, 7, 15), p23).AsUInt32();
+        ToFloat(lo, unit, origin, span).StoreUnsafe(ref dst, offset);
+        ToFloat(hi, unit, origin, span).StoreUnsafe(ref dst, offset + 16);
+    }
+
+    /// <summary>(float)(a + (b − a)·u) with u = (bits ≫ 8)·2⁻²⁴, the arithmetic in double as <see cref="Philox.ToUnit"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> ToFloat(Vector512<uint> bits, bool unit, Vector512<double> origin, Vector512<double> span)
+    {
+        var k = (bits >> 8).AsInt32();
+        if (unit) return Vector512.ConvertToSingle(k) * (1f / 16777216f);
+        var lo = origin + span * (Avx512F.ConvertToVector512Double(k.GetLower()) * (1.0 / 16777216.0));
+        var hi = origin + span * (Avx512F.ConvertToVector512Double(k.GetUpper()) * (1.0 / 16777216.0));
+        return Vector512.Create(Avx512F.ConvertToVector256Single(lo), Avx512F.ConvertToVector256Single(hi));
     }
 
     /// <summary>
     /// Full 64-bit products of 32-bit values held in 64-bit lanes. vpmuludq (32×32→64) has several times
     /// the throughput of the general 64-bit vpmullq, which otherwise bounds the whole generator.
     /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static Vector512<ulong> Mul32(Vector512<ulong> a, Vector512<ulong> b) =>
-        System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? System.Runtime.Intrinsics.X86.Avx512F.Multiply(a.AsUInt32(), b.AsUInt32()) : a * b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<ulong> Mul32(Vector512<ulong> a, Vector512<ulong> b) => Avx512F.Multiply(a.AsUInt32(), b.AsUInt32());
 
     /// <summary>One Philox round on 8 blocks held as four 64-bit lanes of 32-bit words.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Round(ref Vector512<ulong> x0, ref Vector512<ulong> x1, ref Vector512<ulong> x2, ref Vector512<ulong> x3,
         Vector512<ulong> m0, Vector512<ulong> m1, Vector512<ulong> mask, Vector512<ulong> k0, Vector512<ulong> k1)
     {

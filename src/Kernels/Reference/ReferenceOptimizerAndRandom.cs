@@ -97,7 +97,7 @@ public sealed partial class ReferenceBackend
     }
 
     /// <inheritdoc/>
-    /// <remarks>Element i: uniform a + (b − a)·U from lane 0 of block (i, counter); normal a + b·z; the
+    /// <remarks>Element i: uniform a + (b − a)·U from word i mod 4 of block (⌊i/4⌋, counter); normal a + b·z; the
     /// truncated normal redraws z from blocks (i, counter + 2⁴⁰·t), t = 1, 2, …, until |z| ≤ 2. Only
     /// <see cref="Philox.Block"/> is shared with the other backends: the raw bits must agree bit for bit.</remarks>
     public void Random(RandomDistribution dist, ulong seed, ulong counter, double a, double b, DeviceBuffer dst)
@@ -108,7 +108,8 @@ public sealed partial class ReferenceBackend
             switch (dist)
             {
                 case RandomDistribution.Uniform:
-                    value = a + (b - a) * UnitInterval(Philox.Block(seed, (ulong)i, counter).Item1);
+                    var (x0, x1, x2, x3) = Philox.Block(seed, (ulong)i >> 2, counter);
+                    value = a + (b - a) * UnitInterval((i & 3) switch { 0 => x0, 1 => x1, 2 => x2, _ => x3 });
                     break;
                 case RandomDistribution.Normal:
                     value = a + b * StandardNormal(seed, i, counter);

@@ -306,7 +306,7 @@ public abstract class BackendContractTests
     {
         // Expected values from the raw Philox blocks with the transforms of IBackend.Random written out
         // here, so each backend (the reference included) is checked against the test, not against another
-        // backend: uniform a + (b − a)·U, U = (lane0 >> 8)/2²⁴; normal a + b·√(−2 ln(1 − U₀))·cos(2π U₁);
+        // backend: uniform a + (b − a)·U, U = (word i mod 4 of block ⌊i/4⌋ >> 8)/2²⁴; normal a + b·√(−2 ln(1 − U₀))·cos(2π U₁);
         // truncated normal redrawn from blocks (i, counter + 2⁴⁰·t) until |z| ≤ 2.
         const ulong seed = 1234, counter = 5;
         const double a = 0.5, b = 2;
@@ -321,7 +321,12 @@ public abstract class BackendContractTests
         var expected = new double[1001];
         for (var i = 0; i < expected.Length; i++)
         {
-            if (dist == RandomDistribution.Uniform) { expected[i] = a + (b - a) * Unit(Philox.Block(seed, (ulong)i, counter).Item1); continue; }
+            if (dist == RandomDistribution.Uniform)
+            {
+                var (w0, w1, w2, w3) = Philox.Block(seed, (ulong)i / 4, counter);
+                expected[i] = a + (b - a) * Unit(new[] { w0, w1, w2, w3 }[i % 4]);
+                continue;
+            }
             var z = Z(counter, i);
             for (ulong t = 1; dist == RandomDistribution.TruncatedNormal && Math.Abs(z) > 2; t++) z = Z(counter + (t << 40), i);
             expected[i] = a + b * z;

@@ -40,24 +40,28 @@ public sealed class PhiloxKnownAnswerTests
     }
 
     /// <summary>
-    /// The vectorised uniform stream (<see cref="PhiloxSimd"/>, 32 elements at a time when Vector512 is
-    /// accelerated) against the same vectors: with a = 0 and b = 2²⁴ element i is exactly the top 24 bits
-    /// of lane 0 of block (i, counter), so the SIMD rounds are checked against Random123 directly and
-    /// not only against the scalar code. 64 elements from the vector's counter cover two full vector
-    /// groups; the first is the known answer, all of them equal the scalar stream bit for bit.
+    /// The vectorised uniform stream (<see cref="PhiloxSimd"/>, 128 elements at a time when AVX-512 is available)
+    /// against the same vectors: with a = 0 and b = 2²⁴ uniform element 4c + w is exactly the top 24 bits of word w
+    /// of block (c, counter), so the SIMD rounds and the word order are checked against Random123 directly and not
+    /// only against the scalar code. The stream's element index is a long, so it reaches blocks below 2⁶¹ only: the
+    /// "zeros" vector is checked as a known answer, the others at their block counter's low 61 bits against
+    /// <see cref="Philox.Block"/> (itself checked above). 256 elements cover two full vector steps.
     /// </summary>
     [TestCaseSource(nameof(Vectors))]
     public void SimdUniformStreamMatchesRandom123AndTheScalarStream(uint[] ctr, uint[] key, uint[] expected)
     {
-        ulong k = Pack(key[0], key[1]), element = Pack(ctr[0], ctr[1]), counter = Pack(ctr[2], ctr[3]);
+        ulong k = Pack(key[0], key[1]), block = Pack(ctr[0], ctr[1]), counter = Pack(ctr[2], ctr[3]);
+        var reachable = block < 1UL << 61;
+        block &= (1UL << 61) - 1;
         const double twoTo24 = 16777216.0;
-        var simd = new float[64];
-        PhiloxSimd.Uniform(k, counter, 0, twoTo24, unchecked((long)element), simd);
-        Assert.That(simd[0], Is.EqualTo((float)(expected[0] >> 8)), "element 0: lane 0 of the known-answer block, top 24 bits");
+        var simd = new float[256];
+        PhiloxSimd.Uniform(k, counter, 0, twoTo24, (long)(block * 4), simd);
+        if (reachable)
+            Assert.That(simd[..4], Is.EqualTo(expected.Select(x => (float)(x >> 8)).ToArray()), "elements 0–3: the words of the known-answer block, top 24 bits");
         for (var j = 0; j < simd.Length; j++)
         {
-            var (x0, _, _, _) = Philox.Block(k, unchecked(element + (ulong)j), counter);
-            Assert.That(simd[j], Is.EqualTo((float)(x0 >> 8)), $"element {j}");
+            var (x0, x1, x2, x3) = Philox.Block(k, block + (ulong)(j / 4), counter);
+            Assert.That(simd[j], Is.EqualTo((float)(new[] { x0, x1, x2, x3 }[j % 4] >> 8)), $"element {j}");
         }
     }
 }
