@@ -61,44 +61,61 @@ internal static class PhiloxSimd
     {
         // Four independent groups of 8 blocks: one group's ten rounds are a chain of dependent multiplies
         // (latency-bound); interleaving four keeps the multiplier busy.
-        var mask = Vector512.Create(0xFFFF_FFFFUL);
-        var m0 = Vector512.Create((ulong)M0);
-        var m1 = Vector512.Create((ulong)M1);
-        uint k0 = (uint)key, k1 = (uint)(key >> 32);
         var ia = Vector512.Create(block) + Vector512.Create(0UL, 1, 2, 3, 4, 5, 6, 7);
-        var ib = ia + Vector512.Create(8UL);
-        var ic = ia + Vector512.Create(16UL);
-        var id = ia + Vector512.Create(24UL);
-        // Words 2 and 3 of the counter are the same for every block.
-        var c2 = Vector512.Create((ulong)(uint)counter);
-        var c3 = Vector512.Create(counter >> 32);
-        Vector512<ulong> a0 = ia & mask, a1 = ia >> 32, a2 = c2, a3 = c3;
-        Vector512<ulong> b0 = ib & mask, b1 = ib >> 32, b2 = c2, b3 = c3;
-        Vector512<ulong> e0 = ic & mask, e1 = ic >> 32, e2 = c2, e3 = c3;
-        Vector512<ulong> d0 = id & mask, d1 = id >> 32, d2 = c2, d3 = c3;
-        for (var r = 0; r < 10; r++)
-        {
-            var key0 = Vector512.Create((ulong)k0);
-            var key1 = Vector512.Create((ulong)k1);
-            Round(ref a0, ref a1, ref a2, ref a3, m0, m1, mask, key0, key1);
-            Round(ref b0, ref b1, ref b2, ref b3, m0, m1, mask, key0, key1);
-            Round(ref e0, ref e1, ref e2, ref e3, m0, m1, mask, key0, key1);
-            Round(ref d0, ref d1, ref d2, ref d3, m0, m1, mask, key0, key1);
-            k0 += W0;
-            k1 += W1;
-        }
+        var g0 = new Blocks8(ia, counter);
+        var g1 = new Blocks8(ia + Vector512.Create(8UL), counter);
+        var g2 = new Blocks8(ia + Vector512.Create(16UL), counter);
+        var g3 = new Blocks8(ia + Vector512.Create(24UL), counter);
+        // The ten rounds written out: as a loop the JIT spilled the sixteen state vectors at every back edge.
+        uint k0 = (uint)key, k1 = (uint)(key >> 32);
+        Round(ref g0, ref g1, ref g2, ref g3, k0, k1);
+        Round(ref g0, ref g1, ref g2, ref g3, k0 += W0, k1 += W1);
+        Round(ref g0, ref g1, ref g2, ref g3, k0 += W0, k1 += W1);
+        Round(ref g0, ref g1, ref g2, ref g3, k0 += W0, k1 += W1);
+        Round(ref g0, ref g1, ref g2, ref g3, k0 += W0, k1 += W1);
+        Round(ref g0, ref g1, ref g2, ref g3, k0 += W0, k1 += W1);
+        Round(ref g0, ref g1, ref g2, ref g3, k0 += W0, k1 += W1);
+        Round(ref g0, ref g1, ref g2, ref g3, k0 += W0, k1 += W1);
+        Round(ref g0, ref g1, ref g2, ref g3, k0 += W0, k1 += W1);
+        Round(ref g0, ref g1, ref g2, ref g3, k0 + W0, k1 + W1);
         var origin = Vector512.Create(a);
         var span = Vector512.Create(b - a);
-        Store(a0, a1, a2, a3, unit, origin, span, ref dst, 0);
-        Store(b0, b1, b2, b3, unit, origin, span, ref dst, 32);
-        Store(e0, e1, e2, e3, unit, origin, span, ref dst, 64);
-        Store(d0, d1, d2, d3, unit, origin, span, ref dst, 96);
+        Store(g0.X0, g0.X1, g0.X2, g0.X3, unit, origin, span, ref dst, 0);
+        Store(g1.X0, g1.X1, g1.X2, g1.X3, unit, origin, span, ref dst, 32);
+        Store(g2.X0, g2.X1, g2.X2, g2.X3, unit, origin, span, ref dst, 64);
+        Store(g3.X0, g3.X1, g3.X2, g3.X3, unit, origin, span, ref dst, 96);
+    }
+
+    /// <summary>The state of 8 Philox blocks: word k of block j in the low half of lane j of Xk.</summary>
+    private struct Blocks8
+    {
+        public Vector512<ulong> X0, X1, X2, X3;
+
+        /// <summary>Blocks (index[j], counter): words 0, 1 from the block index, 2, 3 the counter, the same for all.</summary>
+        public Blocks8(Vector512<ulong> index, ulong counter)
+        {
+            X0 = index & Vector512.Create(0xFFFF_FFFFUL);
+            X1 = index >> 32;
+            X2 = Vector512.Create((ulong)(uint)counter);
+            X3 = Vector512.Create(counter >> 32);
+        }
+    }
+
+    /// <summary>One Philox round with key (k0, k1) on four groups of 8 blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Round(ref Blocks8 g0, ref Blocks8 g1, ref Blocks8 g2, ref Blocks8 g3, uint k0, uint k1)
+    {
+        var key0 = Vector512.Create((ulong)k0);
+        var key1 = Vector512.Create((ulong)k1);
+        Round(ref g0, key0, key1);
+        Round(ref g1, key0, key1);
+        Round(ref g2, key0, key1);
+        Round(ref g3, key0, key1);
     }
 
     /// <summary>The 32 elements of 8 blocks (words w0 … w3, one block per 64-bit lane) in element order at dst[offset …].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector512<ulong> w0, Vector512<ulong> w1, Vector512<ulong> w2, Vector512<ulong> w3,
-        bool unit, Vector512<double> origin, Vector512<double> span, ref float dst, nuint offset)
+    private static void Store(Vector512<ulong> w0, Vector512<ulong> w1, Vector512<ulong> w2, Vector512<ulong> w3, bool unit, Vector512<double> origin, Vector512<double> span, ref float dst, nuint offset)
     {
         // Lane k of p01 holds words 0, 1 of block k as 32-bit halves, p23 words 2, 3; interleaving the lanes of the two
         // gives blocks 0–3 (elements 0–15) and 4–7 (16–31) in order.
@@ -128,18 +145,16 @@ internal static class PhiloxSimd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<ulong> Mul32(Vector512<ulong> a, Vector512<ulong> b) => Avx512F.Multiply(a.AsUInt32(), b.AsUInt32());
 
-    /// <summary>One Philox round on 8 blocks held as four 64-bit lanes of 32-bit words.</summary>
+    /// <summary>One Philox round on 8 blocks.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Round(ref Vector512<ulong> x0, ref Vector512<ulong> x1, ref Vector512<ulong> x2, ref Vector512<ulong> x3,
-        Vector512<ulong> m0, Vector512<ulong> m1, Vector512<ulong> mask, Vector512<ulong> k0, Vector512<ulong> k1)
+    private static void Round(ref Blocks8 g, Vector512<ulong> k0, Vector512<ulong> k1)
     {
-        var p0 = Mul32(m0, x0);
-        var p1 = Mul32(m1, x2);
-        var y0 = (p1 >> 32) ^ x1 ^ k0;
-        var y2 = (p0 >> 32) ^ x3 ^ k1;
-        x1 = p1 & mask;
-        x3 = p0 & mask;
-        x0 = y0;
-        x2 = y2;
+        var mask = Vector512.Create(0xFFFF_FFFFUL);
+        var p0 = Mul32(Vector512.Create((ulong)M0), g.X0);
+        var p1 = Mul32(Vector512.Create((ulong)M1), g.X2);
+        g.X0 = (p1 >> 32) ^ g.X1 ^ k0;
+        g.X2 = (p0 >> 32) ^ g.X3 ^ k1;
+        g.X1 = p1 & mask;
+        g.X3 = p0 & mask;
     }
 }
