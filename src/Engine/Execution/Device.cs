@@ -9,7 +9,7 @@ namespace Nabla;
 public abstract class Device
 {
     /// <summary>The float32 CPU backend (SIMD kernels, blocked GEMM).</summary>
-    public static Device Cpu { get; } = new HostDevice("cpu", static o => new CpuBackend(o.Deterministic));
+    public static Device Cpu { get; } = new HostDevice("cpu", static o => new CpuBackend(o.Deterministic) { FusedCodegen = o.FusedCodegen });
 
     /// <summary>The float64 oracle backend (simple loops, MathNet).</summary>
     public static Device Reference { get; } = new HostDevice("reference", static _ => new ReferenceBackend());

@@ -34,6 +34,8 @@ public sealed class Session : IDisposable
         if (Environment.GetEnvironmentVariable("NABLA_FUSION") == "0") Options = Options with { Fusion = false };
         var epilogues = Environment.GetEnvironmentVariable("NABLA_EPILOGUES");
         if (epilogues is "0" or "1") Options = Options with { OutputEpilogues = epilogues == "1" };
+        var codegen = Environment.GetEnvironmentVariable("NABLA_FUSION_CODEGEN");
+        if (codegen is "0" or "1") Options = Options with { FusedCodegen = codegen == "1" };
         var backend = Device.CreateBackend(Options);
         _backend = Options.DeferExecution || Environment.GetEnvironmentVariable("NABLA_DEFER_EXECUTION") == "1" ? new DeferredBackend(backend) : backend;
         State = new SessionState(_backend);

@@ -47,6 +47,15 @@ public sealed record SessionOptions
     /// </summary>
     public bool OutputEpilogues { get; init; }
 
+    /// <summary>
+    /// With <see cref="Fusion"/>, run float32 fused steps on the CPU as code generated once per fused program (each
+    /// block walked one Vector512 at a time, intermediates in registers) instead of the interpreter (one vectorised call
+    /// per instruction per block). Results are bit-identical either way; programs it cannot compile (float64, no
+    /// AVX-512) are interpreted. The environment variable <c>NABLA_FUSION_CODEGEN=1</c> turns it on for every session
+    /// (<c>=0</c> off).
+    /// </summary>
+    public bool FusedCodegen { get; init; }
+
     /// <summary>The defaults: no checks, immediate host execution, fusion on.</summary>
     public static SessionOptions Default { get; } = new();
 }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Nabla.Kernels;
 
 /// <summary>What one instruction of a <see cref="FusedProgram"/> computes.</summary>
@@ -35,6 +37,13 @@ public enum FusedCode
 /// <param name="Hi">Upper bound of <see cref="FusedCode.RandomUniform"/>.</param>
 public readonly record struct FusedInstruction(FusedCode Code, UnaryOp Unary = default, BinaryOp Binary = default, int A = -1, int B = -1, int C = -1,
     double Value = 0, ulong Key = 0, double Lo = 0, double Hi = 1);
+
+/// <summary>
+/// A fused program compiled for one block of a host backend: registers[r] and offsets[r] locate register r's first
+/// element of the block (inputs, and uniform draws), outputs[o] and outputOffsets[o] output o's; it computes
+/// <paramref name="length"/> elements.
+/// </summary>
+internal delegate void FusedKernel(HostBackend backend, float[][] registers, int[] offsets, Array[] outputs, int[] outputOffsets, int length);
 
 /// <summary>How a fused program reads one input, decided once from its broadcast strides.</summary>
 public enum FusedAccess
@@ -144,6 +153,9 @@ public sealed class FusedProgram
     }
 
     private readonly int[] _directOutput;
+
+    /// <summary>The program's generated kernel once a backend has compiled it (the value may be null: not compilable).</summary>
+    internal StrongBox<FusedKernel?>? Kernel;
 
     /// <summary>The most elements a host backend evaluates per block (8 KiB of float32 per register).</summary>
     public const int MaxBlock = 2048;

@@ -87,6 +87,8 @@ public abstract partial class HostBackend
         [ThreadStatic] private static T[]? _buffer;
         [ThreadStatic] private static T[]?[]? _arrays;
         [ThreadStatic] private static int[]? _offsets;
+        [ThreadStatic] private static Array[]? _outputs;
+        [ThreadStatic] private static int[]? _outputOffsets;
 
         public static (T[] Buffer, T[]?[] Arrays, int[] Offsets) Get(int registers)
         {
@@ -95,7 +97,20 @@ public abstract partial class HostBackend
             if (_arrays is null || _arrays.Length < registers) { _arrays = new T[registers][]; _offsets = new int[registers]; }
             return (_buffer, _arrays, _offsets!);
         }
+
+        /// <summary>Where a compiled kernel writes each output.</summary>
+        public static (Array[] Outputs, int[] Offsets) Outputs(int outputs)
+        {
+            if (_outputs is null || _outputs.Length < outputs) { _outputs = new Array[outputs]; _outputOffsets = new int[outputs]; }
+            return (_outputs, _outputOffsets!);
+        }
     }
+
+    /// <summary>The generated kernel of a float32 program, or null to interpret it (the CPU backend's <c>FusedCodegen</c>).</summary>
+    private protected virtual FusedKernel? CompiledKernel(FusedProgram program) => null;
+
+    /// <summary>A float32 unary function over a span, as a block of the interpreter computes it (for generated kernels).</summary>
+    internal void FusedUnary(UnaryOp op, ReadOnlySpan<float> x, Span<float> y) => FusedUnaryFloat(op, x, y);
 
     private void RunRange<T>(FusedProgram p, ReadOnlySpan<DeviceBuffer> ins, ReadOnlySpan<DeviceBuffer> outs, ReadOnlySpan<ulong> counters, int lo, int hi) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -103,6 +118,7 @@ public abstract partial class HostBackend
         var registers = nIn + p.Code.Length;
         var (scratch, arrays, offsets) = Scratch<T>.Get(registers);
         const int stride = Block + MinTail;
+        var kernel = typeof(T) == typeof(float) ? CompiledKernel(p) : null;
         // Inputs that look the same in every block (scalars, and rows whose length divides the block) are
         // broadcast into their register once per range, not once per block.
         Span<bool> invariant = stackalloc bool[nIn];
@@ -132,6 +148,12 @@ public abstract partial class HostBackend
                 arrays[j] = scratch;
                 offsets[j] = j * stride;
                 LoadInput(p, j, buffer, s, scratch.AsSpan(j * stride, len));
+            }
+            if (kernel is not null)
+            {
+                RunKernel(kernel, p, outs, counters, (float[])(object)scratch, (float[]?[])(object)arrays, offsets, s, len);
+                s += len;
+                continue;
             }
             for (var k = 0; k < p.Code.Length; k++)
             {
@@ -169,6 +191,31 @@ public abstract partial class HostBackend
 
             ReadOnlySpan<T> Reg(int register) => arrays[register].AsSpan(offsets[register], len);
         }
+    }
+
+    /// <summary>One block by a generated kernel: the uniform draws first (into their output, or scratch), then the kernel.</summary>
+    private void RunKernel(FusedKernel kernel, FusedProgram p, ReadOnlySpan<DeviceBuffer> outs, ReadOnlySpan<ulong> counters, float[] scratch, float[]?[] arrays, int[] offsets, int s, int len)
+    {
+        const int stride = Block + MinTail;
+        var nIn = p.Inputs.Length;
+        for (var k = 0; k < p.Code.Length; k++)
+        {
+            // Every result has a block of scratch (a kernel stores what a block-wide function reads there); a draw that is an output goes into it.
+            var c = p.Code[k];
+            var r = nIn + k;
+            var direct = c.Code == FusedCode.RandomUniform ? p.DirectOutput(r) : -1;
+            if (direct >= 0) { var d = Storage(outs[direct]); arrays[r] = (float[])d.Storage; offsets[r] = d.Offset + s; }
+            else { arrays[r] = scratch; offsets[r] = r * stride; }
+            if (c.Code == FusedCode.RandomUniform) FusedUniformFloat(c.Key, counters[c.A], c.Lo, c.Hi, s, arrays[r].AsSpan(offsets[r], len));
+        }
+        var (outputs, outputOffsets) = Scratch<float>.Outputs(p.Outputs.Length);
+        for (var o = 0; o < p.Outputs.Length; o++)
+        {
+            var d = Storage(outs[o]);
+            outputs[o] = d.Storage;
+            outputOffsets[o] = d.Offset + s;
+        }
+        kernel(this, arrays!, offsets, outputs, outputOffsets, len);
     }
 
     private static void LoadInput<T>(FusedProgram p, int j, HostBuffer buffer, int start, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>

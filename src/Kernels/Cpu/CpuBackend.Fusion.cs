@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Nabla.Kernels.Cpu;
 
 public sealed partial class CpuBackend
@@ -13,6 +15,17 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     protected override void FusedUniformFloat(ulong key, ulong counter, double a, double b, long start, Span<float> y) =>
         PhiloxSimd.Uniform(key, counter, a, b, start, y);
+
+    /// <summary>Run float32 fused programs as generated code (<see cref="FusedCodegen"/>) instead of the interpreter; results are bit-identical.</summary>
+    public bool FusedCodegen { get; init; }
+
+    /// <inheritdoc/>
+    private protected override FusedKernel? CompiledKernel(FusedProgram program)
+    {
+        if (!FusedCodegen) return null;
+        var compiled = program.Kernel ??= new StrongBox<FusedKernel?>(Cpu.FusedCodegen.Compile(program));
+        return compiled.Value;
+    }
 
     private OutputEpilogue? _epilogue;
 

@@ -18,9 +18,12 @@ public sealed record FuseOp(string Name, Func<Graph, Output, Output, Output> App
 /// functions in the same order, so results must agree bit for bit (in deterministic mode, where the
 /// vectorised transcendentals cannot change with JIT tiering between the two runs); NaNs must be NaN on
 /// both sides. Also: the dropout mask of a seed is unchanged, gradients of fused graphs pass a float64
-/// central-difference check, and fused intermediates leave the memory plan.
+/// central-difference check, and fused intermediates leave the memory plan. Every test runs with both fused
+/// variants: the interpreter and the generated code (<see cref="SessionOptions.FusedCodegen"/>).
 /// </summary>
-public sealed class FusionTests
+[TestFixture(false)]
+[TestFixture(true)]
+public sealed class FusionTests(bool codegen)
 {
     private static Output Flt(Graph g, Output b, Output like) => g.Cast(b, like.DType);
 
@@ -123,7 +126,7 @@ public sealed class FusionTests
         var x = g.Placeholder(DType.Float32, new Shape(70_001), "x");
         var y = g.Sigmoid(g.Tanh(g.Exp(g.Sin(x) * 0.5)) + g.Log(g.Abs(x) + 1.0));
         var feeds = new Dictionary<Output, Tensor> { [x] = Sample(DType.Float32, [70_001], 4) };
-        using var fused = new Session(g);
+        using var fused = new Session(g, Device.Cpu, new SessionOptions { FusedCodegen = codegen });
         using var plain = new Session(g, Device.Cpu, new SessionOptions { Fusion = false });
         Assert.That(fused.Plan([y], feeds).FusedSteps, Has.Count.EqualTo(1));
         var f = fused.Run(y, feeds).ToArray<float>();
@@ -143,7 +146,7 @@ public sealed class FusionTests
         var mask = g.DropoutMask(x, 0.3, seed: 11);
         var y = x * mask;
         var feeds = new Dictionary<Output, Tensor> { [x] = Sample(dtype, [2, n / 2], 5) };
-        using var fused = new Session(g);
+        using var fused = new Session(g, Device.Cpu, new SessionOptions { FusedCodegen = codegen });
         using var plain = new Session(g, Device.Cpu, new SessionOptions { Fusion = false });
         Assert.That(fused.Plan([mask, y], feeds).FusedSteps, Has.Count.EqualTo(1));
         for (var run = 0; run < 2; run++)
@@ -155,6 +158,42 @@ public sealed class FusionTests
             AssertSameBits(p[1], f[1], $"x·mask, run {run}");
             var kept = p[0].ToDoubleArray().Count(v => v != 0) / (double)n;
             Assert.That(kept, Is.EqualTo(0.7).Within(0.1), "about 1 − rate kept");
+        }
+    }
+
+    /// <summary>
+    /// Generated code against the interpreter (both fused, and against unfused): W2's forward tree with its dropout
+    /// mask, a bias row, a scalar, a bool output and a transcendental, over sizes with partial vectors, a block with a
+    /// short tail, and both cores; two runs, so the second mask comes from the next counter.
+    /// </summary>
+    [TestCase(1), TestCase(15), TestCase(33), TestCase(4099), TestCase(70_001)]
+    public void GeneratedCodeEqualsTheInterpreter(int rows)
+    {
+        var g = new Graph();
+        var x = g.Placeholder(DType.Float32, new Shape(rows, 7), "x");
+        var b = g.Placeholder(DType.Float32, new Shape(7), "b");
+        var s = g.Placeholder(DType.Float32, new Shape(), "s");
+        var h = g.Relu(x + b);
+        Output[] fetches = [g.Dropout(h, 0.3, seed: 5), g.Greater(h, s), g.Select(g.Less(x, s), g.Exp(x), g.Sqrt(g.Abs(x)) * s)];
+        var feeds = new Dictionary<Output, Tensor> { [x] = Sample(DType.Float32, [rows, 7], 12), [b] = Sample(DType.Float32, [7], 13), [s] = Tensor.FromArray(new[] { 0.25f }) };
+        SessionOptions Options(bool generated) => new() { Deterministic = true, FusedCodegen = generated };
+        using var interpreted = new Session(g, Device.Cpu, Options(false));
+        using var generated = new Session(g, Device.Cpu, Options(codegen));
+        using var plain = new Session(g, Device.Cpu, Options(false) with { Fusion = false });
+        Assert.That(generated.Plan(fetches, feeds).FusedSteps, Is.Not.Empty);
+        var other = new Dictionary<Output, Tensor>(feeds) { [x] = Sample(DType.Float32, [rows, 7], 14) };
+        for (var run = 0; run < 2; run++)
+        {
+            var e = interpreted.Run(fetches, feeds);
+            // Other values in the thread's scratch blocks: a kernel reading a block it had not written would fail.
+            using (var poison = new Session(g, Device.Cpu, Options(false))) poison.Run(fetches, other);
+            var a = generated.Run(fetches, feeds);
+            var p = plain.Run(fetches, feeds);
+            for (var k = 0; k < fetches.Length; k++)
+            {
+                AssertSameBits(e[k], a[k], $"fetch {k}, run {run}, against the interpreter");
+                AssertSameBits(p[k], a[k], $"fetch {k}, run {run}, against unfused");
+            }
         }
     }
 
@@ -186,7 +225,7 @@ public sealed class FusionTests
         var xv = Sample(DType.Float64, shape, 7, specials: false).ToDoubleArray();
         var yv = Sample(DType.Float64, [shape[^1]], 8, specials: false).ToDoubleArray();
         var wv = Sample(DType.Float64, shape, 9, specials: false).ToDoubleArray();
-        using var session = new Session(g);
+        using var session = new Session(g, Device.Cpu, new SessionOptions { FusedCodegen = codegen });
         Tensor T(double[] v, int[] s) => Tensor.FromArray(v, s);
         Dictionary<Output, Tensor> Feeds(double[] xs, double[] ys) => new() { [x] = T(xs, shape), [y] = T(ys, [shape[^1]]), [w] = T(wv, shape) };
         Assert.That(session.Plan(grads, Feeds(xv, yv)).FusedSteps, Is.Not.Empty);
@@ -216,7 +255,7 @@ public sealed class FusionTests
         var x = g.Placeholder(DType.Float32, new Shape(256, 256), "x");
         var y = g.Sigmoid(g.Relu(x * 2.0 + 1.0) - g.Square(x)) * g.Exp(g.Neg(x));
         var feeds = new Dictionary<Output, Tensor> { [x] = Sample(DType.Float32, [256, 256], 6) };
-        using var fused = new Session(g, Device.Cpu, new SessionOptions { Deterministic = true });
+        using var fused = new Session(g, Device.Cpu, new SessionOptions { FusedCodegen = codegen, Deterministic = true });
         using var plain = new Session(g, Device.Cpu, new SessionOptions { Fusion = false, Deterministic = true });
         var fp = fused.Plan([y], feeds);
         var pp = plain.Plan([y], feeds);
@@ -249,7 +288,7 @@ public sealed class FusionTests
         var total = g.ReduceSum(h);
         var z = g.Sqrt(h * total + 1.0);
         var feeds = new Dictionary<Output, Tensor> { [x] = Sample(DType.Float32, [4, 6], 9, specials: false) };
-        using var fused = new Session(g, Device.Cpu, new SessionOptions { Deterministic = true });
+        using var fused = new Session(g, Device.Cpu, new SessionOptions { FusedCodegen = codegen, Deterministic = true });
         using var plain = new Session(g, Device.Cpu, new SessionOptions { Fusion = false, Deterministic = true });
         var plan = fused.Plan([z, h], feeds);
         Assert.That(plan.FusedSteps, Has.Count.EqualTo(2));
@@ -268,7 +307,7 @@ public sealed class FusionTests
         var y = g.Log(g.Neg(x));
         var feeds = new Dictionary<Output, Tensor> { [x] = Tensor.FromArray(new[] { -1f, 2f, -3f }, 3) };
         using var reference = new Session(g, Device.Reference);
-        using var checks = new Session(g, Device.Cpu, new SessionOptions { CheckNumerics = true });
+        using var checks = new Session(g, Device.Cpu, new SessionOptions { FusedCodegen = codegen, CheckNumerics = true });
         Assert.That(reference.Plan([y], feeds).FusedSteps, Is.Empty, "the oracle never fuses");
         Assert.That(checks.Plan([y], feeds).FusedSteps, Is.Empty, "CheckNumerics names the node of a bad value");
         var e = Assert.Throws<InvalidArgumentException>(() => checks.Run(y, feeds));
@@ -282,15 +321,15 @@ public sealed class FusionTests
         var x = g.Placeholder(DType.Float32, new Shape(100), "x");
         var y = g.Relu(x) * 3.0 + 1.0;
         var feeds = new Dictionary<Output, Tensor> { [x] = Sample(DType.Float32, [100], 10) };
-        using var deferred = new Session(g, Device.Cpu, new SessionOptions { DeferExecution = true });
+        using var deferred = new Session(g, Device.Cpu, new SessionOptions { FusedCodegen = codegen, DeferExecution = true });
         using var plain = new Session(g, Device.Cpu, new SessionOptions { Fusion = false });
         Assert.That(deferred.Plan([y], feeds).FusedSteps, Has.Count.EqualTo(1));
         AssertSameBits(plain.Run(y, feeds), deferred.Run(y, feeds), "y");
     }
 
-    private static (Tensor[] Values, PlanInfo Plan) Evaluate(Graph g, List<Output> fetches, Dictionary<Output, Tensor> feeds, bool fusion)
+    private (Tensor[] Values, PlanInfo Plan) Evaluate(Graph g, List<Output> fetches, Dictionary<Output, Tensor> feeds, bool fusion)
     {
-        using var s = new Session(g, Device.Cpu, new SessionOptions { Fusion = fusion, Deterministic = true });
+        using var s = new Session(g, Device.Cpu, new SessionOptions { Fusion = fusion, Deterministic = true, FusedCodegen = codegen });
         var plan = s.Plan(fetches.ToArray(), feeds);
         return (s.Run(fetches.ToArray(), feeds), plan);
     }
