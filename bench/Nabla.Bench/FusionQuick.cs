@@ -8,7 +8,8 @@ namespace Nabla.Bench;
 /// (<c>dotnet Nabla.Bench.dll --fusion-quick [iterations]</c>). Cases: W2's forward tree (bias add, ReLU,
 /// dropout mask from Random + compare + cast + two multiplies) and its backward tree (mask, ReLU gradient) at
 /// [128,128], and three small trees (bias + ReLU, Random, the ReLU gradient) that isolate their parts; a 12-node chain on 1 Mi floats (bandwidth-bound: unfused it streams 13 reads and 12 writes of
-/// 4 MiB, fused one read and one write). Prints min and median µs per run and the fused step's GB/s.
+/// 4 MiB, fused one read and one write). Prints min and median µs per run and the fused step's GB/s, for the interpreter
+/// and for generated code (<see cref="SessionOptions.FusedCodegen"/>), all three sessions interleaved.
 /// </summary>
 internal static class FusionQuick
 {
@@ -62,30 +63,35 @@ internal static class FusionQuick
         var g = new Graph();
         var (inputs, result) = build(g);
         var feeds = inputs.ToDictionary(i => i, i => Tensor.RandomUniform(i.Shape, -1, 1, seed: 3));
-        using var fused = new Session(g);
+        using var fused = new Session(g, Device.Cpu, new SessionOptions { FusedCodegen = false });
+        using var generated = new Session(g, Device.Cpu, new SessionOptions { FusedCodegen = true });
         using var plain = new Session(g, Device.Cpu, new SessionOptions { Fusion = false });
         var plan = fused.Plan([result], feeds);
         var plainPlan = plain.Plan([result], feeds);
-        var tf = new double[iterations];
-        var tp = new double[iterations];
+        Session[] sessions = [fused, plain, generated];
+        var times = new double[3][];
+        for (var k = 0; k < 3; k++) times[k] = new double[iterations];
+        var (tf, tp, tg) = (times[0], times[1], times[2]);
         // Warm up for wall time, not a count (as W2Profile): kernels start in tier-0 or ReadyToRun code and are
         // re-jitted only after 30 calls plus a delay, which is seconds on a loaded machine.
         var warm = Stopwatch.StartNew();
-        while (warm.ElapsedMilliseconds < 2000) { fused.Run([result], feeds); plain.Run([result], feeds); }
+        while (warm.ElapsedMilliseconds < 2000) foreach (var s in sessions) s.Run([result], feeds);
         for (var i = 0; i < iterations; i++)
         {
-            var t0 = Stopwatch.GetTimestamp();
-            fused.Run([result], feeds);
-            var t1 = Stopwatch.GetTimestamp();
-            plain.Run([result], feeds);
-            var t2 = Stopwatch.GetTimestamp();
-            tf[i] = Stopwatch.GetElapsedTime(t0, t1).TotalMicroseconds;
-            tp[i] = Stopwatch.GetElapsedTime(t1, t2).TotalMicroseconds;
+            // The order rotates, so no variant always runs after the same one.
+            for (var k = 0; k < 3; k++)
+            {
+                var v = (i + k) % 3;
+                var t0 = Stopwatch.GetTimestamp();
+                sessions[v].Run([result], feeds);
+                times[v][i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+            }
         }
         Array.Sort(tf);
         Array.Sort(tp);
+        Array.Sort(tg);
         var bytes = plan.FusedSteps.Sum(f => f.BytesRead + f.BytesWritten);
         Console.WriteLine(string.Create(Inv,
-            $"{name,-28} fused {plan.KernelCount,2} kernels min {tf[0],8:F1} us median {tf[iterations / 2],8:F1} us ({bytes / tf[0] / 1e3,5:F1} GB/s at min) | unfused {plainPlan.KernelCount,2} kernels min {tp[0],8:F1} us median {tp[iterations / 2],8:F1} us | speed-up at min {tp[0] / tf[0]:F2}x"));
+            $"{name,-28} fused {plan.KernelCount,2} kernels min {tf[0],8:F1} us median {tf[iterations / 2],8:F1} us ({bytes / tf[0] / 1e3,5:F1} GB/s at min) | unfused {plainPlan.KernelCount,2} kernels min {tp[0],8:F1} us median {tp[iterations / 2],8:F1} us | speed-up at min {tp[0] / tf[0]:F2}x | generated code min {tg[0],8:F1} us median {tg[iterations / 2],8:F1} us"));
     }
 }
