@@ -6,7 +6,7 @@ using System.Runtime.Intrinsics.X86;
 namespace Nabla.Kernels.Cpu;
 
 /// <summary>
-/// The uniform stream of <see cref="Philox"/> computed 128 elements (32 Philox 4x32-10 blocks) at a time with
+/// The uniform stream of <see cref="Philox"/> computed 128 elements (32 Philox 4x32-10 blocks) per step with
 /// AVX-512: element i is word i mod 4 of block (⌊i/4⌋, counter), exactly as the scalar <see cref="Philox.Sample"/>,
 /// so every backend still draws the same values.
 /// </summary>
@@ -59,31 +59,36 @@ internal static class PhiloxSimd
     /// <summary>Elements 4·block … 4·block + 127 into dst[0 … 127].</summary>
     private static void Step(ulong key, ulong counter, ulong block, double a, double b, bool unit, ref float dst)
     {
-        // Four independent groups of 8 blocks: one group's ten rounds are a chain of dependent multiplies
-        // (latency-bound); interleaving four keeps the multiplier busy.
+        var origin = Vector512.Create(a);
+        var span = Vector512.Create(b - a);
+        Half(key, counter, block, unit, origin, span, ref dst, 0);
+        Half(key, counter, block + 16, unit, origin, span, ref dst, 64);
+    }
+
+    /// <summary>Elements 4·block … 4·block + 63 into dst[offset …]: two groups of 8 blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Half(ulong key, ulong counter, ulong block, bool unit, Vector512<double> origin, Vector512<double> span, ref float dst, nuint offset)
+    {
+        // Two independent groups: one group's ten rounds are a chain of dependent multiplies (latency-bound), two
+        // interleaved keep the multiplier busy; with four the JIT ran out of vector registers and spilled the states
+        // to the stack, which made the speed depend on the stack's alignment (store forwarding of split 64-byte stores).
         var ia = Vector512.Create(block) + Vector512.Create(0UL, 1, 2, 3, 4, 5, 6, 7);
         var g0 = new Blocks8(ia, counter);
         var g1 = new Blocks8(ia + Vector512.Create(8UL), counter);
-        var g2 = new Blocks8(ia + Vector512.Create(16UL), counter);
-        var g3 = new Blocks8(ia + Vector512.Create(24UL), counter);
-        // The ten rounds written out: as a loop the JIT spilled the sixteen state vectors at every back edge.
+        // The ten rounds written out: as a loop the JIT spilled the state vectors at every back edge.
         uint k0 = (uint)key, k1 = (uint)(key >> 32);
-        Round(ref g0, ref g1, ref g2, ref g3, k0, k1);
-        Round(ref g0, ref g1, ref g2, ref g3, k0 += W0, k1 += W1);
-        Round(ref g0, ref g1, ref g2, ref g3, k0 += W0, k1 += W1);
-        Round(ref g0, ref g1, ref g2, ref g3, k0 += W0, k1 += W1);
-        Round(ref g0, ref g1, ref g2, ref g3, k0 += W0, k1 += W1);
-        Round(ref g0, ref g1, ref g2, ref g3, k0 += W0, k1 += W1);
-        Round(ref g0, ref g1, ref g2, ref g3, k0 += W0, k1 += W1);
-        Round(ref g0, ref g1, ref g2, ref g3, k0 += W0, k1 += W1);
-        Round(ref g0, ref g1, ref g2, ref g3, k0 += W0, k1 += W1);
-        Round(ref g0, ref g1, ref g2, ref g3, k0 + W0, k1 + W1);
-        var origin = Vector512.Create(a);
-        var span = Vector512.Create(b - a);
-        Store(g0.X0, g0.X1, g0.X2, g0.X3, unit, origin, span, ref dst, 0);
-        Store(g1.X0, g1.X1, g1.X2, g1.X3, unit, origin, span, ref dst, 32);
-        Store(g2.X0, g2.X1, g2.X2, g2.X3, unit, origin, span, ref dst, 64);
-        Store(g3.X0, g3.X1, g3.X2, g3.X3, unit, origin, span, ref dst, 96);
+        Round(ref g0, ref g1, k0, k1);
+        Round(ref g0, ref g1, k0 += W0, k1 += W1);
+        Round(ref g0, ref g1, k0 += W0, k1 += W1);
+        Round(ref g0, ref g1, k0 += W0, k1 += W1);
+        Round(ref g0, ref g1, k0 += W0, k1 += W1);
+        Round(ref g0, ref g1, k0 += W0, k1 += W1);
+        Round(ref g0, ref g1, k0 += W0, k1 += W1);
+        Round(ref g0, ref g1, k0 += W0, k1 += W1);
+        Round(ref g0, ref g1, k0 += W0, k1 += W1);
+        Round(ref g0, ref g1, k0 + W0, k1 + W1);
+        Store(g0.X0, g0.X1, g0.X2, g0.X3, unit, origin, span, ref dst, offset);
+        Store(g1.X0, g1.X1, g1.X2, g1.X3, unit, origin, span, ref dst, offset + 32);
     }
 
     /// <summary>The state of 8 Philox blocks: word k of block j in the low half of lane j of Xk.</summary>
@@ -101,16 +106,14 @@ internal static class PhiloxSimd
         }
     }
 
-    /// <summary>One Philox round with key (k0, k1) on four groups of 8 blocks.</summary>
+    /// <summary>One Philox round with key (k0, k1) on two groups of 8 blocks.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Round(ref Blocks8 g0, ref Blocks8 g1, ref Blocks8 g2, ref Blocks8 g3, uint k0, uint k1)
+    private static void Round(ref Blocks8 g0, ref Blocks8 g1, uint k0, uint k1)
     {
         var key0 = Vector512.Create((ulong)k0);
         var key1 = Vector512.Create((ulong)k1);
         Round(ref g0, key0, key1);
         Round(ref g1, key0, key1);
-        Round(ref g2, key0, key1);
-        Round(ref g3, key0, key1);
     }
 
     /// <summary>The 32 elements of 8 blocks (words w0 … w3, one block per 64-bit lane) in element order at dst[offset …].</summary>
