@@ -63,12 +63,25 @@ internal static class FusedCodegen
         private readonly ParameterExpression?[] _offset = new ParameterExpression?[p.Inputs.Length + p.Code.Length];
         // Whether register r holds its values in memory for the loops built from now on.
         private readonly bool[] _stored = new bool[p.Inputs.Length + p.Code.Length];
+        private readonly int[] _uses = Uses(p);
+
+        /// <summary>How many operands and outputs read each register.</summary>
+        private static int[] Uses(FusedProgram p)
+        {
+            var uses = new int[p.Inputs.Length + p.Code.Length];
+            foreach (var c in p.Code)
+                if (c.Code is not (FusedCode.RandomUniform or FusedCode.Constant))
+                    foreach (var r in new[] { c.A, c.B, c.C })
+                        if (r >= 0) uses[r]++;
+            foreach (var (r, _) in p.Outputs) uses[r]++;
+            return uses;
+        }
 
         public FusedKernel Build()
         {
             for (var r = 0; r < _nIn; r++)
             {
-                if (p.Inputs[r].Access == FusedAccess.Scalar) _fixed[r] = Local(V, Call(nameof(FusedLanes.Broadcast), Expression.ArrayIndex(Expression.ArrayIndex(_registers, Expression.Constant(r)), Expression.ArrayIndex(_offsets, Expression.Constant(r)))));
+                if (p.Inputs[r].Access == FusedAccess.Scalar) _fixed[r] = Local(typeof(float), Expression.ArrayIndex(Expression.ArrayIndex(_registers, Expression.Constant(r)), Expression.ArrayIndex(_offsets, Expression.Constant(r))));
                 else
                 {
                     InMemory(r);
@@ -79,7 +92,7 @@ internal static class FusedCodegen
             {
                 var c = p.Code[k];
                 var r = _nIn + k;
-                if (c.Code == FusedCode.Constant) _fixed[r] = Local(V, Call(nameof(FusedLanes.Broadcast), Expression.Constant((float)c.Value)));
+                if (c.Code == FusedCode.Constant) _fixed[r] = Local(typeof(float), Expression.Constant((float)c.Value));
                 else if (c.Code == FusedCode.RandomUniform)
                 {
                     InMemory(r);
@@ -169,7 +182,12 @@ internal static class FusedCodegen
                 var stores = body(_cursor);
                 _steps.AddRange(stores);
                 _steps.Add(Expression.Empty());
-                return Expression.Block(_vars, _steps);
+                if (count is null) return Expression.Block(_vars, _steps);
+                // The partial vector's locals receive the non-inlined LoadPartial's results by address. Declared in the
+                // lambda's scope, the compiler cannot reuse their IL locals for the full vectors' values, which would then
+                // live in memory too (every full vector stored to the stack and reloaded).
+                _locals.AddRange(_vars);
+                return Expression.Block(_steps);
             }
             return Expression.Block([index],
                 Expression.Assign(index, Expression.Constant(0)),
@@ -188,7 +206,9 @@ internal static class FusedCodegen
         /// <summary>Register r's vector at the loop's cursor: fixed, loaded, or computed (once per step).</summary>
         private Expression Value(int r)
         {
-            if (_fixed[r] is { } f) return f;
+            // Fixed values are kept as floats and broadcast at each use, and a value used once is not given a local:
+            // vector locals live across the loop's back edge were spilled to the stack and reloaded on every iteration.
+            if (_fixed[r] is { } f) return Call(nameof(FusedLanes.Broadcast), f);
             if (_values!.TryGetValue(r, out var known)) return known;
             var i = _cursor!;
             Expression e;
@@ -198,6 +218,7 @@ internal static class FusedCodegen
                 e = i.Count is null ? Call(nameof(FusedLanes.Load), a, at) : Call(nameof(FusedLanes.LoadPartial), a, at, i.Count);
             }
             else e = Instruction(p.Code[r - _nIn], Value);
+            if (_uses[r] <= 1) return e;
             var v = Expression.Variable(V);
             _vars!.Add(v);
             _steps!.Add(Expression.Assign(v, e));

@@ -126,6 +126,6 @@ internal static class FusedLanes
     public static void UnaryBlock(HostBackend backend, UnaryOp op, float[] x, int xo, float[] y, int yo, int n) =>
         backend.FusedUnary(op, x.AsSpan(xo, n), y.AsSpan(yo, n));
 
-    /// <summary>a[i … i + n) = the lanes of v, repeated (v is a broadcast value).</summary>
-    public static void Fill(float[] a, int i, int n, Vector512<float> v) => a.AsSpan(i, n).Fill(v[0]);
+    /// <summary>a[i … i + n) = x.</summary>
+    public static void Fill(float[] a, int i, int n, float x) => a.AsSpan(i, n).Fill(x);
 }
