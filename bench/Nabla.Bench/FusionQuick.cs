@@ -8,8 +8,8 @@ namespace Nabla.Bench;
 /// (<c>dotnet Nabla.Bench.dll --fusion-quick [iterations]</c>). Cases: W2's forward tree (bias add, ReLU,
 /// dropout mask from Random + compare + cast + two multiplies) and its backward tree (mask, ReLU gradient) at
 /// [128,128], and three small trees (bias + ReLU, Random, the ReLU gradient) that isolate their parts; a 12-node chain on 1 Mi floats (bandwidth-bound: unfused it streams 13 reads and 12 writes of
-/// 4 MiB, fused one read and one write). Prints min and median µs per run and the fused step's GB/s, for the interpreter
-/// and for generated code (<see cref="SessionOptions.FusedCodegen"/>), all three sessions interleaved.
+/// 4 MiB, fused one read and one write). Prints min and median µs per run and the fused step's GB/s: "fused" is the
+/// interpreter, "generated code" <see cref="SessionOptions.FusedCodegen"/>; the three sessions run interleaved.
 /// </summary>
 internal static class FusionQuick
 {

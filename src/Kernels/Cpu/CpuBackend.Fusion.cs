@@ -16,7 +16,7 @@ public sealed partial class CpuBackend
     protected override void FusedUniformFloat(ulong key, ulong counter, double a, double b, long start, Span<float> y) =>
         PhiloxSimd.Uniform(key, counter, a, b, start, y);
 
-    /// <summary>Run float32 fused programs as generated code (<see cref="FusedCodegen"/>) instead of the interpreter; results are bit-identical.</summary>
+    /// <summary>Run float32 fused programs as generated code (<see cref="Cpu.FusedCodegen"/>) instead of the interpreter; results are bit-identical. Off for a backend made directly; sessions set it from <c>SessionOptions.FusedCodegen</c> (on by default).</summary>
     public bool FusedCodegen { get; init; }
 
     /// <inheritdoc/>
