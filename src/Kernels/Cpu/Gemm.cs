@@ -7,10 +7,11 @@ namespace Nabla.Kernels.Cpu;
 public static partial class Gemm
 {
     /// <summary>
-    /// Below this many flops (2·M·N·K) the product runs on the calling thread: a Parallel.For round trip
-    /// costs a few µs of wake-up/handoff, which is only amortised once each core gets ≳ 100 µs of work.
+    /// Below this many flops (2·M·N·K) the product runs on the calling thread. With the kernel pool's awake workers
+    /// (<see cref="KernelThreads"/>) a fork-join costs a few µs, so splitting pays from ~20 µs of work: W2's 128³
+    /// products (4.2 MFLOP) went from 43 to 28 µs on two cores (docs/results.md, session (d)).
     /// </summary>
-    internal const double ParallelThresholdFlops = 8e6;
+    internal const double ParallelThresholdFlops = 2e6;
 
     /// <summary>Which micro-kernel the float32 path uses (tests force each one).</summary>
     internal enum Kernel
