@@ -11,7 +11,7 @@ namespace Nabla.Kernels;
 /// sleep since the previous kernel, and waking one costs tens of µs in a virtual machine, against kernels of 5–200 µs.
 /// </summary>
 /// <remarks>
-/// One loop runs on the workers at a time. A loop started while another is running (replica sessions on
+/// Opt-in (<see cref="Enabled"/>): in some processes it is much slower, see there. One loop runs on the workers at a time. A loop started while another is running (replica sessions on
 /// their own threads, a kernel nested in a loop body) runs on <c>Parallel.For</c> instead, as before this
 /// pool existed. Which thread runs an iteration never changes what it computes: the kernels split their
 /// work into fixed chunks. An exception in an iteration is rethrown to the caller (the first one, as
@@ -23,8 +23,12 @@ internal static class KernelThreads
     public const int SpinMicroseconds = 200;
 
     // Declared before the workers: static initialisers run in text order.
-    /// <summary>Whether loops use the pool (the default) or <c>Parallel.For</c> (<c>NABLA_KERNEL_POOL=0</c>, for comparison).</summary>
-    public static bool Enabled { get; } = Environment.GetEnvironmentVariable("NABLA_KERNEL_POOL") != "0";
+    /// <summary>
+    /// Whether loops use the pool (<c>NABLA_KERNEL_POOL=1</c>) or <c>Parallel.For</c> (the default). Off by default: on the
+    /// 2-core VM the W2 step ran 522–559 µs with the pool against 610–652 µs without in 4 of 6 processes, but about 2× slower
+    /// (1042–1110 µs) in the other 2, consistently within each process (docs/results.md, session (d)).
+    /// </summary>
+    public static bool Enabled { get; } = Environment.GetEnvironmentVariable("NABLA_KERNEL_POOL") == "1";
 
     private static readonly Worker[] s_workers = StartWorkers(Enabled ? Environment.ProcessorCount - 1 : 0);
     private static Loop? s_current;

@@ -7,7 +7,7 @@ namespace Nabla.Tests.Kernels;
 public sealed class KernelThreadsTests
 {
     [Test]
-    public void EveryOtherCoreHasAWorker() =>
+    public void EveryOtherCoreHasAWorkerWhenThePoolIsOn() =>
         Assert.That(KernelThreads.Workers, Is.EqualTo(KernelThreads.Enabled ? Math.Min(Environment.ProcessorCount - 1, 63) : 0));
 
     [TestCase(0, 0)]
