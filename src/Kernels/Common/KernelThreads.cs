@@ -45,7 +45,7 @@ internal static class KernelThreads
         if (count <= 0) return;
         if (!Enabled)
         {
-            Parallel.For(fromInclusive, toExclusive, body);
+            OnThreadPool(fromInclusive, toExclusive, body);
             return;
         }
         if (count == 1)
@@ -60,7 +60,7 @@ internal static class KernelThreads
         }
         if (Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
         {
-            Parallel.For(fromInclusive, toExclusive, body);
+            OnThreadPool(fromInclusive, toExclusive, body);
             return;
         }
         try
@@ -76,6 +76,27 @@ internal static class KernelThreads
             Volatile.Write(ref s_current, null);
             Volatile.Write(ref s_busy, 0);
         }
+    }
+
+    /// <summary>
+    /// The loop on <c>Parallel.For</c>, with the same error behaviour as the pool: every iteration runs, and the first
+    /// exception is rethrown as itself (not Parallel.For's AggregateException, which also stops starting iterations).
+    /// </summary>
+    private static void OnThreadPool(int fromInclusive, int toExclusive, Action<int> body)
+    {
+        Exception? first = null;
+        Parallel.For(fromInclusive, toExclusive, i =>
+        {
+            try
+            {
+                body(i);
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref first, e, null);
+            }
+        });
+        if (first is not null) ExceptionDispatchInfo.Throw(first);
     }
 
     /// <summary>The caller's share of <paramref name="loop"/>, the wait for the workers' shares, and the first error.</summary>
