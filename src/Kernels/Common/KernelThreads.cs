@@ -11,9 +11,9 @@ namespace Nabla.Kernels;
 /// sleep since the previous kernel, and waking one costs tens of µs in a virtual machine, against kernels of 5–200 µs.
 /// </summary>
 /// <remarks>
-/// Opt-in (<see cref="Enabled"/>): in some processes it is much slower, see there. One loop runs on the workers at a time. A loop started while another is running (replica sessions on
-/// their own threads, a kernel nested in a loop body) runs on <c>Parallel.For</c> instead, as before this
-/// pool existed. Which thread runs an iteration never changes what it computes: the kernels split their
+/// Opt-in (<see cref="Enabled"/>): in some processes it is much slower, see there; otherwise loops of two or more
+/// iterations run on <c>Parallel.For</c>. One loop runs on the workers at a time. A loop started while another is
+/// running (replica sessions on their own threads, a kernel nested in a loop body) runs on <c>Parallel.For</c> instead. Which thread runs an iteration never changes what it computes: the kernels split their
 /// work into fixed chunks. An exception in an iteration is rethrown to the caller (the first one, as
 /// itself) after every started iteration has finished.
 /// </remarks>
@@ -43,14 +43,14 @@ internal static class KernelThreads
     {
         var count = toExclusive - fromInclusive;
         if (count <= 0) return;
-        if (!Enabled)
-        {
-            OnThreadPool(fromInclusive, toExclusive, body);
-            return;
-        }
         if (count == 1)
         {
             body(fromInclusive);
+            return;
+        }
+        if (!Enabled)
+        {
+            OnThreadPool(fromInclusive, toExclusive, body);
             return;
         }
         if (s_workers.Length == 0)
