@@ -26,8 +26,9 @@ public sealed class MultiWorkerMirroredStrategy : DistributionStrategy
 {
     private readonly ICollective _collective;
     private readonly bool _ownsCollective;
-    private readonly Dictionary<Model, (StepFunction Step, BatchShard Shard)> _shards = [];
+    private readonly HashSet<Model> _models = []; // whose sessions this strategy joined to its group
     private readonly CollectiveGroup _group;
+    private readonly BatchShard _shard;
 
     /// <summary>A strategy over the processes of the current MPI job (MPI_COMM_WORLD); initialises MPI.</summary>
     /// <exception cref="MpiLibraryNotFoundException">No MPI library is installed: the message says how to install one.</exception>
@@ -41,7 +42,7 @@ public sealed class MultiWorkerMirroredStrategy : DistributionStrategy
     }
 
     private MultiWorkerMirroredStrategy(ICollective collective, bool ownsCollective) =>
-        (_collective, _ownsCollective, _group) = (collective, ownsCollective, new CollectiveGroup(collective));
+        (_collective, _ownsCollective, _group, _shard) = (collective, ownsCollective, new CollectiveGroup(collective), new BatchShard(collective.Rank, collective.Size));
 
     /// <summary>The group the workers communicate through.</summary>
     public ICollective Collective => _collective;
@@ -60,14 +61,13 @@ public sealed class MultiWorkerMirroredStrategy : DistributionStrategy
 
     internal override void BeginFit(Model model, StepFunction step)
     {
-        if (!_shards.TryGetValue(model, out var s) || s.Step != step)
-            _shards[model] = (step, new BatchShard(_collective.Rank, _collective.Size));
+        _models.Add(model);
         model.Session.State.Collective = _group;
         BroadcastVariables(model.Session, MirroredVariables(model));
     }
 
     internal override (double[] Means, int Size) TrainStep(Model model, StepFunction step, Batch batch) =>
-        ReplicaStep(model.Session, _collective, _group, _shards[model].Shard, step, batch, record: true);
+        ReplicaStep(model.Session, _collective, _group, _shard, step, batch, record: true);
 
     /// <inheritdoc/>
     /// <remarks>Each worker holds the whole arrays (the same data on every worker) and gathers only its rows of each batch.</remarks>
@@ -127,7 +127,7 @@ public sealed class MultiWorkerMirroredStrategy : DistributionStrategy
     protected override void Dispose(bool disposing)
     {
         // The models' sessions outlive the strategy: each is a group of one again.
-        foreach (var model in _shards.Keys) model.Session.State.Collective = Kernels.IAllReduceGroup.Alone;
+        foreach (var model in _models) model.Session.State.Collective = Kernels.IAllReduceGroup.Alone;
         if (_ownsCollective) _collective.Dispose();
         base.Dispose(disposing);
     }

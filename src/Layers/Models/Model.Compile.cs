@@ -165,7 +165,7 @@ public partial class Model
                 // Division, not multiplication by 1/N: with N a power of two both are exact; otherwise division is the correctly rounded mean.
                 for (var k = 0; k < members.Length; k++) reduced[members[k]] = g.Div(sums[k], globalRows, $"mean_{members[k]}");
             }
-            return (new ReplicatedUpdate(rows, globalRows, buckets), pairs.Select((p, i) => (reduced[i], p.Item2)).ToList());
+            return (new ReplicatedUpdate(rows, globalRows), pairs.Select((p, i) => (reduced[i], p.Item2)).ToList());
         }
     }
 

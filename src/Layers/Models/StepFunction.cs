@@ -12,7 +12,7 @@ internal sealed class StepFunction(Output[] inputs, Output[] targets, Output[] f
     public Output[] Targets { get; } = targets;
     public string[] Names { get; } = names;
 
-    /// <summary>For a distribution strategy: the row counts the replica's step is fed with, and its gradient buckets.</summary>
+    /// <summary>For a distribution strategy: the placeholders of the row counts the replica's step is fed with.</summary>
     public ReplicatedUpdate? Replicated { get; init; }
 
     /// <summary>
@@ -55,10 +55,10 @@ internal sealed class StepFunction(Output[] inputs, Output[] targets, Output[] f
 /// <summary>
 /// The data-parallel form of a training step: each gradient is multiplied by the replica's row count
 /// (<see cref="Rows"/>), summed over the replicas by one <c>AllReduce</c> op per bucket of
-/// <see cref="Buckets"/>, and divided by the global row count (<see cref="GlobalRows"/>) before the update,
+/// <see cref="Distribute.GradientBuckets"/>, and divided by the global row count (<see cref="GlobalRows"/>) before the update,
 /// all in the one run of the step.
 /// </summary>
-internal sealed record ReplicatedUpdate(Output Rows, Output GlobalRows, Distribute.GradientBuckets Buckets);
+internal sealed record ReplicatedUpdate(Output Rows, Output GlobalRows);
 
 /// <summary>Batch-size-weighted running means of a step's fetched values (Keras's Mean metric state).</summary>
 internal sealed class RunningMeans(string[] names)
