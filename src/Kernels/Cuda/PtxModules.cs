@@ -84,6 +84,17 @@ internal sealed unsafe class CudaModule : IDisposable
         return new CudaModule(name, module);
     }
 
+    /// <summary>JIT-compiles generated PTX <paramref name="text"/> in the current context, as module <paramref name="name"/>.</summary>
+    /// <exception cref="CudaException">The driver rejected the PTX.</exception>
+    public static CudaModule LoadText(string name, string text)
+    {
+        var image = Encoding.UTF8.GetBytes(text + "\0");
+        nint module;
+        fixed (byte* p = image)
+            CuDriver.Check(CuDriver.cuModuleLoadData(out module, p), nameof(CuDriver.cuModuleLoadData) + $"(generated '{name}')");
+        return new CudaModule(name, module);
+    }
+
     /// <summary>The CUfunction of the <c>.visible .entry</c> named <paramref name="entry"/>.</summary>
     public nint Function(string entry)
     {
