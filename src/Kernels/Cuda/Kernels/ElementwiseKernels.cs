@@ -4,8 +4,8 @@ namespace Nabla.Kernels.Cuda;
 // Every method only queues launches on k; arguments were validated by the engine. Offsets and
 // strides are in elements; addresses are device addresses of element 0 of the underlying buffer.
 
-/// <summary>The element-wise kernel families on CUDA: fill, cast, strided copy, unary, binary, select, assign and fused programs.</summary>
-internal static class ElementwiseKernels
+/// <summary>The element-wise kernel families on CUDA: fill, cast, strided copy, binary, select and assign (unary, pow and fused programs: ElementwiseKernels.Math.cs).</summary>
+internal static partial class ElementwiseKernels
 {
     /// <summary>Sets n elements of dtype at dst to value (rounded to the dtype; NaN allowed for floats).</summary>
     public static void Fill(IKernelLauncher k, DType dtype, ulong dst, long n, double value) => throw new NotImplementedException();
@@ -17,10 +17,7 @@ internal static class ElementwiseKernels
     public static void Copy(IKernelLauncher k, DType dtype, ulong src, long srcOffset, ReadOnlySpan<int> srcStrides,
         ulong dst, long dstOffset, ReadOnlySpan<int> dstStrides, ReadOnlySpan<int> shape) => throw new NotImplementedException();
 
-    /// <summary>y = op(x) over n contiguous elements, as IBackend.Unary.</summary>
-    public static void Unary(IKernelLauncher k, UnaryOp op, DType dtype, ulong x, ulong y, long n) => throw new NotImplementedException();
-
-    /// <summary>y (contiguous, dtype of the result) = op(a, b) over shape with broadcasting strides, as IBackend.Binary; inputs have dtype.</summary>
+    /// <summary>y (contiguous, dtype of the result) = op(a, b) over shape with broadcasting strides, as IBackend.Binary; inputs have dtype. Pow goes to <see cref="BinaryPow"/>.</summary>
     public static void Binary(IKernelLauncher k, BinaryOp op, DType dtype, ulong a, long aOffset, ReadOnlySpan<int> aStrides,
         ulong b, long bOffset, ReadOnlySpan<int> bStrides, ulong y, ReadOnlySpan<int> shape) => throw new NotImplementedException();
 
@@ -34,9 +31,5 @@ internal static class ElementwiseKernels
     /// abortFlags (0 = none) holds a failure (any nonzero even-indexed entry of its flagCount int64 entries), as IBackend.Assign.
     /// </summary>
     public static void Assign(IKernelLauncher k, BinaryOp? op, DType dtype, ulong variable, ulong value, long n, ulong abortFlags, int flagCount) =>
-        throw new NotImplementedException();
-
-    /// <summary>Runs a fused element-wise program (one generated PTX kernel per program), as IBackend.Fused.</summary>
-    public static void Fused(IKernelLauncher k, FusedProgram program, ReadOnlySpan<ulong> inputs, ReadOnlySpan<ulong> outputs, ReadOnlySpan<ulong> counters) =>
         throw new NotImplementedException();
 }
