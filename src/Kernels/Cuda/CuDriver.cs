@@ -118,6 +118,10 @@ internal static unsafe partial class CuDriver
     [LibraryImport(CudaLibraries.DriverName)]
     internal static partial int cuMemsetD32Async(ulong dstDevice, uint ui, nuint n, nint hStream);
 
+    /// <summary>Sets <paramref name="n"/> bytes to <paramref name="uc"/>.</summary>
+    [LibraryImport(CudaLibraries.DriverName)]
+    internal static partial int cuMemsetD8Async(ulong dstDevice, byte uc, nuint n, nint hStream);
+
     [LibraryImport(CudaLibraries.DriverName)]
     internal static partial int cuMemHostAlloc(out nint pp, nuint bytesize, uint flags);
 

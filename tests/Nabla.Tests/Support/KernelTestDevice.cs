@@ -70,8 +70,8 @@ internal sealed unsafe class GpuKernelTestDevice : IKernelTestDevice
         _context.MakeCurrent();
         CuDriver.Check(CuDriver.cuMemAlloc_v2(out var address, (nuint)Math.Max(1, bytes)), nameof(CuDriver.cuMemAlloc_v2));
         _allocations.Add(address);
-        // 0xFFFFFFFF words: NaN as float32 and float64, -1 as integers.
-        CuDriver.Check(CuDriver.cuMemsetD32Async(address, 0xFFFF_FFFF, (nuint)(Math.Max(1, bytes) / 4), _context.Stream), nameof(CuDriver.cuMemsetD32Async));
+        // 0xFF bytes: NaN as float32 and float64, -1 as integers. cuMemsetD8 covers sizes that are not whole words.
+        CuDriver.Check(CuDriver.cuMemsetD8Async(address, 0xFF, (nuint)Math.Max(1, bytes), _context.Stream), nameof(CuDriver.cuMemsetD8Async));
         return address;
     }
 
