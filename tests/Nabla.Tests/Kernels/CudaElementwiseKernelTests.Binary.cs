@@ -261,6 +261,32 @@ public abstract partial class CudaElementwiseKernelTests
     }
 
     [Test]
+    public void Binary_BiasAddOverSeveralBlocks()
+    {
+        // [20, 30] + [30]: 600 elements, three blocks of 256.
+        int[] shape = [20, 30];
+        var n = Count(shape);
+        var a = Enumerable.Range(0, n).Select(i => i * 0.37f - 50).ToArray();
+        var b = Enumerable.Range(0, 30).Select(i => 1f / (i + 1)).ToArray();
+        var y = Out<float>(n);
+        ElementwiseKernels.Binary(K, BinaryOp.Add, DType.Float32, Up(a), 0, [30, 1], Up(b), 0, [0, 1], y, shape);
+        AssertSame(Enumerable.Range(0, n).Select(i => a[i] + b[i % 30]).ToArray(), Down<float>(y, n), "bias add of 600");
+    }
+
+    [Test]
+    public void GridStrideLoop_OneSmallBlock_CoversEveryElement()
+    {
+        // The launch shape normally gives every element its own thread; one block of 32 threads must loop over all 100.
+        const string entry = "binary_mul_i64_r2";
+        var f = K.Function(ElementwiseKernels.KeyPrefix + entry, () => ElementwisePtx.Binary(entry, BinaryOp.Mul, DType.Int64, 2), entry);
+        var a = Enumerable.Range(0, 100).Select(i => (long)i - 40).ToArray();
+        var b = Enumerable.Range(0, 10).Select(i => (long)i * 3 + 1).ToArray();
+        var y = Out<long>(100);
+        K.Launch(f, (1, 1, 1), 32, 0, new KernelArgs().U64(Up(a)).U64(Up(b)).U64(y).U32(100).AddBytes<int>([10, 10, 10, 1, 1, 0]));
+        AssertSame(Enumerable.Range(0, 100).Select(i => a[i] * b[i / 10]).ToArray(), Down<long>(y, 100), "grid-stride loop");
+    }
+
+    [Test]
     public void Binary_Pow_GoesToBinaryPow()
     {
         // Pow belongs to ElementwiseKernels.Math.cs; Binary must hand it over rather than reject it.
