@@ -256,3 +256,10 @@ public sealed class GpuElementwiseKernelTests : CudaElementwiseKernelTests
 {
     private protected override IKernelTestDevice CreateDevice() => new GpuKernelTestDevice();
 }
+
+/// <summary>The element-wise families on the tests' strict PTX emulator (out-of-bounds accesses and parameter sizes fail).</summary>
+[TestFixture]
+public sealed class EmulatedElementwiseKernelTests : CudaElementwiseKernelTests
+{
+    private protected override IKernelTestDevice CreateDevice() => new EmulatedKernelTestDevice();
+}
