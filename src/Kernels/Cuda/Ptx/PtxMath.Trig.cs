@@ -20,12 +20,14 @@ internal static partial class PtxMath
     private static readonly double[] CosSeries = Enumerable.Range(1, 9).Select(k => (k % 2 == 0 ? 1.0 : -1.0) / Factorial(2 * k)).ToArray();
 
     /// <summary>
-    /// sin x. The reduction x = k·π/2 + r is accurate (a few ulp of r) for |x| ≤ 1e5; beyond it the error grows with |x|
-    /// (no Payne–Hanek reduction), and sin(±Inf) = NaN. |x| &lt; 2⁻²⁷ returns x (so sin(−0) = −0 and subnormals are exact).
+    /// sin x. The reduction x = k·π/2 + r is tested to a few ulp for |x| ≤ 1e5 (the documented limit); up to 2⁵⁰ its error
+    /// stays about an ulp of r plus |x|·2⁻¹⁵⁸, which loses accuracy only for x very close to a multiple of π/2. There is no
+    /// Payne–Hanek reduction: |x| ≥ 2⁵⁰ (≈ 1.1e15, float32 arguments too) gives NaN rather than a wrong number, as do ±Inf.
+    /// |x| &lt; 2⁻²⁷ returns x (so sin(−0) = −0 and subnormals are exact).
     /// </summary>
     internal static Reg Sin64(PtxEntry e, Reg x) => SinCos(e, x, cos: false);
 
-    /// <summary>cos x, with the reduction of <see cref="Sin64"/> (accurate for |x| ≤ 1e5); cos(±Inf) = NaN.</summary>
+    /// <summary>cos x, with the reduction and limits of <see cref="Sin64"/> (a few ulp for |x| ≤ 1e5; NaN for |x| ≥ 2⁵⁰ and ±Inf).</summary>
     internal static Reg Cos64(PtxEntry e, Reg x) => SinCos(e, x, cos: true);
 
     private static Reg SinCos(PtxEntry e, Reg x, bool cos)
@@ -57,12 +59,14 @@ internal static partial class PtxMath
         var minus = F64(e, "neg.f64", y);
         var flip = Pred(e, "setp.ne.u32", negative, 0);
         e.Op($"selp.f64 {y}, {minus}, {y}, {flip}");
+        var ax = F64(e, "abs.f64", x);
         if (!cos)
         {
-            var ax = F64(e, "abs.f64", x);
             var tiny = Pred(e, "setp.lt.f64", ax, D(Math.Pow(2, -27)));
             e.Op($"selp.f64 {y}, {x}, {y}, {tiny}");
         }
+        var huge = Pred(e, "setp.ge.f64", ax, D(Math.Pow(2, 50)));
+        e.Op($"selp.f64 {y}, {D(double.NaN)}, {y}, {huge}");
         return y;
     }
 
