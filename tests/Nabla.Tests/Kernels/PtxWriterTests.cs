@@ -127,8 +127,11 @@ public sealed partial class PtxWriterTests
     }
 
     [Test]
-    public void EveryUnaryFunctionHasASnippet()
+    public void EveryTableFunctionHasASnippet()
     {
+        foreach (var op in Enum.GetValues<BinaryOp>().Where(Arithmetic.Has))
+            Assert.That(PtxMath.HasBinary(Arithmetic.Ptx(op)), Is.True, $"{op} ({Arithmetic.Ptx(op)})");
+        Assert.That(PtxMath.HasBinary("pow"), Is.True);
         foreach (var op in Enum.GetValues<UnaryOp>().Where(o => o != UnaryOp.LogicalNot))
             Assert.That(PtxMath.Has(UnaryFunctions.Ptx(op)), Is.True, $"{op} ({UnaryFunctions.Ptx(op)})");
         Assert.That(PtxMath.Has("no_such_function"), Is.False);
