@@ -31,14 +31,17 @@ internal sealed partial class PtxExecution
                         continue;
                     case PtxOp.Exit:
                         _state[t] = Exited;
+                        _exited++;
                         _pc[t] = pc;
                         return;
                     case PtxOp.Bar:
                         _state[t] = AtBarrier;
+                        _atBarrier++;
                         _pc[t] = pc;
                         return;
                     case PtxOp.Shfl or PtxOp.Vote:
                         _state[t] = AtWarp;
+                        _atWarp++;
                         _pc[t] = pc;
                         return;
                     default:
