@@ -91,6 +91,12 @@ internal sealed partial class PtxExecution
             _r[b + sb + 11] = _grid.Z;
             _r[b + sb + 12] = (uint)(t & 31);
             _r[b + sb + 13] = (uint)(t >> 5);
+            var lane = t & 31;
+            _r[b + sb + 14] = 1u << lane;
+            _r[b + sb + 15] = (1u << lane) - 1;
+            _r[b + sb + 16] = (uint)((2UL << lane) - 1);
+            _r[b + sb + 17] = ~(uint)((2UL << lane) - 1);
+            _r[b + sb + 18] = ~((1u << lane) - 1);
             _k.Constants.AsSpan().CopyTo(_r.AsSpan(b + sb + PtxKernel.SpecialCount, _k.Constants.Length));
         }
     }

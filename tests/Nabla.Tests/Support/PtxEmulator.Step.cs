@@ -179,6 +179,7 @@ internal sealed partial class PtxExecution
                 if (i.Mode == 0)
                 {
                     r[b + i.D] = p ? 1UL : 0UL;
+                    if (i.D2 >= 0) r[b + i.D2] = p ? 0UL : 1UL;
                     return;
                 }
                 var c = (r[b + i.C] != 0) != i.NegC;
