@@ -38,6 +38,7 @@ internal sealed partial class PtxExecution
     private readonly int _file;
     private long _budget;
     private uint _cx, _cy, _cz;
+    private int _atWarp, _atBarrier, _exited;
 
     public PtxExecution(string module, PtxKernel kernel, PtxMemory memory, (uint X, uint Y, uint Z) grid, uint block, uint sharedBytes, byte[] param, long budget)
     {
@@ -61,6 +62,7 @@ internal sealed partial class PtxExecution
 
     public void Run()
     {
+        InitRegisters();
         for (uint z = 0; z < _grid.Z; z++)
             for (uint y = 0; y < _grid.Y; y++)
                 for (uint x = 0; x < _grid.X; x++)
@@ -70,13 +72,10 @@ internal sealed partial class PtxExecution
                 }
     }
 
-    private void RunBlock()
+    /// <summary>Register files of every thread: poison, then the special registers and immediates, which no instruction can write.</summary>
+    private void InitRegisters()
     {
         Array.Fill(_r, RegisterPoison);
-        _shared.AsSpan().Fill(0xFF);
-        _local.AsSpan().Fill(0xFF);
-        Array.Clear(_pc);
-        Array.Clear(_state);
         var sb = _k.SpecialBase;
         for (var t = 0; t < _n; t++)
         {
@@ -87,29 +86,45 @@ internal sealed partial class PtxExecution
             _r[b + sb + 3] = (uint)_n;
             _r[b + sb + 4] = 1;
             _r[b + sb + 5] = 1;
-            _r[b + sb + 6] = _cx;
-            _r[b + sb + 7] = _cy;
-            _r[b + sb + 8] = _cz;
             _r[b + sb + 9] = _grid.X;
             _r[b + sb + 10] = _grid.Y;
             _r[b + sb + 11] = _grid.Z;
             _r[b + sb + 12] = (uint)(t & 31);
             _r[b + sb + 13] = (uint)(t >> 5);
+            var lane = t & 31;
+            _r[b + sb + 14] = 1u << lane;
+            _r[b + sb + 15] = (1u << lane) - 1;
+            _r[b + sb + 16] = (uint)((2UL << lane) - 1);
+            _r[b + sb + 17] = ~(uint)((2UL << lane) - 1);
+            _r[b + sb + 18] = ~((1u << lane) - 1);
             _k.Constants.AsSpan().CopyTo(_r.AsSpan(b + sb + PtxKernel.SpecialCount, _k.Constants.Length));
+        }
+    }
+
+    private void RunBlock()
+    {
+        // Registers keep the previous block's values (as uninitialised registers would on a GPU); shared
+        // and local memory are poisoned afresh.
+        if (_shared.Length > 0) _shared.AsSpan().Fill(0xFF);
+        if (_local.Length > 0) _local.AsSpan().Fill(0xFF);
+        Array.Clear(_pc);
+        Array.Clear(_state);
+        _atWarp = _atBarrier = _exited = 0;
+        var sb = _k.SpecialBase;
+        for (var t = 0; t < _n; t++)
+        {
+            var b = t * _file;
+            _r[b + sb + 6] = _cx;
+            _r[b + sb + 7] = _cy;
+            _r[b + sb + 8] = _cz;
         }
         while (true)
         {
             for (var t = 0; t < _n; t++)
                 if (_state[t] == Ready) RunThread(t);
-            if (ResolveWarps()) continue;
-            int exited = 0, waiting = 0;
-            for (var t = 0; t < _n; t++)
-            {
-                if (_state[t] == Exited) exited++;
-                else if (_state[t] == AtBarrier) waiting++;
-            }
-            if (exited == _n) return;
-            if (waiting + exited == _n && ReleaseBarrier()) continue;
+            if (_exited == _n) return;
+            if (_atWarp > 0 && ResolveWarps()) continue;
+            if (_atBarrier + _exited == _n && ReleaseBarrier()) continue;
             throw Deadlock();
         }
     }
@@ -133,6 +148,7 @@ internal sealed partial class PtxExecution
             _state[t] = Ready;
             _pc[t]++;
         }
+        _atBarrier = 0;
         return true;
     }
 
@@ -183,6 +199,7 @@ internal sealed partial class PtxExecution
                     if ((members & (1u << lane)) == 0) continue;
                     _state[lo + lane] = Ready;
                     _pc[lo + lane]++;
+                    _atWarp--;
                 }
                 progress = true;
             }

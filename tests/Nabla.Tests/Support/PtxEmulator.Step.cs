@@ -31,14 +31,17 @@ internal sealed partial class PtxExecution
                         continue;
                     case PtxOp.Exit:
                         _state[t] = Exited;
+                        _exited++;
                         _pc[t] = pc;
                         return;
                     case PtxOp.Bar:
                         _state[t] = AtBarrier;
+                        _atBarrier++;
                         _pc[t] = pc;
                         return;
                     case PtxOp.Shfl or PtxOp.Vote:
                         _state[t] = AtWarp;
+                        _atWarp++;
                         _pc[t] = pc;
                         return;
                     default:
@@ -176,6 +179,7 @@ internal sealed partial class PtxExecution
                 if (i.Mode == 0)
                 {
                     r[b + i.D] = p ? 1UL : 0UL;
+                    if (i.D2 >= 0) r[b + i.D2] = p ? 0UL : 1UL;
                     return;
                 }
                 var c = (r[b + i.C] != 0) != i.NegC;
