@@ -311,3 +311,10 @@ public sealed class CudaMathKernelTestsOnGpu : CudaMathKernelTests
 {
     private protected override IKernelTestDevice CreateDevice() => new GpuKernelTestDevice();
 }
+
+/// <summary>The math-library kernels on the tests' PTX emulator (EmulatedKernelTestDevice): strict parsing and IEEE arithmetic on the CPU.</summary>
+[TestFixture]
+public sealed class CudaMathKernelTestsOnEmulator : CudaMathKernelTests
+{
+    private protected override IKernelTestDevice CreateDevice() => new EmulatedKernelTestDevice();
+}
