@@ -114,6 +114,43 @@ public abstract class CudaMathKernelTests
         Assert.That(failures, Is.Empty, $"{what}: {failures.Count} of {expected.Length} mismatches; first: {string.Join("; ", failures.Take(5))}");
     }
 
+    /// <summary>Many blocks (the grid-stride loop's index arithmetic across blocks), and n = 0 launching nothing (its output stays poisoned).</summary>
+    [Test]
+    public void UnaryCoversEveryElementOfAManyBlockGridAndNothingForZero()
+    {
+        var x = Enumerable.Range(0, 3000).Select(i => (float)(i * 0.01 - 15)).ToArray();
+        Assert.That(RunUnary(UnaryOp.Exp, x), Is.EqualTo(x.Select(v => (float)Math.Exp(v))).Within(2).Ulps);
+        var y = _device.Poisoned<float>(4);
+        ElementwiseKernels.Unary(_device.Launcher, UnaryOp.Exp, DType.Float32, _device.Upload<float>([1f]), y, 0);
+        Assert.That(_device.Read<float>(y, 4).All(float.IsNaN), Is.True, "n = 0 writes nothing");
+    }
+
+    /// <summary>Rank-3 broadcasting with offsets into larger buffers (a slice of a, a row of b), float64.</summary>
+    [Test]
+    public void PowBroadcastsOverRankThreeWithOffsets()
+    {
+        int[] shape = [2, 3, 4];
+        var a = Enumerable.Range(0, 40).Select(i => 0.5 + i * 0.1).ToArray();
+        var b = Enumerable.Range(0, 10).Select(i => i * 0.5 - 2).ToArray();
+        // a: element (i, j, k) at 5 + 12i + 4j + k; b: broadcast over i and j, element k at 3 + k·1... read with strides [0, 0, 1].
+        var expected = new double[24];
+        var x = new double[24];
+        for (var i = 0; i < 2; i++)
+            for (var j = 0; j < 3; j++)
+                for (var k = 0; k < 4; k++)
+                {
+                    x[i * 12 + j * 4 + k] = a[5 + 12 * i + 4 * j + k];
+                    expected[i * 12 + j * 4 + k] = Math.Pow(a[5 + 12 * i + 4 * j + k], b[3 + k]);
+                }
+        AssertClose(expected, RunPow(DType.Float64, a, 5, [12, 4, 1], b, 3, [0, 0, 1], shape), x, DType.Float64, "pow rank 3");
+        // A transposed a (strides [1, 2]) that cannot be collapsed.
+        int[] square = [2, 3];
+        var expectedT = new double[6];
+        for (var i = 0; i < 2; i++)
+            for (var j = 0; j < 3; j++) expectedT[i * 3 + j] = Math.Pow(a[i + 2 * j], b[j]);
+        AssertClose(expectedT, RunPow(DType.Float64, a, 0, [1, 2], b, 0, [0, 1], square), new double[6], DType.Float64, "pow transposed");
+    }
+
     [Test]
     public void IntegerUnaryWrapsAsTheHostBackend()
     {
@@ -310,4 +347,11 @@ public abstract class CudaMathKernelTests
 public sealed class CudaMathKernelTestsOnGpu : CudaMathKernelTests
 {
     private protected override IKernelTestDevice CreateDevice() => new GpuKernelTestDevice();
+}
+
+/// <summary>The math-library kernels on the tests' PTX emulator (EmulatedKernelTestDevice): strict parsing and IEEE arithmetic on the CPU.</summary>
+[TestFixture]
+public sealed class CudaMathKernelTestsOnEmulator : CudaMathKernelTests
+{
+    private protected override IKernelTestDevice CreateDevice() => new EmulatedKernelTestDevice();
 }
