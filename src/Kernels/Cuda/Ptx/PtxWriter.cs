@@ -101,6 +101,7 @@ internal sealed class PtxEntry
     private readonly PtxWriter _module;
     private readonly string _name;
     private readonly List<string> _params = [];
+    private readonly List<string> _declarations = [];
     private readonly StringBuilder _body = new();
     private readonly int[] _registers = new int[5];
     private int _labels;
@@ -159,6 +160,28 @@ internal sealed class PtxEntry
         return symbol;
     }
 
+    /// <summary>
+    /// Declares a block-shared array of <paramref name="bytes"/> bytes (<c>.shared .align A .b8 name[bytes]</c>) at the top of
+    /// the entry and returns a B64 register holding its shared-space address (for <c>ld.shared</c>/<c>st.shared</c>).
+    /// </summary>
+    public Reg Shared(string name, int bytes, int align = 8)
+    {
+        ObjectDisposedException.ThrowIf(_ended, this);
+        var symbol = $"{_name}_{name}";
+        _declarations.Add($".shared .align {align} .b8 {symbol}[{Math.Max(bytes, 1)}];");
+        var r = Reg(PtxType.B64);
+        Op($"mov.u64 {r}, {symbol}");
+        return r;
+    }
+
+    /// <summary>A new B32 register holding special register <paramref name="name"/> (<c>%tid.x</c>, <c>%ctaid.y</c>, <c>%laneid</c>...).</summary>
+    public Reg Special(string name)
+    {
+        var r = Reg(PtxType.B32);
+        Op($"mov.u32 {r}, {name}");
+        return r;
+    }
+
     /// <summary>Appends one instruction (without the semicolon).</summary>
     public void Op(string instruction)
     {
@@ -204,12 +227,8 @@ internal sealed class PtxEntry
     {
         var i = Reg(PtxType.B64);
         var step = Reg(PtxType.B64);
-        Reg ctaid = Reg(PtxType.B32), ntid = Reg(PtxType.B32), tid = Reg(PtxType.B32), nctaid = Reg(PtxType.B32);
+        Reg ctaid = Special("%ctaid.x"), ntid = Special("%ntid.x"), tid = Special("%tid.x"), nctaid = Special("%nctaid.x");
         var t = Reg(PtxType.B64);
-        Op($"mov.u32 {ctaid}, %ctaid.x");
-        Op($"mov.u32 {ntid}, %ntid.x");
-        Op($"mov.u32 {tid}, %tid.x");
-        Op($"mov.u32 {nctaid}, %nctaid.x");
         Op($"mul.wide.u32 {i}, {ctaid}, {ntid}");
         Op($"cvt.u64.u32 {t}, {tid}");
         Op($"add.s64 {i}, {i}, {t}");
@@ -335,6 +354,7 @@ internal sealed class PtxEntry
         for (var i = 0; i < _params.Count; i++)
             text.Append("    ").Append(_params[i]).Append(i + 1 < _params.Count ? ",\n" : "\n");
         text.Append(")\n{\n");
+        foreach (var d in _declarations) text.Append("    ").Append(d).Append('\n');
         string[] classes = [".pred", ".b32", ".b64", ".f32", ".f64"];
         for (var c = 0; c < _registers.Length; c++)
             if (_registers[c] > 0)
