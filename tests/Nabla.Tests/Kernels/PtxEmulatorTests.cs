@@ -534,6 +534,44 @@ internal sealed class PtxEmulatorTests
         Assert.That(e.Message, Does.Contain("deadlock").And.Contain("16 thread(s) (first tid 0) wait at line").And.Contain("barrier.sync 0"));
     }
 
+    private const string RotateThroughShared = """
+        .reg .b32 %r<6>;
+        .reg .b64 %rd<4>;
+        .shared .align 4 .b32 smem[32];
+        ld.param.u64 %rd1, [y];
+        mov.u32 %r1, %tid.x;
+        shl.b32 %r2, %r1, 2;
+        mov.u32 %r3, smem;
+        add.s32 %r4, %r3, %r2;
+        st.shared.u32 [%r4], %r1;
+        SYNC
+        add.s32 %r5, %r1, 1;
+        and.b32 %r5, %r5, 31;
+        shl.b32 %r5, %r5, 2;
+        add.s32 %r5, %r3, %r5;
+        ld.shared.u32 %r5, [%r5];
+        mul.wide.u32 %rd2, %r1, 4;
+        add.s64 %rd3, %rd1, %rd2;
+        st.global.u32 [%rd3], %r5;
+        ret;
+        """;
+
+    [Test]
+    public void SharedMemoryRaceWithoutABarrierIsAnError()
+    {
+        // y[t] = smem[(t + 1) % 32] after every thread stored its tid: correct only with the bar.sync.
+        var dy = _device.Poisoned<uint>(32);
+        var synced = Kernel("rotate-sync", ".param .u64 y", RotateThroughShared.Replace("SYNC", "bar.sync 0;", StringComparison.Ordinal));
+        K.Launch(synced, (1, 1, 1), 32, 0, new KernelArgs().U64(dy));
+        Assert.That(_device.Read<uint>(dy, 32), Is.EqualTo(Enumerable.Range(0, 32).Select(t => (uint)((t + 1) % 32)).ToArray()));
+        var racy = Kernel("rotate-race", ".param .u64 y", RotateThroughShared.Replace("SYNC", "", StringComparison.Ordinal));
+        var e = Assert.Throws<PtxEmulatorException>(() => K.Launch(racy, (1, 1, 1), 32, 0, new KernelArgs().U64(dy)))!;
+        Assert.That(e.Message, Does.Contain("shared-memory data race").And.Contain("thread 1,").And.Contain("which thread 0 read"));
+        // A shuffle does not order memory, so a warp-synchronous version still races.
+        var shuffled = Kernel("rotate-shfl", ".param .u64 y", RotateThroughShared.Replace("SYNC", "shfl.sync.idx.b32 %r5, %r1, 0, 31, 0xffffffff;", StringComparison.Ordinal));
+        Assert.Throws<PtxEmulatorException>(() => K.Launch(shuffled, (1, 1, 1), 32, 0, new KernelArgs().U64(dy)));
+    }
+
     [Test]
     public void LaunchArgumentsMustMatchTheDeclaration()
     {

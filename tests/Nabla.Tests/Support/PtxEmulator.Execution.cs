@@ -57,6 +57,9 @@ internal sealed partial class PtxExecution
         _budget = budget;
     }
 
+    /// <summary>Whether plain shared-memory accesses are checked for data races (<see cref="CheckRace"/>).</summary>
+    public bool RaceCheck { get; init; } = true;
+
     /// <summary>Instructions executed so far.</summary>
     public long Executed { get; private set; }
 
@@ -110,6 +113,7 @@ internal sealed partial class PtxExecution
         Array.Clear(_pc);
         Array.Clear(_state);
         _atWarp = _atBarrier = _exited = 0;
+        _epoch++;
         var sb = _k.SpecialBase;
         for (var t = 0; t < _n; t++)
         {
@@ -149,6 +153,7 @@ internal sealed partial class PtxExecution
             _pc[t]++;
         }
         _atBarrier = 0;
+        _epoch++;
         return true;
     }
 
@@ -259,7 +264,10 @@ internal sealed partial class PtxExecution
     }
 
     /// <summary>Resolves an address to (array, offset) in its state space, checking bounds and alignment.</summary>
-    private Span<byte> Access(PtxInstr i, int t, PtxSpace space, ulong address, int size, int align)
+    /// <summary>How an access uses memory (for the shared-memory race check).</summary>
+    private enum AccessKind { Read, Write, Atomic }
+
+    private Span<byte> Access(PtxInstr i, int t, PtxSpace space, ulong address, int size, int align, AccessKind kind, ReadOnlySpan<byte> newValue)
     {
         if (address % (ulong)align != 0) throw Fault(i, t, $"misaligned {size}-byte access at 0x{address:X} ({space.ToString().ToLowerInvariant()}; needs {align}-byte alignment)");
         switch (space)
@@ -271,6 +279,7 @@ internal sealed partial class PtxExecution
             case PtxSpace.Shared:
                 if (address >= (ulong)_shared.Length || (ulong)_shared.Length - address < (ulong)size || (long)address < i.SymLo || (long)address + size > i.SymHi)
                     throw Fault(i, t, $"shared access of {size} bytes at 0x{address:X} outside the block's {_shared.Length} bytes of shared memory (static {_k.StaticSharedBytes}, dynamic {_shared.Length - _k.DynamicSharedOffset}){SymbolNote(i)}");
+                if (kind != AccessKind.Atomic && RaceCheck) CheckRace(i, t, (int)address, size, kind == AccessKind.Write, newValue);
                 return _shared.AsSpan((int)address, size);
             case PtxSpace.Local:
                 if (address >= (ulong)_k.LocalBytes || (ulong)_k.LocalBytes - address < (ulong)size || (long)address < i.SymLo || (long)address + size > i.SymHi)
@@ -281,9 +290,9 @@ internal sealed partial class PtxExecution
                     throw Fault(i, t, $"param access of {size} bytes at offset {address} outside {(i.SymHi == long.MaxValue ? $"the {_param.Length} parameter bytes" : $"parameter bytes [{i.SymLo}, {i.SymHi})")}");
                 return _param.AsSpan((int)address, size);
             default:
-                if (address - SharedWindow < WindowSize) return Access(i, t, PtxSpace.Shared, address - SharedWindow, size, align);
-                if (address - LocalWindow < WindowSize) return Access(i, t, PtxSpace.Local, address - LocalWindow, size, align);
-                return Access(i, t, PtxSpace.Global, address, size, align);
+                if (address - SharedWindow < WindowSize) return Access(i, t, PtxSpace.Shared, address - SharedWindow, size, align, kind, newValue);
+                if (address - LocalWindow < WindowSize) return Access(i, t, PtxSpace.Local, address - LocalWindow, size, align, kind, newValue);
+                return Access(i, t, PtxSpace.Global, address, size, align, kind, newValue);
         }
     }
 
