@@ -25,8 +25,12 @@ internal sealed partial class PtxKernelParser
     private string _name = "";
     private Statement _current;
 
-    public PtxKernelParser(string module, Statement header, List<Statement> body, List<PtxVariable> moduleShared)
+    /// <summary>The module's <c>.target sm_NN</c> as NN (instructions newer than it are refused, as ptxas would).</summary>
+    private readonly int _sm;
+
+    public PtxKernelParser(string module, Statement header, List<Statement> body, List<PtxVariable> moduleShared, int sm)
     {
+        _sm = sm;
         _module = module;
         _header = header;
         _body = body;
@@ -129,6 +133,12 @@ internal sealed partial class PtxKernelParser
 
     private NotSupportedException Error(string why) => Unsupported(_module, _current, why);
 
+    /// <summary>Refuses a feature that needs a newer target than the module declares (ptxas rejects it).</summary>
+    private void RequireTarget(int sm, string feature)
+    {
+        if (_sm < sm) throw Error($"{feature} requires .target sm_{sm} or higher; the module declares sm_{_sm}");
+    }
+
     private (PtxParam[] Params, int Bytes) ParseHeader()
     {
         var m = HeaderRegex().Match(_header.Text);
@@ -166,7 +176,6 @@ internal sealed partial class PtxKernelParser
     {
         var m = RegRegex().Match(t);
         if (!m.Success || !PtxTypes.TryParse(m.Groups["type"].Value, out var type)) throw Error("cannot parse the .reg declaration");
-        if (type is PtxType.F16 or PtxType.BF16 || PtxTypes.Size(type) == 1) throw Error($".reg .{PtxTypes.Name(type)} is not supported (use .b16/.b32 registers)");
         foreach (var item in m.Groups["names"].Value.Split(',', StringSplitOptions.TrimEntries))
         {
             var range = RangeRegex().Match(item);
