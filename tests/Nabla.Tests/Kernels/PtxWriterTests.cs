@@ -69,6 +69,23 @@ public sealed partial class PtxWriterTests
         AssertWellFormed(text);
     }
 
+    /// <summary>
+    /// Writes every generated module of <see cref="Modules"/> as <c>{name}.ptx</c> into <c>$NABLA_PTX_DUMP</c> (a temporary folder
+    /// when unset), so that bench/gpu/verify.sh can assemble them with <c>ptxas -arch=sm_90</c> next to native/cuda/*.ptx:
+    /// <c>NABLA_PTX_DUMP=$OUT/ptx-generated dotnet test ... --filter FullyQualifiedName~PtxWriterTests.GeneratedModulesAreWrittenForPtxas</c>.
+    /// </summary>
+    [Test]
+    public void GeneratedModulesAreWrittenForPtxas()
+    {
+        var folder = Environment.GetEnvironmentVariable("NABLA_PTX_DUMP") is { Length: > 0 } dump ? dump : Path.Combine(Path.GetTempPath(), $"nabla-ptx-{Environment.ProcessId}");
+        Directory.CreateDirectory(folder);
+        var modules = Modules().ToList();
+        foreach (var (name, build) in modules) File.WriteAllText(Path.Combine(folder, name + ".ptx"), build());
+        Assert.That(Directory.GetFiles(folder, "*.ptx").Select(Path.GetFileNameWithoutExtension), Is.SupersetOf(modules.Select(m => m.Name)));
+        TestContext.Out.WriteLine($"{modules.Count} generated modules in {folder}");
+        if (Environment.GetEnvironmentVariable("NABLA_PTX_DUMP") is not { Length: > 0 }) Directory.Delete(folder, recursive: true);
+    }
+
     [GeneratedRegex(@"\.visible \.entry (\w+)\(([^)]*)\)\s*\{(.*?)\n\}", RegexOptions.Singleline)]
     private static partial Regex EntryPattern();
 
