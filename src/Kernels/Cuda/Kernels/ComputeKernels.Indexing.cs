@@ -90,7 +90,7 @@ internal static partial class ComputeKernels
     /// </summary>
     private static string IndexingPtx(bool scatter, DType dtype, DType indexDType)
     {
-        var t = PtxType.Of(dtype);
+        var t = PtxScalar.Of(dtype);
         var entry = scatter ? "scatter_add" : "gather";
         var s = new StringBuilder(ComputePtx.Header);
         s.AppendLine(CultureInfo.InvariantCulture, $".visible .entry {entry}(.param .u64 p_src, .param .u64 p_idx, .param .u64 p_dst, .param .u64 p_n, .param .u64 p_count, .param .u64 p_axis, .param .u64 p_inner)");
@@ -144,7 +144,7 @@ internal static partial class ComputeKernels
     }
 
     /// <summary>The type to move raw elements with: bits of the same size (u8 for bool).</summary>
-    private static string LoadType(PtxType t) => t.Size switch { 1 => "u8", 4 => "b32", _ => "b64" };
+    private static string LoadType(PtxScalar t) => t.Size switch { 1 => "u8", 4 => "b32", _ => "b64" };
 
     // ---- Check -------------------------------------------------------------------------------------
 
@@ -184,7 +184,7 @@ internal static partial class ComputeKernels
 
     private static string CheckPtx(CheckKind kind, DType dtype)
     {
-        var t = PtxType.Of(dtype);
+        var t = PtxScalar.Of(dtype);
         var s = new StringBuilder(ComputePtx.Header);
         // check_arm
         s.AppendLine(".visible .entry check_arm(.param .u64 p_word)");

@@ -45,7 +45,7 @@ internal static partial class ComputeKernels
     }
 
     /// <summary>The identity of <paramref name="op"/> on <paramref name="t"/>, as a PTX immediate.</summary>
-    private static string ReduceIdentity(ReduceOp op, PtxType t) => op switch
+    private static string ReduceIdentity(ReduceOp op, PtxScalar t) => op switch
     {
         ReduceOp.Sum or ReduceOp.Mean => t.IsFloat ? t.Constant(0) : t.Integer(0),
         ReduceOp.Prod => t.IsFloat ? t.Constant(1) : t.Integer(1),
@@ -54,7 +54,7 @@ internal static partial class ComputeKernels
     };
 
     /// <summary>PTX that folds b (index bi) into a (index ai) for <paramref name="op"/>; uses the predicates %c_*.</summary>
-    private static string ReduceCombine(ReduceOp op, PtxType t, string a, string? ai, string b, string? bi)
+    private static string ReduceCombine(ReduceOp op, PtxScalar t, string a, string? ai, string b, string? bi)
     {
         var x = t.Suffix;
         switch (op)
@@ -97,7 +97,7 @@ internal static partial class ComputeKernels
     }
 
     /// <summary>Writes the result for output element %out (.u64 element index) from %acc / %ai.</summary>
-    private static void ReduceStore(StringBuilder s, ReduceOp op, PtxType t)
+    private static void ReduceStore(StringBuilder s, ReduceOp op, PtxScalar t)
     {
         var arg = op is ReduceOp.ArgMax or ReduceOp.ArgMin;
         if (op == ReduceOp.Mean)
@@ -125,7 +125,7 @@ internal static partial class ComputeKernels
 
     private static string ReducePtx(ReduceOp op, DType dtype, bool rows)
     {
-        var t = PtxType.Of(dtype);
+        var t = PtxScalar.Of(dtype);
         var arg = op is ReduceOp.ArgMax or ReduceOp.ArgMin;
         var identity = ReduceIdentity(op, t);
         var s = new StringBuilder(ComputePtx.Header);

@@ -9,10 +9,10 @@ namespace Nabla.Kernels.Cuda;
 /// <param name="Suffix">Typed suffix: f32, f64, s32, s64 (u8 for bool).</param>
 /// <param name="Bits">Bit-size suffix of the same width: b32, b64 (b8 for bool).</param>
 /// <param name="Size">Bytes per element.</param>
-internal readonly record struct PtxType(string Suffix, string Bits, int Size)
+internal readonly record struct PtxScalar(string Suffix, string Bits, int Size)
 {
     /// <summary>The PTX type of <paramref name="dtype"/> in CUDA storage (natural size; bool is one byte).</summary>
-    public static PtxType Of(DType dtype) => dtype switch
+    public static PtxScalar Of(DType dtype) => dtype switch
     {
         DType.Float32 => new("f32", "b32", 4),
         DType.Float64 => new("f64", "b64", 8),
@@ -69,7 +69,7 @@ internal static class ComputePtx
     /// Emits <c>dst = shfl.sync.bfly(src, lane ^ offset)</c> for a value of type <paramref name="t"/>;
     /// 64-bit values go as two 32-bit halves through the scratch registers %sh_lo, %sh_hi, %sh_lo2, %sh_hi2 (.b32).
     /// </summary>
-    public static void Shuffle(StringBuilder s, PtxType t, string dst, string src, int offset)
+    public static void Shuffle(StringBuilder s, PtxScalar t, string dst, string src, int offset)
     {
         if (!t.Wide)
         {
@@ -101,7 +101,7 @@ internal static class ComputePtx
     /// again with butterflies, so all threads end with the same value. A closing barrier protects the
     /// slots before the caller's next reduction overwrites them.
     /// </remarks>
-    public static void BlockReduce(StringBuilder s, PtxType t, string acc, string? accIndex, string other, string? otherIndex,
+    public static void BlockReduce(StringBuilder s, PtxScalar t, string acc, string? accIndex, string other, string? otherIndex,
         string identity, string valueSlots, string? indexSlots, Func<string, string?, string, string?, string> combine, string label)
     {
         void Butterflies()
