@@ -180,8 +180,17 @@ internal static partial class ComputeKernels
         s.AppendLine("@%stop bra $opt_end");
         s.AppendLine($"shl.b64 %off, %e, {(t == "f64" ? 3 : 2)}");
         string At(string p) { s.AppendLine($"add.s64 %tmp, {p}, %off"); return "[%tmp]"; }
-        void Load(string reg, string p) => s.AppendLine($"ld.global.{t} {reg}, {At(p)}");
-        void Save(string p, string reg) => s.AppendLine($"st.global.{t} {At(p)}, {reg}");
+        // The address line must be appended before the instruction text is formed (At appends to s).
+        void Load(string reg, string p)
+        {
+            var address = At(p);
+            s.AppendLine($"ld.global.{t} {reg}, {address}");
+        }
+        void Save(string p, string reg)
+        {
+            var address = At(p);
+            s.AppendLine($"st.global.{t} {address}, {reg}");
+        }
         string Op(string text) => string.Join('\n', text.Split('\n').Select(l => l.Replace("{t}", t, StringComparison.Ordinal)));
         Load("%vw", w);
         Load("%vg", g);
