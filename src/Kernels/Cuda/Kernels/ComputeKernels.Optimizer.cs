@@ -52,7 +52,6 @@ internal static partial class ComputeKernels
         for (var i = 0; i < 6; i++) sc[i] = e.Param("u64", $"scalar{i}").ToString();
 
         var s = new StringBuilder();
-        s.AppendLine(".shared .align 8 .b8 opt_shared[96]");
         s.AppendLine(".reg .pred %lead, %stop, %flagset");
         s.AppendLine(".reg .b32 %tx, %q, %abort, %so");
         s.AppendLine(".reg .b64 %fa, %fw, %e, %stride, %off, %tmp");
@@ -253,6 +252,8 @@ internal static partial class ComputeKernels
         s.AppendLine("bra.uni $opt_loop");
         s.AppendLine("$opt_end:");
         RawPtx.Emit(e, s.ToString());
+        // Module scope, as nvcc places (demotes) kernel-level __shared__ variables.
+        writer.Append(".shared .align 8 .b8 opt_shared[96];\n");
         e.End();
         return writer.ToString();
     }
