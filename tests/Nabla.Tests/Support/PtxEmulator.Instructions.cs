@@ -49,7 +49,10 @@ internal sealed partial class PtxKernelParser
                 Expect(ops, 0);
                 i.Op = PtxOp.Exit;
                 break;
-            case "bar" or "barrier": ParseBar(i, q, ops); break;
+            case "bar" or "barrier":
+                ParseBar(i, q, ops);
+                i.Aligned = parts[0] == "bar" || parts.Contains("aligned");
+                break;
             case "shfl": ParseShfl(i, q, ops); break;
             case "vote": ParseVote(i, q, ops); break;
             case "atom" or "red": ParseAtom(i, parts[0] == "red", q, ops); break;
@@ -275,7 +278,6 @@ internal sealed partial class PtxKernelParser
         Expect(ops, i.Mode == 0 ? 3 : 4);
         var dests = ops[0].Split('|', StringSplitOptions.TrimEntries);
         if (dests.Length > (set ? 1 : 2)) throw Error("too many destinations");
-        if (dests.Length == 2 && i.Mode == 0) throw Error("the second destination (p|q) needs .and/.or/.xor");
         i.D = Dst(dests[0], dtype);
         if (dests.Length == 2) i.D2 = Dst(dests[1], PtxType.Pred);
         i.A = Src(ops[1], i.T2);

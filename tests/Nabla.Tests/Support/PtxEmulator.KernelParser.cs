@@ -46,7 +46,7 @@ internal sealed partial class PtxKernelParser
         {
             _current = s;
             var t = s.Text;
-            if (t is "{" or "}" || t.StartsWith(".pragma", StringComparison.Ordinal)) continue;
+            if (t is "{" or "}" || t.StartsWith(".pragma", StringComparison.Ordinal) || t.StartsWith(".loc", StringComparison.Ordinal)) continue;
             if (t.EndsWith(':') && IdentifierRegex().IsMatch(t[..^1]))
             {
                 if (!_labels.TryAdd(t[..^1], instructionCount)) throw Error($"label {t[..^1]} is defined twice");
@@ -166,7 +166,6 @@ internal sealed partial class PtxKernelParser
     {
         var m = RegRegex().Match(t);
         if (!m.Success || !PtxTypes.TryParse(m.Groups["type"].Value, out var type)) throw Error("cannot parse the .reg declaration");
-        if (type is PtxType.F16 or PtxType.BF16 || PtxTypes.Size(type) == 1) throw Error($".reg .{PtxTypes.Name(type)} is not supported (use .b16/.b32 registers)");
         foreach (var item in m.Groups["names"].Value.Split(',', StringSplitOptions.TrimEntries))
         {
             var range = RangeRegex().Match(item);

@@ -31,14 +31,17 @@ internal sealed partial class PtxExecution
                         continue;
                     case PtxOp.Exit:
                         _state[t] = Exited;
+                        _exited++;
                         _pc[t] = pc;
                         return;
                     case PtxOp.Bar:
                         _state[t] = AtBarrier;
+                        _atBarrier++;
                         _pc[t] = pc;
                         return;
                     case PtxOp.Shfl or PtxOp.Vote:
                         _state[t] = AtWarp;
+                        _atWarp++;
                         _pc[t] = pc;
                         return;
                     default:
@@ -70,7 +73,7 @@ internal sealed partial class PtxExecution
             {
                 var size = PtxTypes.Size(i.T);
                 var address = (i.A >= 0 ? r[b + i.A] : 0) + (ulong)i.Offset;
-                var span = Access(i, t, i.Space, address, size * i.Vec, size * i.Vec);
+                var span = Access(i, t, i.Space, address, size * i.Vec, size * i.Vec, AccessKind.Read, default);
                 if (i.Vec == 1)
                 {
                     r[b + i.D] = Extend(Read(span), i.T);
@@ -83,13 +86,11 @@ internal sealed partial class PtxExecution
             {
                 var size = PtxTypes.Size(i.T);
                 var address = (i.A >= 0 ? r[b + i.A] : 0) + (ulong)i.Offset;
-                var span = Access(i, t, i.Space, address, size * i.Vec, size * i.Vec);
-                if (i.Vec == 1)
-                {
-                    Write(span, r[b + i.B]);
-                    return;
-                }
-                for (var k = 0; k < i.Vec; k++) Write(span.Slice(k * size, size), r[b + i.Regs[k]]);
+                Span<byte> bytes = stackalloc byte[32];
+                bytes = bytes[..(size * i.Vec)];
+                if (i.Vec == 1) Write(bytes, r[b + i.B]);
+                else for (var k = 0; k < i.Vec; k++) Write(bytes.Slice(k * size, size), r[b + i.Regs[k]]);
+                bytes.CopyTo(Access(i, t, i.Space, address, size * i.Vec, size * i.Vec, AccessKind.Write, bytes));
                 return;
             }
             case PtxOp.Mov:
@@ -176,6 +177,7 @@ internal sealed partial class PtxExecution
                 if (i.Mode == 0)
                 {
                     r[b + i.D] = p ? 1UL : 0UL;
+                    if (i.D2 >= 0) r[b + i.D2] = p ? 0UL : 1UL;
                     return;
                 }
                 var c = (r[b + i.C] != 0) != i.NegC;
@@ -274,7 +276,7 @@ internal sealed partial class PtxExecution
         var r = _r;
         var size = PtxTypes.Size(i.T);
         var address = (i.A >= 0 ? r[b + i.A] : 0) + (ulong)i.Offset;
-        var span = Access(i, t, i.Space, address, size, size);
+        var span = Access(i, t, i.Space, address, size, size, AccessKind.Atomic, default);
         var old = Read(span);
         var v = r[b + i.B];
         ulong result;
