@@ -25,8 +25,12 @@ internal sealed partial class PtxKernelParser
     private string _name = "";
     private Statement _current;
 
-    public PtxKernelParser(string module, Statement header, List<Statement> body, List<PtxVariable> moduleShared)
+    /// <summary>The module's <c>.target sm_NN</c> as NN (instructions newer than it are refused, as ptxas would).</summary>
+    private readonly int _sm;
+
+    public PtxKernelParser(string module, Statement header, List<Statement> body, List<PtxVariable> moduleShared, int sm)
     {
+        _sm = sm;
         _module = module;
         _header = header;
         _body = body;
@@ -128,6 +132,12 @@ internal sealed partial class PtxKernelParser
     }
 
     private NotSupportedException Error(string why) => Unsupported(_module, _current, why);
+
+    /// <summary>Refuses a feature that needs a newer target than the module declares (ptxas rejects it).</summary>
+    private void RequireTarget(int sm, string feature)
+    {
+        if (_sm < sm) throw Error($"{feature} requires .target sm_{sm} or higher; the module declares sm_{_sm}");
+    }
 
     private (PtxParam[] Params, int Bytes) ParseHeader()
     {

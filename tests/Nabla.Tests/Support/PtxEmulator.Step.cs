@@ -250,6 +250,9 @@ internal sealed partial class PtxExecution
         }
     }
 
+    private static bool IsGlobal(PtxSpace space, ulong address) =>
+        space == PtxSpace.Global || (space == PtxSpace.Generic && address - SharedWindow >= WindowSize && address - LocalWindow >= WindowSize);
+
     private static bool Combine(int mode, bool p, bool c) => mode switch { 1 => p && c, 2 => p || c, _ => p ^ c };
 
     private ulong Cvta(PtxInstr i, int t, ulong a)
@@ -285,8 +288,10 @@ internal sealed partial class PtxExecution
             case 0: // add
                 result = i.T switch
                 {
-                    // atom.add.f32 flushes subnormal inputs and results to sign-preserving zero (PTX ISA, atom).
-                    PtxType.F32 => Bits(Flush(Flush(F(old)) + Flush(F(v)))),
+                    // Float atomic adds on global memory run flush-to-zero; on shared memory they keep subnormals
+                    // (CUDA Programming Guide, "Floating-Point Standard").
+                    PtxType.F32 when IsGlobal(i.Space, address) => Bits(Flush(Flush(F(old)) + Flush(F(v)))),
+                    PtxType.F32 => Bits(F(old) + F(v)),
                     PtxType.F64 => Bits(D(old) + D(v)),
                     _ => old + v,
                 };

@@ -137,12 +137,8 @@ internal static class FusedPtx
         var t = PtxMath.Suffix(a);
         switch (op)
         {
-            case BinaryOp.Add: return Op(e, $"add.rn.{t}", a, b);
-            case BinaryOp.Sub: return Op(e, $"sub.rn.{t}", a, b);
-            case BinaryOp.Mul or BinaryOp.LogicalAnd: return Op(e, $"mul.rn.{t}", a, b);
-            case BinaryOp.Div: return Op(e, $"div.rn.{t}", a, b);
-            case BinaryOp.Maximum or BinaryOp.LogicalOr: return MaxMin(e, a, b, max: true);
-            case BinaryOp.Minimum: return MaxMin(e, a, b, max: false);
+            case BinaryOp.LogicalAnd: return PtxMath.EmitBinary(e, Arithmetic.Ptx(BinaryOp.Mul), a, b);
+            case BinaryOp.LogicalOr: return PtxMath.EmitBinary(e, Arithmetic.Ptx(BinaryOp.Maximum), a, b);
             case BinaryOp.Pow: return PtxMath.Pow(e, a, b);
             case BinaryOp.Equal: return Compare(e, "eq", a, b);
             case BinaryOp.NotEqual or BinaryOp.LogicalXor: return Compare(e, "neu", a, b);
@@ -150,7 +146,9 @@ internal static class FusedPtx
             case BinaryOp.LessEqual: return Compare(e, "le", a, b);
             case BinaryOp.Greater: return Compare(e, "gt", a, b);
             case BinaryOp.GreaterEqual: return Compare(e, "ge", a, b);
-            default: throw new NotSupportedException($"fused binary {op}");
+            default:
+                if (Arithmetic.Has(op)) return PtxMath.EmitBinary(e, Arithmetic.Ptx(op), a, b);
+                throw new NotSupportedException($"fused binary {op} in {t}");
         }
     }
 
@@ -162,37 +160,6 @@ internal static class FusedPtx
         e.Op($"setp.{cmp}.{t} {p}, {a}, {b}");
         var y = e.Reg(a.Type);
         e.Op($"selp.{t} {y}, {PtxMath.Imm(a, 1.0)}, {PtxMath.Zero(a)}, {p}");
-        return y;
-    }
-
-    /// <summary>
-    /// IEEE 754-2019 maximum/minimum, as Math.Max/Min and TensorPrimitives: NaN if either is NaN, and +0 above −0. (PTX's
-    /// max/min return the other operand for one NaN, and <c>.NaN</c> needs sm_80, so the cases are selected by hand.)
-    /// </summary>
-    internal static Reg MaxMin(PtxEntry e, Reg a, Reg b, bool max)
-    {
-        var t = PtxMath.Suffix(a);
-        var bits = a.Type == PtxType.F32 ? PtxType.B32 : PtxType.B64;
-        var b32 = a.Type == PtxType.F32 ? "b32" : "b64";
-        var pick = e.Reg(PtxType.Pred);
-        e.Op($"setp.{(max ? "gt" : "lt")}.{t} {pick}, {a}, {b}");
-        var y = e.Reg(a.Type);
-        e.Op($"selp.{t} {y}, {a}, {b}, {pick}");
-        // Equal values (±0 among them): max ands the bits (−0 only if both are), min ors them.
-        Reg ab = e.Reg(bits), bb = e.Reg(bits);
-        e.Op($"mov.{b32} {ab}, {a}");
-        e.Op($"mov.{b32} {bb}, {b}");
-        e.Op($"{(max ? "and" : "or")}.{b32} {ab}, {ab}, {bb}");
-        var joined = e.Reg(a.Type);
-        e.Op($"mov.{b32} {joined}, {ab}");
-        var equal = e.Reg(PtxType.Pred);
-        e.Op($"setp.eq.{t} {equal}, {a}, {b}");
-        e.Op($"selp.{t} {y}, {joined}, {y}, {equal}");
-        var nan = e.Reg(PtxType.Pred);
-        e.Op($"setp.nan.{t} {nan}, {a}, {b}");
-        var sum = e.Reg(a.Type);
-        e.Op($"add.rn.{t} {sum}, {a}, {b}");
-        e.Op($"selp.{t} {y}, {sum}, {y}, {nan}");
         return y;
     }
 

@@ -104,7 +104,13 @@ internal static partial class PtxMath
     /// ln x = e·ln2 + f − f²/2 + s·(f²/2 + R(s²)) in fdlibm's order (e·ln2 split in two so e·Ln2Hi is exact). Error ≤ 1 ulp (about).
     /// ln(±0) = −Inf, ln(x &lt; 0) = NaN, ln(+Inf) = +Inf, NaN stays NaN.
     /// </summary>
-    internal static Reg Log64(PtxEntry e, Reg x)
+    internal static Reg Log64(PtxEntry e, Reg x) => Log64Parts(e, x).Y;
+
+    /// <summary>
+    /// <see cref="Log64"/> and the rounding error of its last addition (ln x ≈ Y + Lo to about 2⁻⁵³ of the part below e·ln2,
+    /// by Fast2Sum), which pow uses to keep b·ln a accurate for large |ln a|. Lo is meaningless where Y is not finite.
+    /// </summary>
+    internal static (Reg Y, Reg Lo) Log64Parts(PtxEntry e, Reg x)
     {
         var sub = Pred(e, "setp.lt.f64", x, D(BitConverter.UInt64BitsToDouble(0x0010000000000000)));
         var xs = F64(e, "mul.rn.f64", x, D(Math.Pow(2, 54)));
@@ -130,7 +136,7 @@ internal static partial class PtxMath
         e.Op($"selp.s32 {plus}, 1, 0, {big}");
         e.Op($"add.s32 {exponent}, {exponent}, {plus}");
         var dk = F64(e, "cvt.rn.f64.s32", exponent);
-        var y = LogOnePlus(e, F64(e, "sub.rn.f64", m, D(1.0)), dk);
+        var (y, lo) = LogOnePlus(e, F64(e, "sub.rn.f64", m, D(1.0)), dk);
 
         var zero = Pred(e, "setp.eq.f64", x, D(0.0));
         e.Op($"selp.f64 {y}, {D(double.NegativeInfinity)}, {y}, {zero}");
@@ -139,11 +145,11 @@ internal static partial class PtxMath
         var infinite = Pred(e, "setp.eq.f64", x, D(double.PositiveInfinity));
         e.Op($"selp.f64 {y}, {x}, {y}, {infinite}");
         KeepNaN(e, y, x);
-        return y;
+        return (y, lo);
     }
 
-    /// <summary>dk·ln2 + ln(1+f) for |f| ≤ 0.415 (fdlibm's evaluation order).</summary>
-    private static Reg LogOnePlus(PtxEntry e, Reg f, Reg dk)
+    /// <summary>dk·ln2 + ln(1+f) for |f| ≤ 0.415 (fdlibm's evaluation order), with the rounding error of the last addition.</summary>
+    private static (Reg Y, Reg Lo) LogOnePlus(PtxEntry e, Reg f, Reg dk)
     {
         var s = F64(e, "add.rn.f64", f, D(2.0));
         e.Op($"div.rn.f64 {s}, {f}, {s}");
@@ -154,12 +160,16 @@ internal static partial class PtxMath
         e.Op($"mul.rn.f64 {hfsq}, {hfsq}, {D(0.5)}");
         // t = s·(hfsq + R) + dk·Ln2Lo
         var t = F64(e, "add.rn.f64", hfsq, r);
-        var lo = F64(e, "mul.rn.f64", dk, D(Ln2Lo));
-        e.Op($"fma.rn.f64 {t}, {s}, {t}, {lo}");
+        var dkLo = F64(e, "mul.rn.f64", dk, D(Ln2Lo));
+        e.Op($"fma.rn.f64 {t}, {s}, {t}, {dkLo}");
         // y = dk·Ln2Hi − ((hfsq − t) − f)
         var u = F64(e, "sub.rn.f64", hfsq, t);
         e.Op($"sub.rn.f64 {u}, {u}, {f}");
         var hi = F64(e, "mul.rn.f64", dk, D(Ln2Hi));
-        return F64(e, "sub.rn.f64", hi, u);
+        var y = F64(e, "sub.rn.f64", hi, u);
+        // Fast2Sum of hi + (−u) (|hi| ≥ |u| unless hi = 0): lo = (hi − y) − u exactly.
+        var lo = F64(e, "sub.rn.f64", hi, y);
+        e.Op($"sub.rn.f64 {lo}, {lo}, {u}");
+        return (y, lo);
     }
 }

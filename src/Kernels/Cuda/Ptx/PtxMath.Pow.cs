@@ -11,9 +11,10 @@ internal static partial class PtxMath
     /// exponent gives NaN; signed zeros and infinities as C99 F.9.4.4; NaN otherwise propagates.
     /// </summary>
     /// <remarks>
-    /// Computed as e^(b·ln|a|) with the product b·ln|a| kept as a double-double (fma) and the exponential corrected by its
-    /// low part; ln|a| itself is a double, so the float64 error is about |b·ln a|·2⁻⁵³ relative plus 2 ulp (a few ulp for
-    /// |b·ln a| ≤ 30, e.g. squares, roots and small powers; up to ~700 ulp near overflow). Float32 rounds the float64 result once.
+    /// Computed as e^(b·ln|a|) with ln|a| as a double plus the rounding error of its last step, the product b·ln|a| kept as a
+    /// double-double (fma), and the exponential corrected by its low part. The float64 error is about |b·ln m|·2⁻⁵³ relative
+    /// plus 2 ulp, where ln m ∈ [−0.35, 0.35] is the part of ln|a| below a multiple of ln 2 (a few ulp for |b| ≤ 10; up to
+    /// ~100 ulp for |b| in the hundreds). Float32 rounds the float64 result once.
     /// </remarks>
     public static Reg Pow(PtxEntry e, Reg a, Reg b)
     {
@@ -33,10 +34,11 @@ internal static partial class PtxMath
     private static Reg Pow64(PtxEntry e, Reg x, Reg y)
     {
         var ax = F64(e, "abs.f64", x);
-        var l = Log64(e, ax);
+        var (l, llo) = Log64Parts(e, ax);
         var hi = F64(e, "mul.rn.f64", y, l);
         var nhi = F64(e, "neg.f64", hi);
         var lo = F64(e, "fma.rn.f64", y, l, nhi);
+        e.Op($"fma.rn.f64 {lo}, {y}, {llo}, {lo}");
         var r = Exp64(e, hi);
         // r·(1 + lo), unless hi is out of exp's range (lo is then NaN or meaningless, and r 0 or Inf).
         var corrected = F64(e, "fma.rn.f64", r, lo, r);
