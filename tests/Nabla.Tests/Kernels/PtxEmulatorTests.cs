@@ -618,6 +618,23 @@ internal sealed class PtxEmulatorTests
     }
 
     [Test]
+    public void ReadingAnUnwrittenRegisterIsAnError()
+    {
+        // %rd3 is a typo for %rd2: it is declared but never written.
+        var k = Kernel("unset", ".param .u64 y", """
+            .reg .b32 %r<2>;
+            .reg .b64 %rd<4>;
+            ld.param.u64 %rd2, [y];
+            mov.u32 %r1, 7;
+            st.global.u32 [%rd3], %r1;
+            ret;
+            """);
+        var dy = _device.Poisoned<uint>(1);
+        var e = Assert.Throws<PtxEmulatorException>(() => K.Launch(k, (2, 1, 1), 1, 0, new KernelArgs().U64(dy)))!;
+        Assert.That(e.Message, Does.Contain("reads %rd3, which this thread has not written"));
+    }
+
+    [Test]
     public void UnknownInstructionIsAParseErrorNamingTheLine()
     {
         var text = Module(".param .u64 x", "    .reg .b32 %r<2>;\n    frobnicate.u32 %r1, %r1;\n    ret;");
