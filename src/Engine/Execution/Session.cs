@@ -239,7 +239,14 @@ public sealed class Session : IDisposable
         foreach (var (arena, bytes) in plan.Memory.ArenaBytes)
         {
             if (_arenaBytes.TryGetValue(arena, out var have) && have >= bytes) continue;
-            if (_arenas.Remove(arena, out var old)) _backend.Memory.Free(old);
+            if (_arenas.Remove(arena, out var old))
+            {
+                // Forget the old arena before allocating its successor: when that fails (out of device memory) the next run
+                // allocates again, instead of binding views of freed memory, and the session stays usable.
+                _arenaBytes.Remove(arena);
+                _arenaGeneration++;
+                _backend.Memory.Free(old);
+            }
             _arenas[arena] = _backend.Memory.AllocateArena(arena, bytes);
             _arenaBytes[arena] = bytes;
             _arenaGeneration++;

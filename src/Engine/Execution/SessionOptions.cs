@@ -59,6 +59,13 @@ public sealed record SessionOptions
     /// </summary>
     public bool FusedCodegen { get; init; } = true;
 
+    /// <summary>
+    /// On a CUDA device, let float32 matrix products and convolutions use TF32 tensor cores (products rounded to a 10-bit
+    /// mantissa, float32 accumulation; about 1e-3 relative error), as PyTorch's <c>allow_tf32</c>. Off by default, so float32
+    /// results match the CPU's to float32 rounding. Ignored by the host backends.
+    /// </summary>
+    public bool AllowTf32 { get; init; }
+
     /// <summary>The defaults: no checks, immediate host execution, fusion on (as generated code on the CPU).</summary>
     public static SessionOptions Default { get; } = new();
 }
