@@ -114,7 +114,15 @@ public class GpuCudaSessionTests : CudaSessionTests
     protected override Device Device => CudaTestDevices.Gpu();
 
     [Test]
-    public void DeviceCudaNamesTheDevice() => Assert.That(Device.Name, Is.EqualTo("cuda:0"));
+    public void DeviceCudaNamesTheDevice()
+    {
+        var device = Device;
+        Assert.That(device.Name, Is.EqualTo("cuda:0"));
+        using var session = new Session(new Graph(), device);
+        // bench/gpu/verify.sh reports this line as the backend under test.
+        TestContext.Out.WriteLine($"CUDA backend: {session.Backend.Name}");
+        Assert.That(session.Backend.Name, Does.StartWith("cuda:0 ("));
+    }
 
     [Test]
     public void OutOfMemoryIsADeviceExceptionAndTheSessionStaysUsable()
