@@ -49,3 +49,13 @@ public class GpuCudaOpTableTests : CudaOpTableTests
 {
     protected override Device Device => CudaTestDevices.Gpu();
 }
+
+/// <summary>The CUDA backend's own tests on GPU 0.</summary>
+[Category("Gpu"), NonParallelizable]
+public class GpuCudaBackendTests : CudaBackendTests
+{
+    [OneTimeSetUp]
+    public void RequireGpu() => CudaTestDevices.RequireGpu();
+
+    private protected override CudaBackend Create() => CudaTestDevices.GpuBackend();
+}
