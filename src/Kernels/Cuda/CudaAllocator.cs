@@ -99,9 +99,9 @@ internal sealed unsafe class CudaAllocator : IAllocator, IDisposable
     /// <inheritdoc/>
     public void Free(DeviceBuffer buffer)
     {
+        if (buffer is CudaBuffer { Freed: true } freed) throw new InvalidOperationException($"double free of {freed}");
         var b = Own(buffer, nameof(buffer));
         if (!b.IsOwner) throw new InvalidOperationException($"{b} is an arena view; free its arena instead");
-        if (b.Freed) throw new InvalidOperationException($"double free of {b}");
         b.Freed = true;
         _frees++;
         _pool.Free(b.Address);
