@@ -116,13 +116,16 @@ internal sealed partial class PtxExecution
 
     private bool ReleaseBarrier()
     {
-        ulong? id = null;
+        var first = -1;
         for (var t = 0; t < _n; t++)
         {
             if (_state[t] != AtBarrier) continue;
-            var v = (uint)_r[t * _file + _k.Code[_pc[t]].A];
-            if (id is null) id = v;
-            else if (id != v) return false;
+            if (first < 0) { first = t; continue; }
+            PtxInstr a = _k.Code[_pc[first]], b = _k.Code[_pc[t]];
+            if ((uint)_r[first * _file + a.A] != (uint)_r[t * _file + b.A]) return false;
+            if (a != b && (a.Aligned || b.Aligned))
+                throw Fault(b, t, $"an aligned barrier (bar.sync, barrier.sync.aligned) must be reached by every thread at the same instruction, " +
+                    $"but thread {first} waits at line {a.Line} and thread {t} at line {b.Line}; use barrier.sync or make the branch uniform");
         }
         for (var t = 0; t < _n; t++)
         {

@@ -49,7 +49,10 @@ internal sealed partial class PtxKernelParser
                 Expect(ops, 0);
                 i.Op = PtxOp.Exit;
                 break;
-            case "bar" or "barrier": ParseBar(i, q, ops); break;
+            case "bar" or "barrier":
+                ParseBar(i, q, ops);
+                i.Aligned = parts[0] == "bar" || parts.Contains("aligned");
+                break;
             case "shfl": ParseShfl(i, q, ops); break;
             case "vote": ParseVote(i, q, ops); break;
             case "atom" or "red": ParseAtom(i, parts[0] == "red", q, ops); break;

@@ -46,7 +46,7 @@ internal sealed partial class PtxKernelParser
         {
             _current = s;
             var t = s.Text;
-            if (t is "{" or "}" || t.StartsWith(".pragma", StringComparison.Ordinal)) continue;
+            if (t is "{" or "}" || t.StartsWith(".pragma", StringComparison.Ordinal) || t.StartsWith(".loc", StringComparison.Ordinal)) continue;
             if (t.EndsWith(':') && IdentifierRegex().IsMatch(t[..^1]))
             {
                 if (!_labels.TryAdd(t[..^1], instructionCount)) throw Error($"label {t[..^1]} is defined twice");

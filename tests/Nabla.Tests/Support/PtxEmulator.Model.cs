@@ -103,6 +103,8 @@ internal sealed class PtxInstr
     public int Mode;
     public PtxRound Round;
     public bool Ftz, Sat, Approx, NaN;
+    /// <summary>bar.sync / barrier.sync.aligned: every thread must reach the same instruction.</summary>
+    public bool Aligned;
     public PtxSpace Space;
     /// <summary>Number of vector elements of ld/st/mov pack (1 for scalars).</summary>
     public int Vec = 1;

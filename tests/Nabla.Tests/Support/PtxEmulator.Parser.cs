@@ -29,7 +29,8 @@ internal static partial class PtxParser
         {
             var s = statements[i];
             var t = s.Text;
-            if (t.StartsWith(".version", StringComparison.Ordinal) || t.StartsWith(".target", StringComparison.Ordinal)) continue;
+            if (t.StartsWith(".version", StringComparison.Ordinal) || t.StartsWith(".target", StringComparison.Ordinal) ||
+                t.StartsWith(".file", StringComparison.Ordinal) || t.StartsWith(".loc", StringComparison.Ordinal)) continue;
             if (t.StartsWith(".address_size", StringComparison.Ordinal))
             {
                 if (t.Split(' ', StringSplitOptions.RemoveEmptyEntries) is not [_, "64"]) throw Unsupported(name, s, "only .address_size 64 is supported");
@@ -129,7 +130,14 @@ internal static partial class PtxParser
                 i = end + 1;
                 continue;
             }
-            if (c == '\n') { line++; sb.Append(' '); continue; }
+            if (c == '\n')
+            {
+                // .version, .target, .address_size (and the debug .file/.loc) end at the end of their line, without ';'.
+                if (LineDirectiveRegex().IsMatch(sb.ToString())) Emit();
+                line++;
+                sb.Append(' ');
+                continue;
+            }
             var empty = sb.ToString().Trim().Length == 0;
             if (empty && !char.IsWhiteSpace(c)) start = line;
             switch (c)
@@ -157,6 +165,9 @@ internal static partial class PtxParser
         if (sb.ToString().Trim().Length > 0) throw new NotSupportedException($"PTX line {start}: statement without ';' at the end of the module: '{sb.ToString().Trim()}'");
         return result;
     }
+
+    [GeneratedRegex(@"^\s*\.(version|target|address_size|file|loc)\b")]
+    private static partial Regex LineDirectiveRegex();
 
     [GeneratedRegex(@"^[A-Za-z_$][\w$]*$")]
     internal static partial Regex IdentifierRegex();

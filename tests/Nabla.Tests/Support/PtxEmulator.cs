@@ -80,13 +80,13 @@ internal sealed class PtxEmulator : IKernelLauncher
             throw new PtxEmulatorException($"{what}: {kernel.StaticSharedBytes} static + {sharedBytes} dynamic shared bytes exceed {MaxSharedBytes} (more needs cuFuncSetAttribute)");
         var param = PackParameters(what, kernel, args);
         var run = new PtxExecution(module, kernel, Memory, grid, block, sharedBytes, param, InstructionBudget);
+        Launches++; // counted before running: a launch that faults was still made
         try
         {
             run.Run();
         }
         finally
         {
-            Launches++;
             InstructionsExecuted += run.Executed;
         }
     }
