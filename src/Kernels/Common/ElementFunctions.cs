@@ -12,7 +12,7 @@ namespace Nabla.Kernels;
 /// </summary>
 internal interface IArithmeticOperator<T> : IBinaryOperator<T, T> where T : INumber<T>
 {
-    /// <summary>Base name of the PTX kernels.</summary>
+    /// <summary>Base name of the PTX kernels; PtxMath.EmitBinary (Cuda/Ptx) emits the function's code under this name.</summary>
     static abstract string Ptx { get; }
 
     /// <summary>The function in float64.</summary>

@@ -11,7 +11,7 @@ namespace Nabla.Kernels;
 /// </summary>
 internal interface IUnaryFunction
 {
-    /// <summary>Base name of the PTX kernels.</summary>
+    /// <summary>Base name of the PTX kernels; PtxMath.Emit (Cuda/Ptx) emits the function's code under this name.</summary>
     static abstract string Ptx { get; }
 
     /// <summary>The function in float64.</summary>
