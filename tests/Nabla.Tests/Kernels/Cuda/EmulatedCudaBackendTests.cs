@@ -48,3 +48,27 @@ public class EmulatedCudaBackendTests : CudaBackendTests
 {
     private protected override CudaBackend Create() => EmulatedCuda.Backend();
 }
+
+/// <summary>A kernel fault reaches users as the engine's DeviceException, at the wait that finds it.</summary>
+public class EmulatedCudaFaultTests
+{
+    [Test]
+    public void AKernelFaultSurfacesAsADeviceExceptionAtTheNextWait()
+    {
+        var g = new Graph();
+        var a = g.Placeholder(DType.Float32, new Shape(2), "a");
+        var session = new Session(g, EmulatedCuda.Device);
+        if (session.Backend is not CudaBackend backend) { session.Dispose(); Assert.Ignore("NABLA_DEFER_EXECUTION wraps the backend"); return; }
+        // A store through a null pointer: the emulator records the fault as CUDA_ERROR_ILLEGAL_ADDRESS for the next synchronisation.
+        const string ptx = ".version 8.0\n.target sm_75\n.address_size 64\n.visible .entry nabla_test_fault(.param .u64 p)\n{\n\t.reg .b64 %rd<2>;\n\t.reg .b32 %r<2>;\n" +
+            "\tld.param.u64 %rd1, [p];\n\tmov.u32 %r1, 7;\n\tst.global.u32 [%rd1], %r1;\n\tret;\n}\n";
+        var launcher = backend.Device.Launcher;
+        var fault = launcher.Function("nabla-test-fault", () => ptx, "nabla_test_fault");
+        launcher.Launch(fault, (1, 1, 1), 1, 0, new KernelArgs().U64(0));
+        var e = Assert.Throws<DeviceException>(() => session.Run(g.Neg(a), new Dictionary<Output, Tensor> { [a] = Tensor.FromArray([1f, 2f], 2) }));
+        Assert.That(e!.Message, Does.StartWith("cuda-emulator: ").And.Contain("CUDA_ERROR_ILLEGAL_ADDRESS"));
+        Assert.That(e.InnerException, Is.InstanceOf<CudaException>());
+        // The fault is sticky, as on a GPU (the context is unusable): closing the session reports it too.
+        Assert.Throws<DeviceException>(session.Dispose);
+    }
+}
