@@ -113,4 +113,11 @@ public abstract class CudaOpTableTests
 
     [Test]
     public void ReduceNaNPropagatesAndInfinitiesCombineAsIeee() => new ReduceOpTests().NaNPropagatesAndInfinitiesCombineAsIeee(Device);
+
+    // Batch norm (composed from the reduction and element-wise kernels on CUDA).
+    [Test]
+    public void FusedBatchNormMatchesItsComposition() => new PoolingOpTests().FusedBatchNormMatchesItsComposition(Device);
+
+    [Test]
+    public void BatchNormTrainingStatisticsAreTheMeanAndTheUnbiasedVariance() => new PoolingOpTests().TrainingStatisticsAreTheMeanAndTheUnbiasedVariance(Device);
 }
