@@ -14,7 +14,7 @@ namespace Nabla;
 /// waits once: to download the error flags (only when the plan has device-side checks) and the
 /// fetches. A run with nothing to fetch does not wait at all.
 /// </remarks>
-public sealed class Session : IDisposable
+public sealed partial class Session : IDisposable
 {
     private readonly Dictionary<PlanKey, Plan> _plans = [];
     private readonly IBackend _backend;
@@ -36,6 +36,8 @@ public sealed class Session : IDisposable
         if (epilogues is "0" or "1") Options = Options with { OutputEpilogues = epilogues == "1" };
         var codegen = Environment.GetEnvironmentVariable("NABLA_FUSION_CODEGEN");
         if (codegen is "0" or "1") Options = Options with { FusedCodegen = codegen == "1" };
+        var graphs = Environment.GetEnvironmentVariable("NABLA_CUDA_GRAPHS");
+        if (graphs is "0" or "1") Options = Options with { CudaGraphs = graphs == "1" };
         var backend = Device.CreateBackend(Options);
         _backend = Options.DeferExecution || Environment.GetEnvironmentVariable("NABLA_DEFER_EXECUTION") == "1" ? new DeferredBackend(backend) : backend;
         State = new SessionState(_backend);
@@ -107,7 +109,7 @@ public sealed class Session : IDisposable
             _backend.Memory.Download(run.Slots[plan.FetchSlots[i]]!, host);
             result[i] = new Tensor(host, plan.FetchShapes[i], fetches[i].DType);
         }
-        LastRun = new RunStatistics(before, _backend.Memory.Stats, plan.Memory.PeakBytes) { Kernels = plan.KernelCount };
+        LastRun = new RunStatistics(before, _backend.Memory.Stats, plan.Memory.PeakBytes) { Kernels = plan.KernelCount, Graph = _lastGraph.Mode, GraphNote = _lastGraph.Reason };
         return result;
     }
 
@@ -190,6 +192,25 @@ public sealed class Session : IDisposable
             run.Slots[slot] = run.Planned[slot];
             upload(feed, run.Slots[slot]!);
         }
+        // From here to the last step the run's device work may be recorded and issued as one graph (Session.Graphs.cs).
+        var graphs = BeginStepGraph(plan);
+        try
+        {
+            RunSteps(plan, run);
+        }
+        catch (Exception) when (graphs is not null)
+        {
+            // Issue what the steps before the failure enqueued, as an eager run would have, then report the failure.
+            graphs.AbandonRecording();
+            throw;
+        }
+        EndStepGraph(plan, graphs);
+        return run;
+    }
+
+    /// <summary>Enqueues the run's steps: the error flags' reset, every kernel (with its epilogue) and the device-side checks.</summary>
+    private void RunSteps(Plan plan, RunState run)
+    {
         if (run.Flags is { } flags) _backend.Fill(flags, 0);
         var ctx = _kernelContext;
         ctx.Run = run;
@@ -227,7 +248,6 @@ public sealed class Session : IDisposable
             foreach (var c in step.ChecksAfter) _backend.Check(c.Kind, run.Slots[step.OutputSlots[-1 - c.Input]]!, c.Bound, run.Flags!, c.Site);
             if (stats is not null) stats.Add(new KernelTiming(step.KernelName, step.KernelType, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds));
         }
-        return run;
     }
 
     /// <summary>
@@ -337,7 +357,8 @@ public sealed class Session : IDisposable
             if (p.RunState?.Flags is { } f) _backend.Memory.Free(f);
         foreach (var a in _arenas.Values) _backend.Memory.Free(a);
         _arenas.Clear();
-        _backend.Dispose();
+        try { DisposeStepGraphs(); }
+        finally { _backend.Dispose(); }
     }
 }
 
@@ -358,4 +379,14 @@ public readonly record struct RunStatistics(long Allocations, long Uploads, long
 
     /// <summary>Kernels the run enqueued: steps that launch device work, a fused element-wise step counting once (variable and constant reads, aliases and NoOps launch nothing).</summary>
     public int Kernels { get; init; }
+
+    /// <summary>
+    /// How the run's device work was issued: <see cref="StepGraphMode.Eager"/> on the host backends, with
+    /// <see cref="SessionOptions.CudaGraphs"/> off, and on a plan's first run; otherwise as one CUDA graph, captured,
+    /// recaptured or replayed (<see cref="StepGraphMode"/>), or eagerly when the plan cannot be graphed (see <see cref="GraphNote"/>).
+    /// </summary>
+    public StepGraphMode Graph { get; init; }
+
+    /// <summary>Why the run's plan is not issued as a graph (the call that stopped its recording, or arguments that change every run); null otherwise.</summary>
+    public string? GraphNote { get; init; }
 }

@@ -219,7 +219,7 @@ internal sealed unsafe class CudaAllocator : IAllocator, IDisposable
         if (bytes == 0) return;
         try
         {
-            if (_device is IStagedCudaDevice)
+            if (_device is IStagedCudaDevice or GraphRecorder { Inner: IStagedCudaDevice })
             {
                 fixed (byte* p = &MemoryMarshal.GetArrayDataReference(typed)) _device.CopyHostToDevice(d.Address, p, bytes);
                 return;

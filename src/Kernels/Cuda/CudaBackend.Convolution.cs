@@ -7,8 +7,8 @@ internal sealed partial class CudaBackend
     private readonly Dictionary<(ConvolutionPass, Conv2DArgs, DType), CudnnConvolution> _convolutions = [];
 
     /// <summary>The cuDNN handle, or NotSupportedException naming the family and this device when it has none (the emulator).</summary>
-    private nint CudnnFor(string family) => _device is ICudnnDevice d
-        ? d.Cudnn
+    private nint CudnnFor(string family) => CudnnHandle() is { } handle
+        ? handle
         : throw new NotSupportedException($"{family} runs on cuDNN, which {Name} does not have; use Device.Cpu or a GPU");
 
     /// <inheritdoc/>

@@ -33,10 +33,11 @@ internal sealed partial class CudaBackend : IBackend
     public CudaBackend(ICudaDevice device, bool allowTf32 = false, Func<CudaException, Exception>? wrapErrors = null)
     {
         ArgumentNullException.ThrowIfNull(device);
-        _device = device;
+        // Every call goes through the recorder, so a run can be recorded and replayed as a CUDA graph (CudaBackend.Graphs.cs).
+        _device = _recorder = new GraphRecorder(device);
         _wrapErrors = wrapErrors;
         AllowTf32 = allowTf32;
-        _memory = new CudaAllocator(device, wrapErrors);
+        _memory = new CudaAllocator(_recorder, wrapErrors);
     }
 
     /// <inheritdoc/>
@@ -49,7 +50,7 @@ internal sealed partial class CudaBackend : IBackend
     public bool AllowTf32 { get; }
 
     /// <summary>The device this backend queues on.</summary>
-    internal ICudaDevice Device => _device;
+    internal ICudaDevice Device => _recorder.Inner;
 
     private IKernelLauncher K => _device.Launcher;
 

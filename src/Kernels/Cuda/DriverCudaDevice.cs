@@ -29,7 +29,7 @@ internal interface ICudnnDevice
 /// <para>Every call makes the context current on the calling thread first (a thread-local write), so a session may move
 /// between threads. Not thread-safe: one session runs one request at a time.</para>
 /// </remarks>
-internal sealed unsafe class DriverCudaDevice : IStagedCudaDevice, ICudnnDevice
+internal sealed unsafe partial class DriverCudaDevice : IStagedCudaDevice, ICudnnDevice
 {
     /// <summary>Pinned bytes the pending transfers may hold before a copy waits for the stream.</summary>
     internal const ulong MaxPendingStaging = 1UL << 30;
@@ -271,6 +271,7 @@ internal sealed unsafe class DriverCudaDevice : IStagedCudaDevice, ICudnnDevice
         Try(() => _context.MakeCurrent());
         if (_cudnn != 0) Try(() => CuDnn.Check(CuDnn.cudnnDestroy(_cudnn), nameof(CuDnn.cudnnDestroy)));
         if (_cublas != 0) Try(() => CuBlas.Check(CuBlas.cublasDestroy_v2(_cublas), nameof(CuBlas.cublasDestroy_v2)));
+        Try(DisposeGraphWorkspace);
         Try(_launcher.Dispose);
         foreach (var (pointer, _) in _chunks) Try(() => CuDriver.Check(CuDriver.cuMemFreeHost(pointer), nameof(CuDriver.cuMemFreeHost)));
         _chunks.Clear();
