@@ -38,6 +38,7 @@ internal sealed partial class PtxExecution
     private readonly int _file;
     private long _budget;
     private uint _cx, _cy, _cz;
+    private int _atWarp, _atBarrier, _exited;
 
     public PtxExecution(string module, PtxKernel kernel, PtxMemory memory, (uint X, uint Y, uint Z) grid, uint block, uint sharedBytes, byte[] param, long budget)
     {
@@ -56,11 +57,15 @@ internal sealed partial class PtxExecution
         _budget = budget;
     }
 
+    /// <summary>Whether plain shared-memory accesses are checked for data races (<see cref="CheckRace"/>).</summary>
+    public bool RaceCheck { get; init; } = true;
+
     /// <summary>Instructions executed so far.</summary>
     public long Executed { get; private set; }
 
     public void Run()
     {
+        InitRegisters();
         for (uint z = 0; z < _grid.Z; z++)
             for (uint y = 0; y < _grid.Y; y++)
                 for (uint x = 0; x < _grid.X; x++)
@@ -70,13 +75,10 @@ internal sealed partial class PtxExecution
                 }
     }
 
-    private void RunBlock()
+    /// <summary>Register files of every thread: poison, then the special registers and immediates, which no instruction can write.</summary>
+    private void InitRegisters()
     {
         Array.Fill(_r, RegisterPoison);
-        _shared.AsSpan().Fill(0xFF);
-        _local.AsSpan().Fill(0xFF);
-        Array.Clear(_pc);
-        Array.Clear(_state);
         var sb = _k.SpecialBase;
         for (var t = 0; t < _n; t++)
         {
@@ -87,29 +89,46 @@ internal sealed partial class PtxExecution
             _r[b + sb + 3] = (uint)_n;
             _r[b + sb + 4] = 1;
             _r[b + sb + 5] = 1;
-            _r[b + sb + 6] = _cx;
-            _r[b + sb + 7] = _cy;
-            _r[b + sb + 8] = _cz;
             _r[b + sb + 9] = _grid.X;
             _r[b + sb + 10] = _grid.Y;
             _r[b + sb + 11] = _grid.Z;
             _r[b + sb + 12] = (uint)(t & 31);
             _r[b + sb + 13] = (uint)(t >> 5);
+            var lane = t & 31;
+            _r[b + sb + 14] = 1u << lane;
+            _r[b + sb + 15] = (1u << lane) - 1;
+            _r[b + sb + 16] = (uint)((2UL << lane) - 1);
+            _r[b + sb + 17] = ~(uint)((2UL << lane) - 1);
+            _r[b + sb + 18] = ~((1u << lane) - 1);
             _k.Constants.AsSpan().CopyTo(_r.AsSpan(b + sb + PtxKernel.SpecialCount, _k.Constants.Length));
+        }
+    }
+
+    private void RunBlock()
+    {
+        // Registers keep the previous block's values (as uninitialised registers would on a GPU); shared
+        // and local memory are poisoned afresh.
+        if (_shared.Length > 0) _shared.AsSpan().Fill(0xFF);
+        if (_local.Length > 0) _local.AsSpan().Fill(0xFF);
+        Array.Clear(_pc);
+        Array.Clear(_state);
+        _atWarp = _atBarrier = _exited = 0;
+        _epoch++;
+        var sb = _k.SpecialBase;
+        for (var t = 0; t < _n; t++)
+        {
+            var b = t * _file;
+            _r[b + sb + 6] = _cx;
+            _r[b + sb + 7] = _cy;
+            _r[b + sb + 8] = _cz;
         }
         while (true)
         {
             for (var t = 0; t < _n; t++)
                 if (_state[t] == Ready) RunThread(t);
-            if (ResolveWarps()) continue;
-            int exited = 0, waiting = 0;
-            for (var t = 0; t < _n; t++)
-            {
-                if (_state[t] == Exited) exited++;
-                else if (_state[t] == AtBarrier) waiting++;
-            }
-            if (exited == _n) return;
-            if (waiting + exited == _n && ReleaseBarrier()) continue;
+            if (_exited == _n) return;
+            if (_atWarp > 0 && ResolveWarps()) continue;
+            if (_atBarrier + _exited == _n && ReleaseBarrier()) continue;
             throw Deadlock();
         }
     }
@@ -133,6 +152,8 @@ internal sealed partial class PtxExecution
             _state[t] = Ready;
             _pc[t]++;
         }
+        _atBarrier = 0;
+        _epoch++;
         return true;
     }
 
@@ -183,6 +204,7 @@ internal sealed partial class PtxExecution
                     if ((members & (1u << lane)) == 0) continue;
                     _state[lo + lane] = Ready;
                     _pc[lo + lane]++;
+                    _atWarp--;
                 }
                 progress = true;
             }
@@ -242,7 +264,10 @@ internal sealed partial class PtxExecution
     }
 
     /// <summary>Resolves an address to (array, offset) in its state space, checking bounds and alignment.</summary>
-    private Span<byte> Access(PtxInstr i, int t, PtxSpace space, ulong address, int size, int align)
+    /// <summary>How an access uses memory (for the shared-memory race check).</summary>
+    private enum AccessKind { Read, Write, Atomic }
+
+    private Span<byte> Access(PtxInstr i, int t, PtxSpace space, ulong address, int size, int align, AccessKind kind, ReadOnlySpan<byte> newValue)
     {
         if (address % (ulong)align != 0) throw Fault(i, t, $"misaligned {size}-byte access at 0x{address:X} ({space.ToString().ToLowerInvariant()}; needs {align}-byte alignment)");
         switch (space)
@@ -254,6 +279,7 @@ internal sealed partial class PtxExecution
             case PtxSpace.Shared:
                 if (address >= (ulong)_shared.Length || (ulong)_shared.Length - address < (ulong)size || (long)address < i.SymLo || (long)address + size > i.SymHi)
                     throw Fault(i, t, $"shared access of {size} bytes at 0x{address:X} outside the block's {_shared.Length} bytes of shared memory (static {_k.StaticSharedBytes}, dynamic {_shared.Length - _k.DynamicSharedOffset}){SymbolNote(i)}");
+                if (kind != AccessKind.Atomic && RaceCheck) CheckRace(i, t, (int)address, size, kind == AccessKind.Write, newValue);
                 return _shared.AsSpan((int)address, size);
             case PtxSpace.Local:
                 if (address >= (ulong)_k.LocalBytes || (ulong)_k.LocalBytes - address < (ulong)size || (long)address < i.SymLo || (long)address + size > i.SymHi)
@@ -264,9 +290,9 @@ internal sealed partial class PtxExecution
                     throw Fault(i, t, $"param access of {size} bytes at offset {address} outside {(i.SymHi == long.MaxValue ? $"the {_param.Length} parameter bytes" : $"parameter bytes [{i.SymLo}, {i.SymHi})")}");
                 return _param.AsSpan((int)address, size);
             default:
-                if (address - SharedWindow < WindowSize) return Access(i, t, PtxSpace.Shared, address - SharedWindow, size, align);
-                if (address - LocalWindow < WindowSize) return Access(i, t, PtxSpace.Local, address - LocalWindow, size, align);
-                return Access(i, t, PtxSpace.Global, address, size, align);
+                if (address - SharedWindow < WindowSize) return Access(i, t, PtxSpace.Shared, address - SharedWindow, size, align, kind, newValue);
+                if (address - LocalWindow < WindowSize) return Access(i, t, PtxSpace.Local, address - LocalWindow, size, align, kind, newValue);
+                return Access(i, t, PtxSpace.Global, address, size, align, kind, newValue);
         }
     }
 

@@ -278,7 +278,6 @@ internal sealed partial class PtxKernelParser
         Expect(ops, i.Mode == 0 ? 3 : 4);
         var dests = ops[0].Split('|', StringSplitOptions.TrimEntries);
         if (dests.Length > (set ? 1 : 2)) throw Error("too many destinations");
-        if (dests.Length == 2 && i.Mode == 0) throw Error("the second destination (p|q) needs .and/.or/.xor");
         i.D = Dst(dests[0], dtype);
         if (dests.Length == 2) i.D2 = Dst(dests[1], PtxType.Pred);
         i.A = Src(ops[1], i.T2);

@@ -166,7 +166,6 @@ internal sealed partial class PtxKernelParser
     {
         var m = RegRegex().Match(t);
         if (!m.Success || !PtxTypes.TryParse(m.Groups["type"].Value, out var type)) throw Error("cannot parse the .reg declaration");
-        if (type is PtxType.F16 or PtxType.BF16 || PtxTypes.Size(type) == 1) throw Error($".reg .{PtxTypes.Name(type)} is not supported (use .b16/.b32 registers)");
         foreach (var item in m.Groups["names"].Value.Split(',', StringSplitOptions.TrimEntries))
         {
             var range = RangeRegex().Match(item);

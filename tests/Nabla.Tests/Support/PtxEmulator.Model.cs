@@ -145,7 +145,7 @@ internal sealed class PtxKernel
     public int SpecialBase => RegisterCount;
 
     /// <summary>Number of special registers (see <see cref="PtxSpecial"/>).</summary>
-    public const int SpecialCount = 14;
+    public const int SpecialCount = 19;
 }
 
 /// <summary>Special registers, in their order in the register file after the declared registers.</summary>
@@ -155,6 +155,7 @@ internal static class PtxSpecial
     [
         "%tid.x", "%tid.y", "%tid.z", "%ntid.x", "%ntid.y", "%ntid.z", "%ctaid.x", "%ctaid.y", "%ctaid.z",
         "%nctaid.x", "%nctaid.y", "%nctaid.z", "%laneid", "%warpid",
+        "%lanemask_eq", "%lanemask_lt", "%lanemask_le", "%lanemask_gt", "%lanemask_ge",
     ];
 
     public static int IndexOf(string name) => Array.IndexOf(Names, name);

@@ -31,14 +31,17 @@ internal sealed partial class PtxExecution
                         continue;
                     case PtxOp.Exit:
                         _state[t] = Exited;
+                        _exited++;
                         _pc[t] = pc;
                         return;
                     case PtxOp.Bar:
                         _state[t] = AtBarrier;
+                        _atBarrier++;
                         _pc[t] = pc;
                         return;
                     case PtxOp.Shfl or PtxOp.Vote:
                         _state[t] = AtWarp;
+                        _atWarp++;
                         _pc[t] = pc;
                         return;
                     default:
@@ -70,7 +73,7 @@ internal sealed partial class PtxExecution
             {
                 var size = PtxTypes.Size(i.T);
                 var address = (i.A >= 0 ? r[b + i.A] : 0) + (ulong)i.Offset;
-                var span = Access(i, t, i.Space, address, size * i.Vec, size * i.Vec);
+                var span = Access(i, t, i.Space, address, size * i.Vec, size * i.Vec, AccessKind.Read, default);
                 if (i.Vec == 1)
                 {
                     r[b + i.D] = Extend(Read(span), i.T);
@@ -83,13 +86,11 @@ internal sealed partial class PtxExecution
             {
                 var size = PtxTypes.Size(i.T);
                 var address = (i.A >= 0 ? r[b + i.A] : 0) + (ulong)i.Offset;
-                var span = Access(i, t, i.Space, address, size * i.Vec, size * i.Vec);
-                if (i.Vec == 1)
-                {
-                    Write(span, r[b + i.B]);
-                    return;
-                }
-                for (var k = 0; k < i.Vec; k++) Write(span.Slice(k * size, size), r[b + i.Regs[k]]);
+                Span<byte> bytes = stackalloc byte[32];
+                bytes = bytes[..(size * i.Vec)];
+                if (i.Vec == 1) Write(bytes, r[b + i.B]);
+                else for (var k = 0; k < i.Vec; k++) Write(bytes.Slice(k * size, size), r[b + i.Regs[k]]);
+                bytes.CopyTo(Access(i, t, i.Space, address, size * i.Vec, size * i.Vec, AccessKind.Write, bytes));
                 return;
             }
             case PtxOp.Mov:
@@ -176,6 +177,7 @@ internal sealed partial class PtxExecution
                 if (i.Mode == 0)
                 {
                     r[b + i.D] = p ? 1UL : 0UL;
+                    if (i.D2 >= 0) r[b + i.D2] = p ? 0UL : 1UL;
                     return;
                 }
                 var c = (r[b + i.C] != 0) != i.NegC;
@@ -248,6 +250,9 @@ internal sealed partial class PtxExecution
         }
     }
 
+    private static bool IsGlobal(PtxSpace space, ulong address) =>
+        space == PtxSpace.Global || (space == PtxSpace.Generic && address - SharedWindow >= WindowSize && address - LocalWindow >= WindowSize);
+
     private static bool Combine(int mode, bool p, bool c) => mode switch { 1 => p && c, 2 => p || c, _ => p ^ c };
 
     private ulong Cvta(PtxInstr i, int t, ulong a)
@@ -274,7 +279,7 @@ internal sealed partial class PtxExecution
         var r = _r;
         var size = PtxTypes.Size(i.T);
         var address = (i.A >= 0 ? r[b + i.A] : 0) + (ulong)i.Offset;
-        var span = Access(i, t, i.Space, address, size, size);
+        var span = Access(i, t, i.Space, address, size, size, AccessKind.Atomic, default);
         var old = Read(span);
         var v = r[b + i.B];
         ulong result;
@@ -283,8 +288,10 @@ internal sealed partial class PtxExecution
             case 0: // add
                 result = i.T switch
                 {
-                    // atom.add.f32 flushes subnormal inputs and results to sign-preserving zero (PTX ISA, atom).
-                    PtxType.F32 => Bits(Flush(Flush(F(old)) + Flush(F(v)))),
+                    // Float atomic adds on global memory run flush-to-zero; on shared memory they keep subnormals
+                    // (CUDA Programming Guide, "Floating-Point Standard").
+                    PtxType.F32 when IsGlobal(i.Space, address) => Bits(Flush(Flush(F(old)) + Flush(F(v)))),
+                    PtxType.F32 => Bits(F(old) + F(v)),
                     PtxType.F64 => Bits(D(old) + D(v)),
                     _ => old + v,
                 };

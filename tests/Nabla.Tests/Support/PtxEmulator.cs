@@ -32,6 +32,13 @@ internal sealed class PtxEmulator : IKernelLauncher
     /// <summary>Instructions one launch may execute before it is declared an endless loop.</summary>
     public long InstructionBudget { get; set; } = 1_000_000_000;
 
+    /// <summary>
+    /// Whether plain shared-memory accesses are checked for data races between barriers (default on): a
+    /// read of a byte another thread wrote since the last barrier, or a write of a byte another thread read
+    /// or wrote, throws. Turn off only to study a kernel that races on purpose.
+    /// </summary>
+    public bool SharedRaceCheck { get; set; } = true;
+
     /// <summary>Launches run so far.</summary>
     public int Launches { get; private set; }
 
@@ -79,7 +86,7 @@ internal sealed class PtxEmulator : IKernelLauncher
         if ((long)kernel.DynamicSharedOffset + sharedBytes > MaxSharedBytes)
             throw new PtxEmulatorException($"{what}: {kernel.StaticSharedBytes} static + {sharedBytes} dynamic shared bytes exceed {MaxSharedBytes} (more needs cuFuncSetAttribute)");
         var param = PackParameters(what, kernel, args);
-        var run = new PtxExecution(module, kernel, Memory, grid, block, sharedBytes, param, InstructionBudget);
+        var run = new PtxExecution(module, kernel, Memory, grid, block, sharedBytes, param, InstructionBudget) { RaceCheck = SharedRaceCheck };
         Launches++; // counted before running: a launch that faults was still made
         try
         {
