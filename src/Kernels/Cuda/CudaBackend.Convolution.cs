@@ -7,9 +7,18 @@ internal sealed partial class CudaBackend
     private readonly Dictionary<(ConvolutionPass, Conv2DArgs, DType), CudnnConvolution> _convolutions = [];
 
     /// <summary>The cuDNN handle, or NotSupportedException naming the family and this device when it has none (the emulator).</summary>
-    private nint CudnnFor(string family) => CudnnHandle() is { } handle
-        ? handle
-        : throw new NotSupportedException($"{family} runs on cuDNN, which {Name} does not have; use Device.Cpu or a GPU");
+    private nint CudnnFor(string family)
+    {
+        RequireCudnn(family);
+        // A recording in progress is interrupted first: cuDNN's calls go to the library directly (CudaBackend.Graphs.cs).
+        return CudnnHandle() ?? throw new InvalidOperationException($"{Name} lost its cuDNN device");
+    }
+
+    /// <summary>NotSupportedException naming the family and this device when it has no cuDNN (the emulator); loads nothing.</summary>
+    private void RequireCudnn(string family)
+    {
+        if (_recorder.Inner is not ICudnnDevice) throw new NotSupportedException($"{family} runs on cuDNN, which {Name} does not have; use Device.Cpu or a GPU");
+    }
 
     /// <inheritdoc/>
     /// <remarks>
@@ -27,8 +36,7 @@ internal sealed partial class CudaBackend
     {
         var key = (pass, args, dtype);
         if (_convolutions.TryGetValue(key, out var c)) return c;
-        var handle = CudnnFor($"Conv2D ({pass})");
-        try { c = CudnnConvolution.Create(handle, pass, args, dtype, AllowTf32); }
+        try { c = CudnnConvolution.Create(CudnnFor($"Conv2D ({pass})"), pass, args, dtype, AllowTf32); }
         catch (CudaException e) when (_wrapErrors is not null) { throw _wrapErrors(e); }
         _convolutions.Add(key, c);
         return c;

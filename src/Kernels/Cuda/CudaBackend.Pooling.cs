@@ -14,10 +14,10 @@ internal sealed unsafe partial class CudaBackend
     {
         CudaBuffer xb = B(x, nameof(x)), yb = B(y, nameof(y));
         if (yb.Length == 0) return;
-        var handle = CudnnFor("Pool2D");
         var a = args;
         Guard(() =>
         {
+            var handle = CudnnFor("Pool2D");
             using var d = new PoolingDescriptors(kind, xb.DType, a);
             if (xb.DType == DType.Float32)
             {
@@ -43,13 +43,14 @@ internal sealed unsafe partial class CudaBackend
         if (dxb.Length == 0) return;
         if (dyb.Length == 0) { Fill(dxb, 0); return; }
         var xb = kind == PoolKind.Max ? B(x ?? throw new ArgumentNullException(nameof(x), "max pooling's gradient reads x"), nameof(x)) : dxb;
-        var handle = CudnnFor("Pool2DGrad");
+        RequireCudnn("Pool2DGrad"); // before the scratch buffer is taken
         var a = args;
         var y = kind == PoolKind.Max ? (CudaBuffer)_memory.Allocate(dyb.DType, dyb.Length) : dyb;
         try
         {
             Guard(() =>
             {
+                var handle = CudnnFor("Pool2DGrad");
                 using var d = new PoolingDescriptors(kind, dyb.DType, a);
                 if (dyb.DType == DType.Float32)
                 {

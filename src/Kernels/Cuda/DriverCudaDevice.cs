@@ -51,8 +51,17 @@ internal sealed unsafe partial class DriverCudaDevice : IStagedCudaDevice, ICudn
     public DriverCudaDevice(int ordinal)
     {
         _context = CudaContext.Create(ordinal);
+        try
+        {
+            Name = $"cuda:{ordinal} ({CudaDriver.DeviceName(_context.Device)})";
+        }
+        catch (CudaException)
+        {
+            // Release the context and stream; the query's failure is the one worth reporting.
+            _context.Dispose();
+            throw;
+        }
         _launcher = new CudaLauncher(_context.Stream);
-        Name = $"cuda:{ordinal} ({CudaDriver.DeviceName(_context.Device)})";
     }
 
     /// <inheritdoc/>

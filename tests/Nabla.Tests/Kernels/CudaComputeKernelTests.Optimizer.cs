@@ -107,7 +107,8 @@ public abstract partial class CudaComputeKernelTests
     /// <summary>float32 runs in float32 on both sides: a few roundings per element, relative 3e-6 covers them.</summary>
     private void Optimizer<T>(OptimizerCase c, DType dtype, double rtol, double atol) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        foreach (var n in new[] { 1, 37 })
+        // 300 elements take two blocks, each folding the scalars itself.
+        foreach (var n in new[] { 1, 37, 300 })
         {
             var rng = new Random(n);
             T[] Random(double lo, double hi) => Enumerable.Range(0, n).Select(_ => T.CreateTruncating(lo + (hi - lo) * rng.NextDouble())).ToArray();

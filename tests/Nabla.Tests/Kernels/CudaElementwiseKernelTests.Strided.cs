@@ -15,7 +15,7 @@ public abstract partial class CudaElementwiseKernelTests
         var dst = Out<T>(dstLength);
         ElementwiseKernels.Copy(K, dtype, Up(src), srcOffset, srcStrides, dst, dstOffset, dstStrides, shape);
         var actual = Down<T>(dst, dstLength);
-        var expected = Device.Read<T>(Device.Poisoned<T>(dstLength), dstLength); // untouched elements stay poisoned
+        var expected = Poison<T>(dstLength); // untouched elements stay poisoned
         var s = Offsets(shape, srcOffset, srcStrides);
         var d = Offsets(shape, dstOffset, dstStrides);
         for (var i = 0; i < s.Length; i++) expected[d[i]] = src[s[i]];

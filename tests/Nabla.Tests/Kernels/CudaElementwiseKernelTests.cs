@@ -32,7 +32,16 @@ public abstract partial class CudaElementwiseKernelTests
     private ulong Up<T>(params T[] data) where T : unmanaged => Device.Upload<T>(data);
 
     /// <summary>An output of <paramref name="count"/> elements plus one guard element, all poisoned.</summary>
-    private ulong Out<T>(int count) where T : unmanaged => Device.Poisoned<T>(count + 1);
+    /// <remarks>Rounded up to whole 8-byte words: a device may poison only whole 32-bit words (cuMemsetD32).</remarks>
+    private unsafe ulong Out<T>(int count) where T : unmanaged => Device.Allocate(((count + 1L) * sizeof(T) + 7) / 8 * 8);
+
+    /// <summary>What <see cref="Out{T}"/> holds before a launch: elements whose bytes are all 0xFF.</summary>
+    private static unsafe T[] Poison<T>(int count) where T : unmanaged
+    {
+        var bytes = new byte[count * sizeof(T)];
+        bytes.AsSpan().Fill(0xFF);
+        return System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(bytes).ToArray();
+    }
 
     /// <summary>Reads count elements and checks that the guard element after them is still poisoned (0xFF bytes).</summary>
     private unsafe T[] Down<T>(ulong address, int count) where T : unmanaged

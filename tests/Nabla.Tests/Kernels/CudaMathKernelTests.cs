@@ -58,6 +58,10 @@ public abstract class CudaMathKernelTests
         // Small magnitudes, where expm1, log1p, sin, tanh and erf must not cancel.
         for (var i = 0; i < 12; i++) values.Add((random.NextDouble() * 2 - 1) * Math.Pow(10, -12 * random.NextDouble()));
         if (op == UnaryOp.Log) for (var i = 0; i < 8; i++) values.Add(Math.Pow(10, random.Next(-300, 300)) * random.NextDouble());
+        // sin and cos: the Payne–Hanek branch (|x| ≥ 2^50), up to the largest double.
+        if (op is UnaryOp.Sin or UnaryOp.Cos)
+            values.AddRange([Math.Pow(2, 50), -Math.Pow(2, 50), 1e22, -1e22, Math.Pow(2, 60) + 4096, 1e200, double.MaxValue, -1.5e308,
+                Math.Pow(2, 49.9), 1234567.891, -98765.4321]);
         values.AddRange([0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, double.NaN, double.PositiveInfinity, double.NegativeInfinity,
             5e-324, -5e-324, 1e-310, 1e-40, -1e-40, 1e30, -1e30, 1e300, -1e300, 88.5, -103.5, 709.7, 710.0, -745.2, 3.0e38]);
         return values.ToArray();
@@ -80,10 +84,6 @@ public abstract class CudaMathKernelTests
             expected = x.Select(v => UnaryFunctions.Apply(op, v)).ToArray();
             actual = RunUnary(op, x);
         }
-        // sin and cos are defined to |x| < 2^50 only (no Payne–Hanek reduction): NaN beyond, documented in PtxMath.Sin64.
-        if (op is UnaryOp.Sin or UnaryOp.Cos)
-            for (var i = 0; i < x.Length; i++)
-                if (Math.Abs(x[i]) >= Math.Pow(2, 50)) expected[i] = double.NaN;
         AssertClose(expected, actual, x, dtype, $"{op} {dtype.Name()}");
     }
 
@@ -112,6 +112,43 @@ public abstract class CudaMathKernelTests
             if (!ok) failures.Add($"[{i}] x={x[i]:R}: expected {e:R}, got {a:R}");
         }
         Assert.That(failures, Is.Empty, $"{what}: {failures.Count} of {expected.Length} mismatches; first: {string.Join("; ", failures.Take(5))}");
+    }
+
+    /// <summary>Many blocks (the grid-stride loop's index arithmetic across blocks), and n = 0 launching nothing (its output stays poisoned).</summary>
+    [Test]
+    public void UnaryCoversEveryElementOfAManyBlockGridAndNothingForZero()
+    {
+        var x = Enumerable.Range(0, 3000).Select(i => (float)(i * 0.01 - 15)).ToArray();
+        Assert.That(RunUnary(UnaryOp.Exp, x), Is.EqualTo(x.Select(v => (float)Math.Exp(v))).Within(2).Ulps);
+        var y = _device.Poisoned<float>(4);
+        ElementwiseKernels.Unary(_device.Launcher, UnaryOp.Exp, DType.Float32, _device.Upload<float>([1f]), y, 0);
+        Assert.That(_device.Read<float>(y, 4).All(float.IsNaN), Is.True, "n = 0 writes nothing");
+    }
+
+    /// <summary>Rank-3 broadcasting with offsets into larger buffers (a slice of a, a row of b), float64.</summary>
+    [Test]
+    public void PowBroadcastsOverRankThreeWithOffsets()
+    {
+        int[] shape = [2, 3, 4];
+        var a = Enumerable.Range(0, 40).Select(i => 0.5 + i * 0.1).ToArray();
+        var b = Enumerable.Range(0, 10).Select(i => i * 0.5 - 2).ToArray();
+        // a: element (i, j, k) at 5 + 12i + 4j + k; b: broadcast over i and j, element k at 3 + k·1... read with strides [0, 0, 1].
+        var expected = new double[24];
+        var x = new double[24];
+        for (var i = 0; i < 2; i++)
+            for (var j = 0; j < 3; j++)
+                for (var k = 0; k < 4; k++)
+                {
+                    x[i * 12 + j * 4 + k] = a[5 + 12 * i + 4 * j + k];
+                    expected[i * 12 + j * 4 + k] = Math.Pow(a[5 + 12 * i + 4 * j + k], b[3 + k]);
+                }
+        AssertClose(expected, RunPow(DType.Float64, a, 5, [12, 4, 1], b, 3, [0, 0, 1], shape), x, DType.Float64, "pow rank 3");
+        // A transposed a (strides [1, 2]) that cannot be collapsed.
+        int[] square = [2, 3];
+        var expectedT = new double[6];
+        for (var i = 0; i < 2; i++)
+            for (var j = 0; j < 3; j++) expectedT[i * 3 + j] = Math.Pow(a[i + 2 * j], b[j]);
+        AssertClose(expectedT, RunPow(DType.Float64, a, 0, [1, 2], b, 0, [0, 1], square), new double[6], DType.Float64, "pow transposed");
     }
 
     [Test]
@@ -310,4 +347,11 @@ public abstract class CudaMathKernelTests
 public sealed class CudaMathKernelTestsOnGpu : CudaMathKernelTests
 {
     private protected override IKernelTestDevice CreateDevice() => new GpuKernelTestDevice();
+}
+
+/// <summary>The math-library kernels on the tests' PTX emulator (EmulatedKernelTestDevice): strict parsing and IEEE arithmetic on the CPU.</summary>
+[TestFixture]
+public sealed class CudaMathKernelTestsOnEmulator : CudaMathKernelTests
+{
+    private protected override IKernelTestDevice CreateDevice() => new EmulatedKernelTestDevice();
 }

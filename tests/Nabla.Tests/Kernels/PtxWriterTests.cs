@@ -157,6 +157,17 @@ public sealed partial class PtxWriterTests
         Assert.That(PtxMath.SplitDecimal("0.1", 1, 2), Is.EqualTo(new[] { 0.1, -5.551115123125783e-18 }));
     }
 
+    /// <summary>2/π in 53-bit chunks (scaled by 2^600): the head is 2/π truncated, each next chunk below the previous one's last bit.</summary>
+    [Test]
+    public void TwoOverPiChunksAreConsecutivePieces()
+    {
+        var c = PtxMath.TwoOverPiChunks.Select(v => v * Math.Pow(2, -600)).ToArray();
+        Assert.That(Math.Abs(c[0] - 2 / Math.PI), Is.LessThanOrEqualTo(Math.BitIncrement(2 / Math.PI) - 2 / Math.PI));
+        for (var j = 1; j < 10; j++)
+            Assert.That(c[j], Is.GreaterThanOrEqualTo(0).And.LessThan(Math.Pow(2, -53 * j)), $"chunk {j}");
+        Assert.That(c[1], Is.GreaterThan(0));
+    }
+
     [Test]
     public void FusedKeysAreCanonical()
     {

@@ -52,7 +52,6 @@ internal static partial class ComputeKernels
         for (var i = 0; i < 6; i++) sc[i] = e.Param("u64", $"scalar{i}").ToString();
 
         var s = new StringBuilder();
-        s.AppendLine(".shared .align 8 .b8 opt_shared[96]");
         s.AppendLine(".reg .pred %lead, %stop, %flagset");
         s.AppendLine(".reg .b32 %tx, %q, %abort, %so");
         s.AppendLine(".reg .b64 %fa, %fw, %e, %stride, %off, %tmp");
@@ -180,8 +179,17 @@ internal static partial class ComputeKernels
         s.AppendLine("@%stop bra $opt_end");
         s.AppendLine($"shl.b64 %off, %e, {(t == "f64" ? 3 : 2)}");
         string At(string p) { s.AppendLine($"add.s64 %tmp, {p}, %off"); return "[%tmp]"; }
-        void Load(string reg, string p) => s.AppendLine($"ld.global.{t} {reg}, {At(p)}");
-        void Save(string p, string reg) => s.AppendLine($"st.global.{t} {At(p)}, {reg}");
+        // The address line must be appended before the instruction text is formed (At appends to s).
+        void Load(string reg, string p)
+        {
+            var address = At(p);
+            s.AppendLine($"ld.global.{t} {reg}, {address}");
+        }
+        void Save(string p, string reg)
+        {
+            var address = At(p);
+            s.AppendLine($"st.global.{t} {address}, {reg}");
+        }
         string Op(string text) => string.Join('\n', text.Split('\n').Select(l => l.Replace("{t}", t, StringComparison.Ordinal)));
         Load("%vw", w);
         Load("%vg", g);
@@ -244,6 +252,8 @@ internal static partial class ComputeKernels
         s.AppendLine("bra.uni $opt_loop");
         s.AppendLine("$opt_end:");
         RawPtx.Emit(e, s.ToString());
+        // Module scope, as nvcc places (demotes) kernel-level __shared__ variables.
+        writer.Append(".shared .align 8 .b8 opt_shared[96];\n");
         e.End();
         return writer.ToString();
     }

@@ -70,7 +70,6 @@ internal static partial class ComputeKernels
         string Max(string a, string? ai, string b, string? bi) => ReduceCombine(ReduceOp.Max, t, a, ai, b, bi);
         string Sum(string a, string? ai, string b, string? bi) => ReduceCombine(ReduceOp.Sum, t, a, ai, b, bi);
 
-        s.AppendLine($".shared .align 8 .b8 red_val[{ComputePtx.MaxWarps * 8}]");
         s.Append(ComputePtx.ShuffleRegisters);
         s.AppendLine(".reg .pred %stop, %finite, %c_nan, %c_idx, %has_y, %bad, %bad2, %lead");
         s.AppendLine(".reg .b32 %tx, %bs, %row, %j, %q");
@@ -222,6 +221,8 @@ internal static partial class ComputeKernels
         s.AppendLine("bra.uni $sm_row");
         s.AppendLine("$sm_end:");
         Flush();
+        // Module scope, as nvcc places (demotes) kernel-level __shared__ arrays.
+        writer.Append($".shared .align 8 .b8 red_val[{ComputePtx.MaxWarps * 8}];\n");
         e.End();
         return writer.ToString();
     }

@@ -26,15 +26,15 @@ internal static partial class ElementwiseKernels
         var width = dtype.SizeOf();
         var entry = $"fill_w{width}";
         var args = new KernelArgs().U64(dst).U32(count);
-        _ = dtype switch
+        switch (dtype)
         {
-            DType.Float32 => args.U32(BitConverter.SingleToUInt32Bits((float)value)),
-            DType.Float64 => args.U64(BitConverter.DoubleToUInt64Bits(value)),
-            DType.Int32 => args.U32(unchecked((uint)int.CreateSaturating(value))),
-            DType.Int64 => args.U64(unchecked((ulong)long.CreateSaturating(value))),
-            DType.Bool => args.U32(value != 0 ? 1u : 0u),
-            _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "no such dtype"),
-        };
+            case DType.Float32: args.U32(BitConverter.SingleToUInt32Bits((float)value)); break;
+            case DType.Float64: args.U64(BitConverter.DoubleToUInt64Bits(value)); break;
+            case DType.Int32: args.U32(unchecked((uint)int.CreateSaturating(value))); break;
+            case DType.Int64: args.U64(unchecked((ulong)long.CreateSaturating(value))); break;
+            case DType.Bool: args.U32(value != 0 ? 1u : 0u); break; // NaN != 0: true
+            default: throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "no such dtype");
+        }
         Launch(k, entry, () => ElementwisePtx.Fill(entry, width), count, args);
     }
 

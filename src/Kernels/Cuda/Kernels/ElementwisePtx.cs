@@ -14,7 +14,7 @@ namespace Nabla.Kernels.Cuda;
 /// <para>Index arithmetic is 32-bit: n ≤ int.MaxValue (buffers hold at most int.MaxValue elements),
 /// and an element's offset from its view's first element fits in an int even when partial sums of
 /// index·stride wrap, because two's-complement wrap is exact modulo 2³².</para>
-/// <para>A strided operand's address is base + 4- or 8-byte-scaled Σ i_d·stride_d; the linear index is
+/// <para>A strided operand's address is base + elementSize·Σ i_d·stride_d; the linear index is
 /// split into i_d by dividing by the shape's dimensions from the last (fastest) to the second; the first
 /// dimension takes the quotient that remains, so a rank-1 kernel divides nothing.</para>
 /// <para>Bools are one byte holding 0 or 1; they are loaded into a 16-bit register (as nvcc does) and

@@ -7,7 +7,7 @@ namespace Nabla.Kernels.Cuda;
 
 /// <summary>
 /// Writes the text of one generated PTX kernel (one <c>.entry</c> per module): parameters, numbered
-/// virtual registers (<c>%p</c>, <c>%h</c>, <c>%r</c>, <c>%rd</c>, <c>%f</c>, <c>%fd</c>, declared at the
+/// virtual registers (<c>%p</c>, <c>%rs</c>, <c>%r</c>, <c>%rd</c>, <c>%f</c>, <c>%fd</c>, declared at the
 /// end with their counts), instructions and labels. The element-wise generators
 /// (<see cref="ElementwisePtx"/>) build on it; ptxas allocates the real registers, so every value may
 /// take a fresh virtual one.
@@ -44,7 +44,7 @@ internal sealed class PtxKernelBuilder
     public string Pred() => $"%p{_pred++}";
 
     /// <summary>A fresh 16-bit register (bytes are loaded into and stored from these, as nvcc does).</summary>
-    public string B16() => $"%h{_b16++}";
+    public string B16() => $"%rs{_b16++}";
 
     /// <summary>A fresh 32-bit integer register.</summary>
     public string B32() => $"%r{_b32++}";
@@ -96,7 +96,7 @@ internal sealed class PtxKernelBuilder
         for (var i = 0; i < _params.Count; i++) s.Append("    ").Append(_params[i]).Append(i + 1 < _params.Count ? ",\n" : "\n");
         s.Append(")\n{\n");
         Declare(s, ".pred", "%p", _pred);
-        Declare(s, ".b16", "%h", _b16);
+        Declare(s, ".b16", "%rs", _b16);
         Declare(s, ".b32", "%r", _b32);
         Declare(s, ".b64", "%rd", _b64);
         Declare(s, ".f32", "%f", _f32);

@@ -23,7 +23,7 @@ internal static partial class PtxMath
     /// evaluated bottom-up as a ratio P/Q so it needs one division;</item>
     /// <item>|x| ≥ 6: ±1 (erfc 6 ≈ 2·10⁻¹⁷ is below half an ulp of 1).</item>
     /// </list>
-    /// The sign of x is copied on (erf(−0) = −0); NaN stays NaN. Error ≤ 6e-16 relative (measured in float64 arithmetic).
+    /// The sign of x is copied on, except that erf(−0) = +0 as on the CPU (MathNet); NaN stays NaN. Error ≤ 6e-16 relative (measured in float64 arithmetic).
     /// </summary>
     internal static Reg Erf64(PtxEntry e, Reg x)
     {
@@ -68,6 +68,10 @@ internal static partial class PtxMath
         var y = F64(e, "selp.f64", series, fraction, small);
         var saturated = Pred(e, "setp.ge.f64", ax, D(6.0));
         e.Op($"selp.f64 {y}, {D(1.0)}, {y}, {saturated}");
-        return F64(e, "copysign.f64", x, y);
+        y = F64(e, "copysign.f64", x, y);
+        // The CPU's erf (MathNet) returns +0 for −0; so does this.
+        var zero = Pred(e, "setp.eq.f64", x, D(0.0));
+        e.Op($"selp.f64 {y}, {D(0.0)}, {y}, {zero}");
+        return y;
     }
 }

@@ -15,9 +15,12 @@ namespace Nabla.Kernels.Cuda.Ptx;
 /// once (<c>cvt.rn.f32.f64</c>): within 1 ulp of the correctly rounded float32, as the CPU's float32 path (which also
 /// evaluates in float64 and rounds once). The cost is float64 throughput, full-rate on data-centre GPUs (H100/H200)
 /// and 1/32–1/64 rate on consumer parts.</para>
-/// <para>NaN propagates from every function (its payload is unspecified); the float64 forms are within a few ulp
-/// (sin and cos for |x| ≤ 1e5, see <see cref="Sin64"/>). Exact operations (neg, abs, sqrt, reciprocal, square) use the
-/// correctly rounded instructions and equal the CPU bit for bit.</para>
+/// <para>NaN propagates from every function (its payload is unspecified); the float64 forms are within 3 ulp of the
+/// correctly rounded result on every argument tried (sin and cos for all finite x: Cody–Waite reduction below 2⁵⁰,
+/// Payne–Hanek above, see <see cref="Sin64"/>; pow, see <see cref="Pow"/>). Exact operations (neg, abs, sqrt, reciprocal,
+/// square, relu, sign) use the correctly rounded instructions and equal the CPU bit for bit, as does 1/√x (sqrt then divide).</para>
+/// <para>Throughput: each transcendental costs about 30 (exp) to 250 (erf) float64 operations; on a GPU with full-rate
+/// float64 (H100/H200) exp, log and sigmoid stay memory-bound in an element-wise kernel, tanh and erf do not.</para>
 /// </remarks>
 internal static partial class PtxMath
 {

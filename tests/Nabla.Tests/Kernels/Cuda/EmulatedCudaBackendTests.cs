@@ -72,3 +72,21 @@ public class EmulatedCudaFaultTests
         Assert.Throws<DeviceException>(session.Dispose);
     }
 }
+
+/// <summary>The families that run on cuDNN refuse, naming themselves and the device, where there is none.</summary>
+public class EmulatedCudaCudnnRefusalTests
+{
+    [Test]
+    public void ConvolutionAndPoolingNameCudnnAndTheDevice()
+    {
+        using var be = EmulatedCuda.Backend();
+        var args = new Conv2DArgs(1, 4, 4, 1, 3, 3, 1, 1, 1, 1, 1, 0, 0, 0, 0, 2, 2);
+        var conv = Assert.Throws<NotSupportedException>(() => be.ConvolutionWorkspace(ConvolutionPass.Forward, args, DType.Float32));
+        Assert.That(conv!.Message, Does.Contain("Conv2D").And.Contain("cuDNN").And.Contain("emulator"));
+        var x = be.Memory.Allocate(DType.Float32, 16);
+        var pool = new Pool2DArgs(1, 4, 4, 1, 2, 2, 2, 2, 2, 2, 0, 0);
+        var e = Assert.Throws<NotSupportedException>(() => be.Pool2D(PoolKind.Max, x, be.Memory.Allocate(DType.Float32, 4), pool));
+        Assert.That(e!.Message, Does.Contain("Pool2D").And.Contain("cuDNN"));
+        Assert.Throws<NotSupportedException>(() => be.Pool2DGrad(PoolKind.Average, null, be.Memory.Allocate(DType.Float32, 4), x, pool));
+    }
+}
