@@ -12,7 +12,9 @@ namespace Nabla;
 /// or compiles the plan, makes sure the session's arenas hold its memory plan, checks fed and constant
 /// values on the host, enqueues the feed uploads and every kernel on the backend's stream, and then
 /// waits once: to download the error flags (only when the plan has device-side checks) and the
-/// fetches. A run with nothing to fetch does not wait at all.
+/// fetches. A run with nothing to fetch does not wait at all. On a backend with whole-step graphs (CUDA,
+/// <see cref="SessionOptions.CudaGraphs"/>) the kernels of a plan's later runs are recorded and issued as one graph,
+/// between the uploads and the downloads (Session.Graphs.cs).
 /// </remarks>
 public sealed partial class Session : IDisposable
 {

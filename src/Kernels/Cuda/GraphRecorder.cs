@@ -81,26 +81,27 @@ internal sealed unsafe class GraphRecorder : ICudaDevice
             return new StepGraphResult(StepGraphMode.Uncapturable, $"{Name} cannot capture graphs");
         }
         ICudaGraphExec exec;
-        capture.BeginCapture(ops.Exists(o => o is GemmOp));
-        _capturing = true;
         try
         {
+            capture.BeginCapture(ops.Exists(o => o is GemmOp));
+            _capturing = true;
             Issue(ops);
+            _capturing = false;
+            exec = capture.EndCapture();
         }
-        catch (CudaException)
+        catch (CudaException e)
         {
             // Nothing captured has run: discard the capture and issue the same operations eagerly, so the run either does
-            // its work (a capture-only failure) or fails exactly where an eager run fails.
+            // its work (a failure of the capture alone: the plan then stays eager) or fails exactly where an eager run fails.
             _capturing = false;
             capture.AbortCapture();
             Issue(ops);
-            return new StepGraphResult(StepGraphMode.Uncapturable, "issuing into the capture failed; the run was issued eagerly");
+            return new StepGraphResult(StepGraphMode.Uncapturable, $"capturing the run failed ({e.Message}); it was issued eagerly");
         }
         finally
         {
             _capturing = false;
         }
-        exec = capture.EndCapture();
         var replaced = graph is not null;
         graph?.Dispose();
         graph = new RecordedGraph(this, ops, exec);

@@ -226,6 +226,25 @@ public class EmulatedCudaGraphTests : CudaGraphTests
         Assert.That(device.GraphLaunches, Is.EqualTo(2));
     }
 
+    [Test]
+    public void AFailedCaptureIssuesTheRunEagerly()
+    {
+        var emulator = new EmulatedCudaDevice();
+        using var recorder = new GraphRecorder(emulator);
+        var a = recorder.Allocate(16);
+        recorder.Begin();
+        recorder.Memset32(a, 4, 4);
+        // The stream is already capturing, so the recorder's capture cannot begin: the recorded work runs eagerly instead.
+        emulator.BeginCapture(withGemm: false);
+        IStepGraph? graph = null;
+        var result = recorder.End(ref graph);
+        Assert.That(result.Mode, Is.EqualTo(StepGraphMode.Uncapturable));
+        Assert.That(result.Reason, Does.Contain("capturing the run failed").And.Contain("CUDA_ERROR_ILLEGAL_STATE"));
+        Assert.That(graph, Is.Null);
+        Assert.That(emulator.Capturing, Is.False);
+        Assert.That(Words(emulator, a), Is.All.EqualTo(4u));
+    }
+
     private static unsafe uint[] Words(EmulatedCudaDevice device, ulong address)
     {
         var words = new uint[4];
