@@ -47,49 +47,60 @@ public abstract partial class CudaComputeKernelTests
         _ => [Lr, Rho, c.MomentumSlot ? Mu : 0, Eps],
     };
 
-    /// <summary>The update of one element in float64, straight from the formulas of <see cref="OptimizerKind"/> (Keras's).</summary>
-    private static void Expected(OptimizerCase c, ref double w, double g, ref double s1, ref double s2, ref double s3)
+    /// <summary>
+    /// The update of one element in float64, straight from the formulas of <see cref="OptimizerKind"/> (Keras's), with the
+    /// hyper-parameters <paramref name="h"/> in <see cref="OptimizerArgs.ScalarNames"/> order.
+    /// </summary>
+    private static void Expected(OptimizerCase c, double[] h, ref double w, double g, ref double s1, ref double s2, ref double s3)
     {
+        double lr = h[0], beta1 = 0, beta2 = 0, eps = 0, step = 0, uProduct = 0, rho = 0, mu = 0;
+        switch (c.Kind)
+        {
+            case OptimizerKind.Momentum: mu = h[1]; break;
+            case OptimizerKind.Adam or OptimizerKind.Nadam: (beta1, beta2, eps, step) = (h[1], h[2], h[3], h[4]); break;
+            case OptimizerKind.RMSProp: (rho, mu, eps) = (h[1], h[2], h[3]); break;
+        }
+        if (c.Kind == OptimizerKind.Nadam) uProduct = h[5];
         switch (c.Kind)
         {
             case OptimizerKind.GradientDescent:
-                w -= Lr * g;
+                w -= lr * g;
                 break;
             case OptimizerKind.Momentum:
-                s1 = Mu * s1 - Lr * g;
-                w += c.Nesterov ? Mu * s1 - Lr * g : s1;
+                s1 = mu * s1 - lr * g;
+                w += c.Nesterov ? mu * s1 - lr * g : s1;
                 break;
             case OptimizerKind.Adam:
                 {
-                    s1 = Beta1 * s1 + (1 - Beta1) * g;
-                    s2 = Beta2 * s2 + (1 - Beta2) * g * g;
-                    var alpha = Lr * Math.Sqrt(1 - Math.Pow(Beta2, Step)) / (1 - Math.Pow(Beta1, Step));
-                    w -= alpha * s1 / (Math.Sqrt(s2) + Eps);
+                    s1 = beta1 * s1 + (1 - beta1) * g;
+                    s2 = beta2 * s2 + (1 - beta2) * g * g;
+                    var alpha = lr * Math.Sqrt(1 - Math.Pow(beta2, step)) / (1 - Math.Pow(beta1, step));
+                    w -= alpha * s1 / (Math.Sqrt(s2) + eps);
                     break;
                 }
             case OptimizerKind.Nadam:
                 {
-                    s1 = Beta1 * s1 + (1 - Beta1) * g;
-                    s2 = Beta2 * s2 + (1 - Beta2) * g * g;
-                    double ut = Beta1 * (1 - 0.5 * Math.Pow(0.96, Step)), utNext = Beta1 * (1 - 0.5 * Math.Pow(0.96, Step + 1));
-                    var mHat = utNext * s1 / (1 - UProduct(Step) * utNext) + (1 - ut) * g / (1 - UProduct(Step));
-                    var vHat = s2 / (1 - Math.Pow(Beta2, Step));
-                    w -= Lr * mHat / (Math.Sqrt(vHat) + Eps);
+                    s1 = beta1 * s1 + (1 - beta1) * g;
+                    s2 = beta2 * s2 + (1 - beta2) * g * g;
+                    double ut = beta1 * (1 - 0.5 * Math.Pow(0.96, step)), utNext = beta1 * (1 - 0.5 * Math.Pow(0.96, step + 1));
+                    var mHat = utNext * s1 / (1 - uProduct * utNext) + (1 - ut) * g / (1 - uProduct);
+                    var vHat = s2 / (1 - Math.Pow(beta2, step));
+                    w -= lr * mHat / (Math.Sqrt(vHat) + eps);
                     break;
                 }
             default:
                 {
-                    s1 = Rho * s1 + (1 - Rho) * g * g;
-                    var d = s1 + Eps;
+                    s1 = rho * s1 + (1 - rho) * g * g;
+                    var d = s1 + eps;
                     if (c.Centered)
                     {
-                        s3 = Rho * s3 + (1 - Rho) * g;
-                        d = s1 - s3 * s3 + Eps;
+                        s3 = rho * s3 + (1 - rho) * g;
+                        d = s1 - s3 * s3 + eps;
                     }
-                    var delta = Lr * g / Math.Sqrt(d);
+                    var delta = lr * g / Math.Sqrt(d);
                     if (c.MomentumSlot)
                     {
-                        s2 = Mu * s2 + delta;
+                        s2 = mu * s2 + delta;
                         w -= s2;
                     }
                     else w -= delta;
@@ -104,8 +115,20 @@ public abstract partial class CudaComputeKernelTests
     [Test]
     public void OptimizerFloat64([ValueSource(nameof(OptimizerCases))] OptimizerCase c) => Optimizer<double>(c, DType.Float64, 1e-12, 1e-15);
 
+    /// <summary>
+    /// Scalars of the other float dtype (the engine allows either): float32 variables with float64 scalars, and float64
+    /// variables with float32 scalars (the expected values then use the float32-rounded hyper-parameters).
+    /// </summary>
+    [Test]
+    public void OptimizerWithScalarsOfTheOtherDType([Values(OptimizerKind.Adam, OptimizerKind.Nadam, OptimizerKind.RMSProp)] OptimizerKind kind)
+    {
+        var c = new OptimizerCase(kind, false, kind == OptimizerKind.RMSProp, kind == OptimizerKind.RMSProp);
+        Optimizer<float>(c, DType.Float32, 3e-6, 1e-7, DType.Float64);
+        Optimizer<double>(c, DType.Float64, 1e-12, 1e-15, DType.Float32);
+    }
+
     /// <summary>float32 runs in float32 on both sides: a few roundings per element, relative 3e-6 covers them.</summary>
-    private void Optimizer<T>(OptimizerCase c, DType dtype, double rtol, double atol) where T : unmanaged, IFloatingPointIeee754<T>
+    private void Optimizer<T>(OptimizerCase c, DType dtype, double rtol, double atol, DType? scalarDType = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
         // 300 elements take two blocks, each folding the scalars itself.
         foreach (var n in new[] { 1, 37, 300 })
@@ -118,15 +141,25 @@ public abstract partial class CudaComputeKernelTests
             if (c.Centered) s1 = s3.Select(a => a * a + T.CreateTruncating(0.2)).ToArray();
             var uses2 = c.Kind is OptimizerKind.Adam or OptimizerKind.Nadam || c.MomentumSlot;
             ulong dw = Up(w), dg = Up(g), d1 = c.Kind == OptimizerKind.GradientDescent ? 0 : Up(s1), d2 = uses2 ? Up(s2) : 0, d3 = c.Centered ? Up(s3) : 0;
-            var scalars = Scalars(c).Select(v => Up(new[] { T.CreateTruncating(v) })).ToArray();
             var flags = Up(new long[] { 0, 9, 0, 0 }); // a value word alone is no failure
-            ComputeKernels.ApplyOptimizer(K, c.Kind, c.Nesterov, dtype, scalars, dw, dg, d1, d2, d3, n, flags, 4);
+            if (scalarDType is { } sd)
+            {
+                var scalars = Scalars(c).Select(v => sd == DType.Float32 ? Up(new[] { (float)v }) : Up(new[] { v })).ToArray();
+                var dtypes = Enumerable.Repeat(sd, scalars.Length).ToArray();
+                ComputeKernels.ApplyOptimizer(K, c.Kind, c.Nesterov, dtype, scalars, dtypes, dw, dg, d1, d2, d3, n, flags, 4);
+            }
+            else
+            {
+                var scalars = Scalars(c).Select(v => Up(new[] { T.CreateTruncating(v) })).ToArray();
+                ComputeKernels.ApplyOptimizer(K, c.Kind, c.Nesterov, dtype, scalars, dw, dg, d1, d2, d3, n, flags, 4);
+            }
 
+            var h = Scalars(c).Select(v => scalarDType == DType.Float32 || (scalarDType is null && dtype == DType.Float32) ? (float)v : v).ToArray();
             var (ew, e1, e2, e3) = (new T[n], new T[n], new T[n], new T[n]);
             for (var i = 0; i < n; i++)
             {
                 double wi = double.CreateTruncating(w[i]), a = double.CreateTruncating(s1[i]), b = double.CreateTruncating(s2[i]), m = double.CreateTruncating(s3[i]);
-                Expected(c, ref wi, double.CreateTruncating(g[i]), ref a, ref b, ref m);
+                Expected(c, h, ref wi, double.CreateTruncating(g[i]), ref a, ref b, ref m);
                 (ew[i], e1[i], e2[i], e3[i]) = (T.CreateTruncating(wi), T.CreateTruncating(a), T.CreateTruncating(b), T.CreateTruncating(m));
             }
             var what = $"{c} {dtype} n {n}";

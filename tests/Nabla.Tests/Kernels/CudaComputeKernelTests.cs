@@ -136,6 +136,26 @@ public abstract partial class CudaComputeKernelTests
         }
     }
 
+    /// <summary>
+    /// Every module the families can generate (all ops, dtypes and variants, including those no other test launches)
+    /// loads and resolves each of its entries: on the GPU this is the driver's JIT (cuModuleLoadData), on the emulator
+    /// its strict parser.
+    /// </summary>
+    [Test]
+    public void EveryGeneratedModuleLoads()
+    {
+        var modules = ComputeKernels.GeneratedModules().ToList();
+        Assert.That(modules.Select(m => m.Key), Is.Unique);
+        foreach (var (key, ptx) in modules)
+        {
+            var text = ptx();
+            Assert.That(text, Does.Contain("UNVERIFIED on hardware"), key);
+            var entries = System.Text.RegularExpressions.Regex.Matches(text, @"\.visible \.entry (\w+)\(").Select(m => m.Groups[1].Value).ToList();
+            Assert.That(entries, Is.Not.Empty, key);
+            foreach (var entry in entries) Assert.That(K.Function(key, ptx, entry).Entry, Is.EqualTo(entry), key);
+        }
+    }
+
     [Test]
     public void ReduceRejectsMeanOfIntegers() =>
         Assert.Throws<NotSupportedException>(() => ComputeKernels.Reduce(K, ReduceOp.Mean, DType.Int32, 0, 1, 1, 1, 0));

@@ -232,7 +232,8 @@ public abstract class CudaMathKernelTests
     /// <summary>
     /// Dropout as the engine fuses it: keep = uniform ≥ rate, y = keep ? x·scale : 0, with the mask and the draws as outputs;
     /// equal to HostBackend's Fused bit for bit (the Philox stream, the comparison and the IEEE product), at a run counter
-    /// above 2³² so both counter words matter, and a length that is not a multiple of 4.
+    /// above 2³² so both counter words matter, and a length that is not a multiple of 4; and a second stream on [−1.5, 2.25)
+    /// (a + (b − a)·u in float64 without fma, then rounded), 35 elements so the CPU takes its AVX-512 path where it has one.
     /// </summary>
     [TestCase(DType.Float32), TestCase(DType.Float64)]
     public void DropoutMaskEqualsTheCpuBitForBit(DType dtype)
@@ -247,10 +248,11 @@ public abstract class CudaMathKernelTests
                 new(FusedCode.Binary, Binary: BinaryOp.Mul, A: 0, B: 4),
                 new(FusedCode.Constant, Value: 0),
                 new(FusedCode.Select, A: 3, B: 5, C: 6),
+                new(FusedCode.RandomUniform, A: 1, Key: Philox.Key(3, 11), Lo: -1.5, Hi: 2.25),
             ],
-            [(7, dtype), (3, DType.Bool), (1, dtype)], 1);
+            [(7, dtype), (3, DType.Bool), (1, dtype), (8, dtype)], 2);
         var x = Enumerable.Range(0, 35).Select(i => i % 11 == 0 ? double.NaN : Math.Sin(i) * 4).ToArray();
-        var (expected, actual) = RunFused(program, [x], [(1L << 32) + 9]);
+        var (expected, actual) = RunFused(program, [x], [(1L << 32) + 9, 5]);
         for (var o = 0; o < expected.Length; o++)
             Assert.That(actual[o].Select(BitConverter.DoubleToInt64Bits), Is.EqualTo(expected[o].Select(BitConverter.DoubleToInt64Bits)), $"output {o}");
         Assert.That(expected[1].Count(v => v == 0), Is.InRange(3, 25), "the mask drops some and keeps some");

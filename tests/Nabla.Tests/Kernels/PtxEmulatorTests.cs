@@ -135,10 +135,11 @@ internal sealed class PtxEmulatorTests
     // ---- hand-written snippets -------------------------------------------------------------------
 
     /// <summary>A module with one kernel <c>k</c> of the given parameters and body.</summary>
-    private static string Module(string parameters, string body) =>
-        $".version 8.0\n.target sm_75\n.address_size 64\n\n.visible .entry k(\n{parameters}\n)\n{{\n{body}\n}}\n";
+    private static string Module(string parameters, string body, string target = "sm_75") =>
+        $".version 8.0\n.target {target}\n.address_size 64\n\n.visible .entry k(\n{parameters}\n)\n{{\n{body}\n}}\n";
 
-    private KernelHandle Kernel(string key, string parameters, string body) => K.Function(key, () => Module(parameters, body), "k");
+    private KernelHandle Kernel(string key, string parameters, string body, string target = "sm_75") =>
+        K.Function(key, () => Module(parameters, body, target), "k");
 
     [Test]
     public void SharedMemoryTreeReductionWithBarriers()
@@ -565,7 +566,8 @@ internal sealed class PtxEmulatorTests
             st.global.b{{outBits}} [%rd6], %d;
             ret;
             """;
-        var k = Kernel("op" + row, ".param .u64 pa, .param .u64 pb, .param .u64 pc, .param .u64 pd", body);
+        // min/max .NaN needs sm_80; everything else is checked against the modules' sm_75.
+        var k = Kernel("op" + row, ".param .u64 pa, .param .u64 pb, .param .u64 pc, .param .u64 pd", body, instr.Contains(".NaN", StringComparison.Ordinal) ? "sm_80" : "sm_75");
         // Every pair of words, plus a third input rotated against them.
         var a = Words.SelectMany(x => Words.Select(_ => (ulong)x)).ToArray();
         var b = Words.SelectMany(_ => Words.Select(y => (ulong)y)).ToArray();
@@ -616,6 +618,23 @@ internal sealed class PtxEmulatorTests
     }
 
     [Test]
+    public void ReadingAnUnwrittenRegisterIsAnError()
+    {
+        // %rd3 is a typo for %rd2: it is declared but never written.
+        var k = Kernel("unset", ".param .u64 y", """
+            .reg .b32 %r<2>;
+            .reg .b64 %rd<4>;
+            ld.param.u64 %rd2, [y];
+            mov.u32 %r1, 7;
+            st.global.u32 [%rd3], %r1;
+            ret;
+            """);
+        var dy = _device.Poisoned<uint>(1);
+        var e = Assert.Throws<PtxEmulatorException>(() => K.Launch(k, (2, 1, 1), 1, 0, new KernelArgs().U64(dy)))!;
+        Assert.That(e.Message, Does.Contain("reads %rd3, which this thread has not written"));
+    }
+
+    [Test]
     public void UnknownInstructionIsAParseErrorNamingTheLine()
     {
         var text = Module(".param .u64 x", "    .reg .b32 %r<2>;\n    frobnicate.u32 %r1, %r1;\n    ret;");
@@ -625,6 +644,8 @@ internal sealed class PtxEmulatorTests
         Assert.That(size.Message, Does.Contain("%r1 is a 32-bit"));
         var label = Assert.Throws<NotSupportedException>(() => PtxEmulator.Parse("bad", Module("", "bra $nowhere;\nret;")))!;
         Assert.That(label.Message, Does.Contain("undefined label '$nowhere'"));
+        var target = Assert.Throws<NotSupportedException>(() => PtxEmulator.Parse("bad", Module("", ".reg .f32 %f<2>;\nmax.NaN.f32 %f1, %f1, %f1;\nret;")))!;
+        Assert.That(target.Message, Does.Contain("requires .target sm_80"));
     }
 
     private const string DivergentBarriers = """

@@ -69,6 +69,23 @@ public sealed partial class PtxWriterTests
         AssertWellFormed(text);
     }
 
+    /// <summary>
+    /// Writes every generated module of <see cref="Modules"/> as <c>{name}.ptx</c> into <c>$NABLA_PTX_DUMP</c> (a temporary folder
+    /// when unset), so that bench/gpu/verify.sh can assemble them with <c>ptxas -arch=sm_90</c> next to native/cuda/*.ptx:
+    /// <c>NABLA_PTX_DUMP=$OUT/ptx-generated dotnet test ... --filter FullyQualifiedName~PtxWriterTests.GeneratedModulesAreWrittenForPtxas</c>.
+    /// </summary>
+    [Test]
+    public void GeneratedModulesAreWrittenForPtxas()
+    {
+        var folder = Environment.GetEnvironmentVariable("NABLA_PTX_DUMP") is { Length: > 0 } dump ? dump : Path.Combine(Path.GetTempPath(), $"nabla-ptx-{Environment.ProcessId}");
+        Directory.CreateDirectory(folder);
+        var modules = Modules().ToList();
+        foreach (var (name, build) in modules) File.WriteAllText(Path.Combine(folder, name + ".ptx"), build());
+        Assert.That(Directory.GetFiles(folder, "*.ptx").Select(Path.GetFileNameWithoutExtension), Is.SupersetOf(modules.Select(m => m.Name)));
+        TestContext.Out.WriteLine($"{modules.Count} generated modules in {folder}");
+        if (Environment.GetEnvironmentVariable("NABLA_PTX_DUMP") is not { Length: > 0 }) Directory.Delete(folder, recursive: true);
+    }
+
     [GeneratedRegex(@"\.visible \.entry (\w+)\(([^)]*)\)\s*\{(.*?)\n\}", RegexOptions.Singleline)]
     private static partial Regex EntryPattern();
 
@@ -179,6 +196,79 @@ public sealed partial class PtxWriterTests
             [new(FusedCode.Constant, Value: value), new(FusedCode.Binary, Binary: BinaryOp.Add, A: 0, B: 1)], [(2, DType.Float32)], 0);
         Assert.That(FusedPtx.Key(One(0.1)), Is.Not.EqualTo(FusedPtx.Key(One(0.1000000000000001))), "constants by their bits");
         Assert.That(FusedPtx.Key(One(0.0)), Is.Not.EqualTo(FusedPtx.Key(One(-0.0))), "signed zeros differ");
+    }
+
+    /// <summary>A launcher that compiles nothing: it records which generated modules the kernels ask for and what they launch.</summary>
+    private sealed class RecordingLauncher : IKernelLauncher
+    {
+        private readonly Dictionary<string, string> _texts = new(StringComparer.Ordinal);
+        public List<string> Compiled { get; } = [];
+        public List<(string Key, string Entry, int Args, uint Blocks)> Launches { get; } = [];
+
+        public KernelHandle Function(string module, string entry) => throw new InvalidOperationException($"the math kernels generate their modules; asked for embedded {module}:{entry}");
+
+        public KernelHandle Function(string key, Func<string> ptx, string entry)
+        {
+            if (!_texts.ContainsKey(key))
+            {
+                var text = ptx();
+                AssertWellFormed(text);
+                Assert.That(text, Does.Contain($".visible .entry {entry}("));
+                _texts.Add(key, text);
+                Compiled.Add(key);
+            }
+            return new KernelHandle(Compiled.IndexOf(key), key, entry);
+        }
+
+        public void Launch(KernelHandle function, (uint X, uint Y, uint Z) grid, uint block, uint sharedBytes, KernelArgs args) =>
+            Launches.Add((function.Module, function.Entry, args.Count, grid.X));
+    }
+
+    [Test]
+    public void EqualKernelsShareOneGeneratedModule()
+    {
+        var k = new RecordingLauncher();
+        ElementwiseKernels.Unary(k, UnaryOp.Exp, DType.Float32, 0x1000, 0x2000, 10);
+        ElementwiseKernels.Unary(k, UnaryOp.Exp, DType.Float32, 0x1000, 0x2000, 100_000);
+        ElementwiseKernels.Unary(k, UnaryOp.Exp, DType.Float64, 0x1000, 0x2000, 10);
+        Assert.That(k.Compiled, Has.Count.EqualTo(2), "exp float32 once, exp float64 once");
+        Assert.That(k.Launches.Select(l => (l.Entry, l.Args, l.Blocks)), Is.EqualTo(new[] { ("exp_float32", 3, 1u), ("exp_float32", 3, 391u), ("exp_float64", 3, 1u) }));
+
+        // Contiguous operands of any shape collapse to rank 1: one module.
+        ElementwiseKernels.BinaryPow(k, DType.Float32, 0x1000, 0, [3, 1], 0x2000, 0, [3, 1], 0x3000, [2, 3]);
+        ElementwiseKernels.BinaryPow(k, DType.Float32, 0x1000, 0, [20, 4, 1], 0x2000, 0, [0, 0, 1], 0x3000, [2, 5, 4]);
+        Assert.That(k.Launches.Skip(3).Select(l => l.Entry), Is.EqualTo(new[] { "pow_float32_rank1", "pow_float32_rank2" }));
+
+        var program = Programs().First().Program;
+        ElementwiseKernels.Fused(k, program, [1, 2, 3, 4], [5, 6, 7], [8, 9]);
+        ElementwiseKernels.Fused(k, Programs().First().Program, [1, 2, 3, 4], [5, 6, 7], [8, 9]);
+        Assert.That(k.Compiled, Has.Count.EqualTo(5), "two pow ranks and one fused module more");
+        Assert.That(k.Launches[^1].Args, Is.EqualTo(4 + 3 + 2 + 1), "inputs, outputs, counters and n");
+        Assert.Throws<ArgumentException>(() => ElementwiseKernels.Fused(k, program, [1, 2, 3], [5, 6, 7], [8, 9]), "an input missing");
+    }
+
+    [Test]
+    public void SharedArraysAndSpecialRegistersAreDeclared()
+    {
+        var w = new PtxWriter("shared test");
+        var e = w.Entry("block_sum");
+        var y = e.Pointer("y");
+        var shared = e.Shared("partial", 256 * 4, 4);
+        var tid = e.Special("%tid.x");
+        var offset = e.Reg(PtxType.B64);
+        e.Op($"mul.wide.u32 {offset}, {tid}, 4");
+        e.Op($"add.s64 {offset}, {offset}, {shared}");
+        var v = e.Const(PtxType.F32, 1.5);
+        e.Op($"st.shared.f32 [{offset}], {v}");
+        e.Op("bar.sync 0");
+        e.Op($"ld.shared.f32 {v}, [{shared}]");
+        e.Op($"st.global.f32 [{y}], {v}");
+        e.End();
+        var text = w.ToString();
+        AssertWellFormed(text);
+        Assert.That(text, Does.Contain(".shared .align 4 .b8 block_sum_partial[1024];"));
+        Assert.Throws<ArgumentException>(() => w.Entry("block_sum"), "a second entry of the same name");
+        Assert.Throws<ArgumentException>(() => w.Entry("1bad"), "not an identifier");
     }
 
     [Test]

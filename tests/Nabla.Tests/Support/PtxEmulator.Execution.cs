@@ -12,7 +12,7 @@ namespace Nabla.Tests.Support;
 /// </summary>
 /// <remarks>
 /// Registers, shared and local memory start poisoned (0xFF bytes, register pattern 0xCDCD...) so reads
-/// of uninitialised state show. Shared memory lives at state-space addresses [0, size) and at the generic
+/// of uninitialised state show; reading a register that still holds the poison throws. Shared memory lives at state-space addresses [0, size) and at the generic
 /// window <see cref="SharedWindow"/>; each thread's local memory at [0, LocalBytes) and <see cref="LocalWindow"/>.
 /// </remarks>
 internal sealed partial class PtxExecution
@@ -38,7 +38,7 @@ internal sealed partial class PtxExecution
     private readonly int _file;
     private long _budget;
     private uint _cx, _cy, _cz;
-    private int _atWarp, _atBarrier, _exited;
+    private int _atWarp, _atBarrier, _exited, _block;
 
     public PtxExecution(string module, PtxKernel kernel, PtxMemory memory, (uint X, uint Y, uint Z) grid, uint block, uint sharedBytes, byte[] param, long budget)
     {
@@ -106,8 +106,10 @@ internal sealed partial class PtxExecution
 
     private void RunBlock()
     {
-        // Registers keep the previous block's values (as uninitialised registers would on a GPU); shared
-        // and local memory are poisoned afresh.
+        // Declared registers, shared and local memory are poisoned afresh, so that a read of a register
+        // no instruction wrote is caught (it holds RegisterPoison) and unwritten memory reads as NaN / -1.
+        if (_block++ > 0)
+            for (var t = 0; t < _n; t++) _r.AsSpan(t * _file, _k.RegisterCount).Fill(RegisterPoison);
         if (_shared.Length > 0) _shared.AsSpan().Fill(0xFF);
         if (_local.Length > 0) _local.AsSpan().Fill(0xFF);
         Array.Clear(_pc);

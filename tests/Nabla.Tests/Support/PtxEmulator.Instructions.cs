@@ -192,6 +192,7 @@ internal sealed partial class PtxKernelParser
             if (i.Approx && i.Op != PtxOp.Div) throw Error($".approx is not valid on {name}");
             if (i.Sat && i.T == PtxType.F64) throw Error(".sat is not valid on f64");
             if (i.NaN && i.Op is not (PtxOp.Min or PtxOp.Max)) throw Error(".NaN is only valid on min/max");
+            if (i.NaN) RequireTarget(80, "min/max .NaN");
             if (i.Round != PtxRound.None && i.Op is PtxOp.Min or PtxOp.Max) throw Error("min/max take no rounding");
         }
         else
@@ -357,6 +358,7 @@ internal sealed partial class PtxKernelParser
             throw Error($"{name}.approx.f64 does not exist");
         if (i.T == PtxType.F64 && i.Op == PtxOp.Rcp && i.Approx && !i.Ftz) throw Error("rcp.approx.f64 needs .ftz");
         if (i.Op == PtxOp.Tanh && i.Ftz) throw Error("tanh.approx has no .ftz");
+        if (i.Op == PtxOp.Tanh) RequireTarget(75, "tanh.approx");
         Expect(ops, 2);
         i.D = Dst(ops[0], i.T);
         i.A = Src(ops[1], i.T);
@@ -484,6 +486,7 @@ internal sealed partial class PtxKernelParser
             _ => t == PtxType.U32,
         });
         if (red && op is "cas" or "exch") throw Error($"red has no .{op}");
+        if (op == "add" && i.T == PtxType.F64) RequireTarget(60, "atom/red .add.f64");
         var n = (op == "cas" ? 4 : 3) - (red ? 1 : 0);
         Expect(ops, n);
         var k = 0;

@@ -25,8 +25,12 @@ internal sealed partial class PtxKernelParser
     private string _name = "";
     private Statement _current;
 
-    public PtxKernelParser(string module, Statement header, List<Statement> body, List<PtxVariable> moduleShared)
+    /// <summary>The module's <c>.target sm_NN</c> as NN (instructions newer than it are refused, as ptxas would).</summary>
+    private readonly int _sm;
+
+    public PtxKernelParser(string module, Statement header, List<Statement> body, List<PtxVariable> moduleShared, int sm)
     {
+        _sm = sm;
         _module = module;
         _header = header;
         _body = body;
@@ -102,10 +106,16 @@ internal sealed partial class PtxKernelParser
         code.Add(new PtxInstr { Op = PtxOp.Exit, Line = _body.Count > 0 ? _body[^1].Line : _header.Line, Text = "(end of kernel)" });
 
         var constantBase = registerCount + PtxKernel.SpecialCount;
-        foreach (var instr in code) Relocate(instr, constantBase);
+        foreach (var instr in code)
+        {
+            Relocate(instr, constantBase);
+            instr.Sources = Sources(instr).Where(x => x >= 0 && x < registerCount).Distinct().ToArray();
+        }
+        var names = new string[registerCount];
+        foreach (var (name, (index, _)) in _registers) if (index < registerCount) names[index] = name;
         return new PtxKernel
         {
-            Name = _name, Params = parameters, ParamBytes = paramBytes, Code = [.. code], RegisterCount = registerCount,
+            Name = _name, Params = parameters, ParamBytes = paramBytes, Code = [.. code], RegisterCount = registerCount, RegisterNames = names,
             FileSize = constantBase + _constants.Count, Constants = [.. _constants], StaticSharedBytes = checked((int)staticShared),
             DynamicSharedOffset = checked((int)dynamicOffset), LocalBytes = checked((int)localBytes),
         };
@@ -128,6 +138,24 @@ internal sealed partial class PtxKernelParser
     }
 
     private NotSupportedException Error(string why) => Unsupported(_module, _current, why);
+
+    /// <summary>
+    /// The registers an instruction reads. selp's two values are left out: selecting past an unset
+    /// register is harmless (and compilers emit it), reading one anywhere else is a bug.
+    /// </summary>
+    private static IEnumerable<int> Sources(PtxInstr i)
+    {
+        if (i.Op != PtxOp.Selp) { yield return i.A; yield return i.B; }
+        yield return i.C;
+        yield return i.E;
+        if (i.Op is PtxOp.St or PtxOp.MovPack) foreach (var x in i.Regs) yield return x;
+    }
+
+    /// <summary>Refuses a feature that needs a newer target than the module declares (ptxas rejects it).</summary>
+    private void RequireTarget(int sm, string feature)
+    {
+        if (_sm < sm) throw Error($"{feature} requires .target sm_{sm} or higher; the module declares sm_{_sm}");
+    }
 
     private (PtxParam[] Params, int Bytes) ParseHeader()
     {

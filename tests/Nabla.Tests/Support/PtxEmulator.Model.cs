@@ -110,6 +110,8 @@ internal sealed class PtxInstr
     public int Vec = 1;
     /// <summary>Vector registers of ld/st.</summary>
     public int[] Regs = [];
+    /// <summary>Declared registers the instruction reads (guard excluded), checked for being written first.</summary>
+    public int[] Sources = [];
     /// <summary>Address offset: register + Offset, or the symbol's offset + Offset when A is -1.</summary>
     public long Offset;
     /// <summary>For a symbol-relative address: the symbol's extent [SymLo, SymHi) in its space, else (0, long.MaxValue).</summary>
@@ -132,6 +134,8 @@ internal sealed class PtxKernel
     public required PtxInstr[] Code { get; init; }
     /// <summary>Declared registers (0 .. RegisterCount-1).</summary>
     public required int RegisterCount { get; init; }
+    /// <summary>Names of the declared registers, by index.</summary>
+    public required string[] RegisterNames { get; init; }
     /// <summary>Register file size: registers, special registers, immediates.</summary>
     public required int FileSize { get; init; }
     /// <summary>Immediate values, stored at <see cref="SpecialBase"/> + <see cref="SpecialCount"/> onward.</summary>

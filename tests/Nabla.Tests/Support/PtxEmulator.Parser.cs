@@ -25,12 +25,19 @@ internal static partial class PtxParser
         var statements = Split(text);
         var kernels = new Dictionary<string, PtxKernel>(StringComparer.Ordinal);
         var moduleShared = new List<PtxVariable>();
+        var sm = 0;
         for (var i = 0; i < statements.Count; i++)
         {
             var s = statements[i];
             var t = s.Text;
-            if (t.StartsWith(".version", StringComparison.Ordinal) || t.StartsWith(".target", StringComparison.Ordinal) ||
-                t.StartsWith(".file", StringComparison.Ordinal) || t.StartsWith(".loc", StringComparison.Ordinal)) continue;
+            if (t.StartsWith(".target", StringComparison.Ordinal))
+            {
+                var m = Regex.Match(t, @"^\.target\s+sm_(\d+)");
+                if (!m.Success) throw Unsupported(name, s, "expected .target sm_NN");
+                sm = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+                continue;
+            }
+            if (t.StartsWith(".version", StringComparison.Ordinal) || t.StartsWith(".file", StringComparison.Ordinal) || t.StartsWith(".loc", StringComparison.Ordinal)) continue;
             if (t.StartsWith(".address_size", StringComparison.Ordinal))
             {
                 if (t.Split(' ', StringSplitOptions.RemoveEmptyEntries) is not [_, "64"]) throw Unsupported(name, s, "only .address_size 64 is supported");
@@ -52,7 +59,8 @@ internal static partial class PtxParser
                     if (b != "{" || depth > 1) body.Add(statements[j]);
                 }
                 if (depth != 0) throw Unsupported(name, s, "unbalanced braces in the kernel body");
-                var kernel = new PtxKernelParser(name, s, body, moduleShared).Parse();
+                if (sm == 0) throw Unsupported(name, s, "an .entry before .target");
+                var kernel = new PtxKernelParser(name, s, body, moduleShared, sm).Parse();
                 if (!kernels.TryAdd(kernel.Name, kernel)) throw Unsupported(name, s, $"entry '{kernel.Name}' is declared twice");
                 i = j;
                 continue;

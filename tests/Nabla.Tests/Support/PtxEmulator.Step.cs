@@ -18,11 +18,18 @@ internal sealed partial class PtxExecution
             {
                 var i = code[pc];
                 executed++;
-                if (i.Pred >= 0 && (r[b + i.Pred] != 0) == i.PredNeg)
+                if (i.Pred >= 0)
                 {
-                    pc++;
-                    continue;
+                    if (r[b + i.Pred] == RegisterPoison) throw Unset(i, t, i.Pred);
+                    if ((r[b + i.Pred] != 0) == i.PredNeg)
+                    {
+                        pc++;
+                        continue;
+                    }
                 }
+                var sources = i.Sources;
+                for (var k = 0; k < sources.Length; k++)
+                    if (r[b + sources[k]] == RegisterPoison) throw Unset(i, t, sources[k]);
                 switch (i.Op)
                 {
                     case PtxOp.Bra:
@@ -61,6 +68,9 @@ internal sealed partial class PtxExecution
             _budget -= executed;
         }
     }
+
+    private PtxEmulatorException Unset(PtxInstr i, int t, int register) =>
+        Fault(i, t, $"reads {_k.RegisterNames[register]}, which this thread has not written (an uninitialised register)");
 
     private void Execute(PtxInstr i, int t, int b)
     {

@@ -195,7 +195,9 @@ internal static partial class ComputeKernels
         s.AppendLine("    cvta.to.global.u64 %word, %word;");
         s.AppendLine("    ld.global.u64 %w, [%word];");
         s.AppendLine("    setp.eq.u64 %clear, %w, 0;");
-        s.AppendLine("    @%clear st.global.u64 [%word], 0xFFFFFFFFFFFFFFFF;");
+        // st takes its value from a register (nvcc never stores an immediate).
+        s.AppendLine("    mov.b64 %w, 0xFFFFFFFFFFFFFFFF;");
+        s.AppendLine("    @%clear st.global.u64 [%word], %w;");
         s.AppendLine("    ret;");
         s.AppendLine("}");
         s.AppendLine();
@@ -265,7 +267,8 @@ internal static partial class ComputeKernels
         s.AppendLine("    cvta.to.global.u64 %word, %word;");
         s.AppendLine("    ld.global.u64 %w, [%word];");
         s.AppendLine("    setp.eq.u64 %armed, %w, 0xFFFFFFFFFFFFFFFF;");
-        s.AppendLine("    @%armed st.global.u64 [%word], 0;");
+        s.AppendLine("    mov.b64 %p, 0;");
+        s.AppendLine("    @%armed st.global.u64 [%word], %p;");
         s.AppendLine("    @%armed bra $end;");
         s.AppendLine("    setp.lt.u64 %earlier, %w, 0x8000000000000000;");
         s.AppendLine("    @%earlier bra $end;");

@@ -10,7 +10,7 @@ namespace Nabla.Kernels.Cuda;
 /// <remarks>
 /// <para>Thread 0 of every block does the per-step scalar work once: it scans the abort flags (any nonzero
 /// flags[2·s] skips the whole update), reads the hyper-parameter buffers (in <see cref="OptimizerArgs.ScalarNames"/>
-/// order, as the dtype) and folds them in float64 exactly as <see cref="OptimizerArgs.Fold"/> does, with
+/// order, each as its own dtype, float32 or float64) and folds them in float64 exactly as <see cref="OptimizerArgs.Fold"/> does, with
 /// βᵗ = exp(t·ln β) from the math library (within a few ulp of Math.Pow), then rounds each folded scalar to the
 /// dtype (as OptimizerLoops' T.CreateTruncating) and shares them through shared memory.</para>
 /// <para>The element pass is OptimizerLoops.Apply operation for operation: every add, mul, div and sqrt carries
@@ -22,24 +22,33 @@ internal static partial class ComputeKernels
     /// <summary>Shared slots of the folded scalars (8 bytes each), then the abort word.</summary>
     private const int OptLr = 0, OptEps = 1, OptMu = 2, OptC1 = 3, OptC2 = 4, OptMs = 5, OptGs = 6, OptVd = 7, OptRho = 8, OptOmr = 9, OptAbort = 10;
 
-    private static void ApplyOptimizerLaunch(IKernelLauncher k, OptimizerKind kind, bool nesterov, DType dtype, ReadOnlySpan<ulong> scalars, ulong variable, ulong grad,
-        ulong slot1, ulong slot2, ulong slot3, long n, ulong abortFlags, int flagCount)
+    /// <summary>Validates and launches one optimizer kernel; scalarDTypes is the dtype of each scalar buffer, null when all have the variable's dtype.</summary>
+    private static void ApplyOptimizerLaunch(IKernelLauncher k, OptimizerKind kind, bool nesterov, DType dtype, ReadOnlySpan<ulong> scalars, DType[]? scalarDTypes,
+        ulong variable, ulong grad, ulong slot1, ulong slot2, ulong slot3, long n, ulong abortFlags, int flagCount)
     {
         if (!dtype.IsFloating()) throw new NotSupportedException($"optimizer updates are defined for float32 and float64 variables, not {dtype.Name()}");
         var names = OptimizerArgs.ScalarNames(kind);
         if (scalars.Length != names.Count)
             throw new ArgumentException($"{kind} takes {names.Count} scalars ({string.Join(", ", names)}), got {scalars.Length}", nameof(scalars));
+        scalarDTypes ??= Enumerable.Repeat(dtype, scalars.Length).ToArray();
+        if (scalarDTypes.Length != scalars.Length)
+            throw new ArgumentException($"{scalars.Length} scalars but {scalarDTypes.Length} scalar dtypes", nameof(scalarDTypes));
+        for (var i = 0; i < scalarDTypes.Length; i++)
+            if (!scalarDTypes[i].IsFloating())
+                throw new NotSupportedException($"optimizer scalar {i} ({names[i]}) must be float32 or float64, got {scalarDTypes[i].Name()}");
         if (n == 0) return;
         bool momentumSlot = kind == OptimizerKind.RMSProp && slot2 != 0, centered = kind == OptimizerKind.RMSProp && slot3 != 0;
         nesterov &= kind == OptimizerKind.Momentum;
-        var key = $"compute.optimizer.{kind}.{dtype}.{(nesterov ? "nesterov" : "plain")}.{(momentumSlot ? "momentum" : "none")}.{(centered ? "centered" : "plain")}";
-        var function = k.Function(key, () => OptimizerPtx(kind, nesterov, dtype, momentumSlot, centered), "optimizer");
+        // One letter per scalar dtype (s: float32, d: float64) in the key: each combination is its own kernel.
+        var scalarTypes = new string(scalarDTypes.Select(d => d == DType.Float32 ? 's' : 'd').ToArray());
+        var key = $"compute.optimizer.{kind}.{dtype}.{(nesterov ? "nesterov" : "plain")}.{(momentumSlot ? "momentum" : "none")}.{(centered ? "centered" : "plain")}.{scalarTypes}";
+        var function = k.Function(key, () => OptimizerPtx(kind, nesterov, dtype, momentumSlot, centered, scalarDTypes), "optimizer");
         var args = new KernelArgs().U64(variable).U64(grad).U64(slot1).U64(slot2).U64(slot3).U64((ulong)n).U64(abortFlags).U32((uint)(abortFlags == 0 ? 0 : flagCount));
         for (var i = 0; i < 6; i++) args.U64(i < scalars.Length ? scalars[i] : 0);
         k.Launch(function, LaunchShape.Grid(n), LaunchShape.Block, 0, args);
     }
 
-    private static string OptimizerPtx(OptimizerKind kind, bool nesterov, DType dtype, bool momentumSlot, bool centered)
+    private static string OptimizerPtx(OptimizerKind kind, bool nesterov, DType dtype, bool momentumSlot, bool centered, DType[] scalarDTypes)
     {
         var t = PtxScalar.Of(dtype).Suffix;
         var writer = new PtxWriter($"optimizer {kind} {dtype}");
@@ -56,7 +65,8 @@ internal static partial class ComputeKernels
         s.AppendLine(".reg .b32 %tx, %q, %abort, %so");
         s.AppendLine(".reg .b64 %fa, %fw, %e, %stride, %off, %tmp");
         s.AppendLine(".reg .f64 %d0, %d1, %d2, %d3, %d4, %d5, %x, %y, %z, %u, %pw1, %pw2, %ut, %utn");
-        s.AppendLine($".reg .{t} %ld, %lr, %eps, %mu, %c1, %c2, %ms, %gs, %vd, %rho, %omr, %vw, %vg, %vm, %vv, %va, %t1, %t2, %t3");
+        s.AppendLine(".reg .f32 %ld32");
+        s.AppendLine($".reg .{t} %lr, %eps, %mu, %c1, %c2, %ms, %gs, %vd, %rho, %omr, %vw, %vg, %vm, %vv, %va, %t1, %t2, %t3");
         s.AppendLine("mov.u32 %tx, %tid.x");
         s.AppendLine("mov.u32 %so, opt_shared");
         s.AppendLine("setp.ne.u32 %lead, %tx, 0");
@@ -81,8 +91,12 @@ internal static partial class ComputeKernels
         for (var i = 0; i < count; i++)
         {
             s.AppendLine($"cvta.to.global.u64 %tmp, {sc[i]}");
-            s.AppendLine($"ld.global.{t} %ld, [%tmp]");
-            s.AppendLine(t == "f64" ? $"mov.f64 %d{i}, %ld" : $"cvt.f64.f32 %d{i}, %ld");
+            if (scalarDTypes[i] == DType.Float64) s.AppendLine($"ld.global.f64 %d{i}, [%tmp]");
+            else
+            {
+                s.AppendLine("ld.global.f32 %ld32, [%tmp]");
+                s.AppendLine($"cvt.f64.f32 %d{i}, %ld32");
+            }
         }
         RawPtx.Emit(e, s.ToString());
         s.Clear();

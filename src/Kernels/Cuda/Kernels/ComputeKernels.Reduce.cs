@@ -161,7 +161,7 @@ internal static partial class ComputeKernels
             s.AppendLine("    mul.wide.u32 %a, %row, %reduce;");
             s.AppendLine(CultureInfo.InvariantCulture, $"    shl.b64 %a, %a, {t.Shift};");
             s.AppendLine("    add.s64 %a, %x, %a;");
-            s.AppendLine(CultureInfo.InvariantCulture, $"    mov.{t.Suffix} %acc, {identity};");
+            s.AppendLine(CultureInfo.InvariantCulture, $"    mov.{t.Move} %acc, {identity};");
             s.AppendLine("    mov.b32 %ai, 0x7fffffff;");
             s.AppendLine("    mov.u32 %r, %tx;");
             s.AppendLine("$elem_loop:");
@@ -211,7 +211,7 @@ internal static partial class ComputeKernels
             s.AppendLine(CultureInfo.InvariantCulture, $"    shl.b64 %off, %off, {t.Shift};");
             s.AppendLine("    add.s64 %a, %x, %off;");
             s.AppendLine("    mul.wide.u32 %total, %outer, %inner;");
-            s.AppendLine(CultureInfo.InvariantCulture, $"    mov.{t.Suffix} %acc, {identity};");
+            s.AppendLine(CultureInfo.InvariantCulture, $"    mov.{t.Move} %acc, {identity};");
             s.AppendLine("    mov.b32 %ai, 0x7fffffff;");
             s.AppendLine("    mov.u32 %r, 0;");
             s.AppendLine("$elem_loop:");

@@ -36,7 +36,15 @@ internal static partial class ComputeKernels
     /// <summary>One fused optimizer step over n elements, as IBackend.ApplyOptimizer; scalars are device addresses of rank-0 buffers of dtype; unused slots 0; abortFlags 0 = none.</summary>
     public static void ApplyOptimizer(IKernelLauncher k, OptimizerKind kind, bool nesterov, DType dtype, ReadOnlySpan<ulong> scalars, ulong variable, ulong grad,
         ulong slot1, ulong slot2, ulong slot3, long n, ulong abortFlags, int flagCount) =>
-        ApplyOptimizerLaunch(k, kind, nesterov, dtype, scalars, variable, grad, slot1, slot2, slot3, n, abortFlags, flagCount);
+        ApplyOptimizerLaunch(k, kind, nesterov, dtype, scalars, null, variable, grad, slot1, slot2, slot3, n, abortFlags, flagCount);
+
+    /// <summary>
+    /// As the other overload, with the dtype of each scalar buffer given (float32 or float64, each independent of the
+    /// variable's, as the engine's optimizer ops allow): the kernel reads each scalar as its own dtype.
+    /// </summary>
+    public static void ApplyOptimizer(IKernelLauncher k, OptimizerKind kind, bool nesterov, DType dtype, ReadOnlySpan<ulong> scalars, ReadOnlySpan<DType> scalarDTypes,
+        ulong variable, ulong grad, ulong slot1, ulong slot2, ulong slot3, long n, ulong abortFlags, int flagCount) =>
+        ApplyOptimizerLaunch(k, kind, nesterov, dtype, scalars, scalarDTypes.ToArray(), variable, grad, slot1, slot2, slot3, n, abortFlags, flagCount);
 
     /// <summary>Fills n elements of dtype from the Philox 4x32-10 stream, bit-for-bit as the CPU's Philox does, as IBackend.Random.</summary>
     public static void Random(IKernelLauncher k, RandomDistribution dist, DType dtype, ulong seed, ulong counter, double a, double b, ulong dst, long n) =>

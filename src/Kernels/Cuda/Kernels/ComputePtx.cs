@@ -31,6 +31,9 @@ internal readonly record struct PtxScalar(string Suffix, string Bits, int Size)
     /// <summary>log2 of <see cref="Size"/>, for shifts from element to byte offsets.</summary>
     public int Shift => Size switch { 1 => 0, 4 => 2, _ => 3 };
 
+    /// <summary>The type to move an immediate of this type with: f32/f64 for floats (their 0f/0d literals), b32/b64 for integers (hex bit patterns).</summary>
+    public string Move => IsFloat ? Suffix : Bits;
+
     /// <summary>The register type to declare values of this type in (u8 values live in 16-bit registers, as nvcc does).</summary>
     public string Register => Size == 1 ? "b16" : Suffix;
 
@@ -136,7 +139,7 @@ internal static class ComputePtx
         s.AppendLine("    shr.u32 %br_o32, %br_o32, 5;");
         s.AppendLine("    and.b32 %br_so, %tx, 31;");
         s.AppendLine("    setp.lt.u32 %br_live, %br_so, %br_o32;");
-        s.AppendLine(CultureInfo.InvariantCulture, $"    mov.{t.Register} {acc}, {identity};");
+        s.AppendLine(CultureInfo.InvariantCulture, $"    mov.{t.Move} {acc}, {identity};");
         if (accIndex is not null)
         {
             s.AppendLine(CultureInfo.InvariantCulture, $"    mov.b32 {accIndex}, 0x7fffffff;");

@@ -101,6 +101,7 @@ internal sealed class PtxEntry
     private readonly PtxWriter _module;
     private readonly string _name;
     private readonly List<string> _params = [];
+    private readonly List<string> _declarations = [];
     private readonly StringBuilder _body = new();
     private readonly int[] _registers = new int[5];
     private int _labels;
@@ -159,6 +160,28 @@ internal sealed class PtxEntry
         return symbol;
     }
 
+    /// <summary>
+    /// Declares a block-shared array of <paramref name="bytes"/> bytes (<c>.shared .align A .b8 name[bytes]</c>) at the top of
+    /// the entry and returns a B64 register holding its shared-space address (for <c>ld.shared</c>/<c>st.shared</c>).
+    /// </summary>
+    public Reg Shared(string name, int bytes, int align = 8)
+    {
+        ObjectDisposedException.ThrowIf(_ended, this);
+        var symbol = $"{_name}_{name}";
+        _declarations.Add($".shared .align {align} .b8 {symbol}[{Math.Max(bytes, 1)}];");
+        var r = Reg(PtxType.B64);
+        Op($"mov.u64 {r}, {symbol}");
+        return r;
+    }
+
+    /// <summary>A new B32 register holding special register <paramref name="name"/> (<c>%tid.x</c>, <c>%ctaid.y</c>, <c>%laneid</c>...).</summary>
+    public Reg Special(string name)
+    {
+        var r = Reg(PtxType.B32);
+        Op($"mov.u32 {r}, {name}");
+        return r;
+    }
+
     /// <summary>Appends one instruction (without the semicolon).</summary>
     public void Op(string instruction)
     {
@@ -204,12 +227,8 @@ internal sealed class PtxEntry
     {
         var i = Reg(PtxType.B64);
         var step = Reg(PtxType.B64);
-        Reg ctaid = Reg(PtxType.B32), ntid = Reg(PtxType.B32), tid = Reg(PtxType.B32), nctaid = Reg(PtxType.B32);
+        Reg ctaid = Special("%ctaid.x"), ntid = Special("%ntid.x"), tid = Special("%tid.x"), nctaid = Special("%nctaid.x");
         var t = Reg(PtxType.B64);
-        Op($"mov.u32 {ctaid}, %ctaid.x");
-        Op($"mov.u32 {ntid}, %ntid.x");
-        Op($"mov.u32 {tid}, %tid.x");
-        Op($"mov.u32 {nctaid}, %nctaid.x");
         Op($"mul.wide.u32 {i}, {ctaid}, {ntid}");
         Op($"cvt.u64.u32 {t}, {tid}");
         Op($"add.s64 {i}, {i}, {t}");
@@ -335,49 +354,12 @@ internal sealed class PtxEntry
         for (var i = 0; i < _params.Count; i++)
             text.Append("    ").Append(_params[i]).Append(i + 1 < _params.Count ? ",\n" : "\n");
         text.Append(")\n{\n");
+        foreach (var d in _declarations) text.Append("    ").Append(d).Append('\n');
         string[] classes = [".pred", ".b32", ".b64", ".f32", ".f64"];
         for (var c = 0; c < _registers.Length; c++)
             if (_registers[c] > 0)
                 text.Append("    .reg ").Append(classes[c]).Append(' ').Append(Cuda.Ptx.Reg.Prefix((PtxType)c)).Append('<').Append(_registers[c]).Append(">;\n");
         text.Append(_body).Append("}\n");
         _module.Append(text.ToString());
-    }
-}
-
-/// <summary>Host-side shape helpers for kernels over broadcast operands.</summary>
-internal static class BroadcastShape
-{
-    /// <summary>
-    /// Drops the dimensions of extent 1 and merges each dimension into the next where every operand's strides are
-    /// contiguous across the pair (stride[d] = stride[d+1]·shape[d+1]), so a kernel divides the flat index by as few
-    /// extents as possible. Returns at least one dimension (extent 1 for a scalar).
-    /// </summary>
-    public static (long[] Shape, long[][] Strides) Collapse(ReadOnlySpan<int> shape, params int[][] strides)
-    {
-        var dims = new List<long>();
-        var outStrides = strides.Select(_ => new List<long>()).ToArray();
-        for (var d = 0; d < shape.Length; d++)
-        {
-            if (shape[d] == 1) continue;
-            var merge = dims.Count > 0;
-            for (var o = 0; o < strides.Length && merge; o++)
-                merge = outStrides[o][^1] == (long)strides[o][d] * shape[d];
-            if (merge)
-            {
-                dims[^1] *= shape[d];
-                for (var o = 0; o < strides.Length; o++) outStrides[o][^1] = strides[o][d];
-            }
-            else
-            {
-                dims.Add(shape[d]);
-                for (var o = 0; o < strides.Length; o++) outStrides[o].Add(strides[o][d]);
-            }
-        }
-        if (dims.Count == 0)
-        {
-            dims.Add(1);
-            foreach (var s in outStrides) s.Add(0);
-        }
-        return (dims.ToArray(), outStrides.Select(s => s.ToArray()).ToArray());
     }
 }

@@ -207,6 +207,21 @@ public abstract class CudaBackendTests
     }
 
     [Test]
+    public void OptimizerScalarsMayBeFloat64ForAFloat32Variable()
+    {
+        // The engine's hyper-parameters are float64 rank-0 buffers whatever the variable's dtype (as IBackend allows).
+        var w = Upload([1, 2, 3]);
+        var grad = Upload([1, -1, 2]);
+        var momentum = M.Allocate(DType.Float32, 3);
+        DeviceBuffer[] scalars = [Upload([0.5], DType.Float64), Upload([0.25], DType.Float64)];
+        _be.ApplyOptimizer(OptimizerKind.Momentum, false, scalars, w, grad, momentum, null, null, null);
+        _be.ApplyOptimizer(OptimizerKind.Momentum, false, scalars, w, grad, momentum, null, null, null);
+        // m ← m·μ − g·η; w ← w + m, twice from m = 0: m₁ = −η·g, m₂ = −η·g·(1 + μ), w = w₀ − η·g·(2 + μ).
+        Assert.That(M.ReadFloat64(w), Is.EqualTo(new[] { 1 - 0.5 * 2.25, 2 + 0.5 * 2.25, 3 - 1 * 2.25 }));
+        Assert.That(M.ReadFloat64(momentum), Is.EqualTo(new[] { -0.5 * 1.25, 0.5 * 1.25, -1 * 1.25 }));
+    }
+
+    [Test]
     public void MatMulKEqualsZeroGivesZeros()
     {
         var c = M.Allocate(DType.Float32, 6);
