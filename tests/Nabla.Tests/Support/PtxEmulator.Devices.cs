@@ -76,10 +76,20 @@ internal sealed unsafe class EmulatedCudaDevice : ICudaDevice
 
     public IKernelLauncher Launcher => _launcher;
 
+    /// <summary>
+    /// Device memory the emulator pretends to have: an allocation that would take the live total past it
+    /// fails with CUDA_ERROR_OUT_OF_MEMORY (code 2), as cuMemAlloc does, so out-of-memory handling (the
+    /// caching allocator's release-and-retry, the backend's error) can be tested. 2 GiB by default.
+    /// </summary>
+    public long MemoryLimit { get; set; } = 2L << 30;
+
     public ulong Allocate(ulong bytes)
     {
         Check();
-        if (bytes == 0) throw new CudaException("cuMemAlloc_v2 failed: CUDA_ERROR_INVALID_VALUE (1) (0 bytes requested)");
+        // Status codes as cuMemAlloc_v2 returns them, so callers that test CudaException.Code behave as on a GPU.
+        if (bytes == 0) throw new CudaException(CudaLibrary.Driver, "cuMemAlloc_v2", 1, "CUDA_ERROR_INVALID_VALUE");
+        if (bytes > (ulong)MemoryLimit || Memory.BytesInUse + (long)bytes > MemoryLimit)
+            throw new CudaException(CudaLibrary.Driver, "cuMemAlloc_v2", 2, "CUDA_ERROR_OUT_OF_MEMORY");
         return Memory.Allocate(bytes, 0xFF);
     }
 
