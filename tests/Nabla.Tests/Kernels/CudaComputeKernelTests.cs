@@ -246,6 +246,25 @@ public abstract partial class CudaComputeKernelTests
 public sealed class EmulatedCudaComputeKernelTests : CudaComputeKernelTests
 {
     private protected override IKernelTestDevice CreateDevice() => new EmulatedKernelTestDevice();
+
+    /// <summary>
+    /// Writes every generated compute module (<see cref="ComputeKernels.GeneratedModules"/>) as <c>{key}.ptx</c> into
+    /// <c>$NABLA_PTX_DUMP</c> (a temporary folder, then deleted, when unset), next to the math library's modules
+    /// (PtxWriterTests.GeneratedModulesAreWrittenForPtxas), so that bench/gpu/verify.sh can assemble them with ptxas:
+    /// <c>NABLA_PTX_DUMP=$OUT/ptx-generated dotnet test ... --filter FullyQualifiedName~GeneratedModulesAreWrittenForPtxas</c>.
+    /// </summary>
+    [Test]
+    public void GeneratedModulesAreWrittenForPtxas()
+    {
+        var dump = Environment.GetEnvironmentVariable("NABLA_PTX_DUMP");
+        var folder = dump is { Length: > 0 } ? dump : Path.Combine(Path.GetTempPath(), $"nabla-compute-ptx-{Environment.ProcessId}");
+        Directory.CreateDirectory(folder);
+        var modules = ComputeKernels.GeneratedModules().ToList();
+        foreach (var (key, ptx) in modules) File.WriteAllText(Path.Combine(folder, key + ".ptx"), ptx());
+        Assert.That(Directory.GetFiles(folder, "*.ptx").Select(Path.GetFileNameWithoutExtension), Is.SupersetOf(modules.Select(m => m.Key)));
+        TestContext.Out.WriteLine($"{modules.Count} generated compute modules in {folder}");
+        if (dump is not { Length: > 0 }) Directory.Delete(folder, recursive: true);
+    }
 }
 
 /// <summary>The compute kernels on GPU 0 (ignored without one).</summary>

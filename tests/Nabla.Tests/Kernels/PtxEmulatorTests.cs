@@ -593,6 +593,28 @@ internal sealed partial class PtxEmulatorTests
     }
 
     [Test]
+    public void GlobalWriteRaceIsAnError()
+    {
+        // Every thread stores VALUE to y[0]: a race when the values differ, harmless when they agree.
+        const string body = """
+            .reg .b32 %r<2>;
+            .reg .b64 %rd<2>;
+            ld.param.u64 %rd1, [y];
+            mov.u32 %r1, %tid.x;
+            st.global.u32 [%rd1], VALUE;
+            ret;
+            """;
+        var dy = _device.Poisoned<uint>(1);
+        var same = Kernel("same", ".param .u64 y", body.Replace("VALUE", "7", StringComparison.Ordinal));
+        K.Launch(same, (2, 1, 1), 32, 0, new KernelArgs().U64(dy));
+        K.Launch(same, (2, 1, 1), 32, 0, new KernelArgs().U64(dy));
+        Assert.That(_device.Read<uint>(dy, 1), Is.EqualTo(new[] { 7u }));
+        var racy = Kernel("racy", ".param .u64 y", body.Replace("VALUE", "%r1", StringComparison.Ordinal));
+        var e = Assert.Throws<PtxEmulatorException>(() => K.Launch(racy, (1, 1, 1), 32, 0, new KernelArgs().U64(dy)))!;
+        Assert.That(e.Message, Does.Contain("global-memory data race").And.Contain("thread 1,").And.Contain("need atom/red"));
+    }
+
+    [Test]
     public void LaunchArgumentsMustMatchTheDeclaration()
     {
         var fill = K.Function("fill", "fill_f32");

@@ -60,12 +60,16 @@ internal sealed partial class PtxExecution
     /// <summary>Whether plain shared-memory accesses are checked for data races (<see cref="CheckRace"/>).</summary>
     public bool RaceCheck { get; init; } = true;
 
+    /// <summary>Whether plain global stores are checked for write-write races (<see cref="CheckGlobalWrite"/>).</summary>
+    public bool GlobalRaceCheck { get; init; } = true;
+
     /// <summary>Instructions executed so far.</summary>
     public long Executed { get; private set; }
 
     public void Run()
     {
         InitRegisters();
+        _firstEpoch = _memory.NextEpoch();
         for (uint z = 0; z < _grid.Z; z++)
             for (uint y = 0; y < _grid.Y; y++)
                 for (uint x = 0; x < _grid.X; x++)
@@ -115,7 +119,7 @@ internal sealed partial class PtxExecution
         Array.Clear(_pc);
         Array.Clear(_state);
         _atWarp = _atBarrier = _exited = 0;
-        _epoch++;
+        _epoch = _memory.NextEpoch();
         var sb = _k.SpecialBase;
         for (var t = 0; t < _n; t++)
         {
@@ -155,7 +159,7 @@ internal sealed partial class PtxExecution
             _pc[t]++;
         }
         _atBarrier = 0;
-        _epoch++;
+        _epoch = _memory.NextEpoch();
         return true;
     }
 
@@ -277,6 +281,7 @@ internal sealed partial class PtxExecution
             case PtxSpace.Global:
                 if (!_memory.TryResolve(address, size, out var data, out var offset))
                     throw Fault(i, t, $"global access of {size} bytes at 0x{address:X} {_memory.Describe(address)}");
+                if (kind == AccessKind.Write && GlobalRaceCheck) CheckGlobalWrite(i, t, data, offset, address, newValue);
                 return data.AsSpan(offset, size);
             case PtxSpace.Shared:
                 if (address >= (ulong)_shared.Length || (ulong)_shared.Length - address < (ulong)size || (long)address < i.SymLo || (long)address + size > i.SymHi)

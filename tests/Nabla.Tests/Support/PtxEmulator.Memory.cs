@@ -18,6 +18,22 @@ internal sealed class PtxMemory
     private readonly List<(ulong Start, byte[] Data)> _allocations = [];
     private ulong _next = Base;
     private int _last;
+    private int _epoch;
+    private readonly Dictionary<byte[], (int[] Epoch, int[] Writer)> _shadows = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>A fresh synchronisation epoch (launch-wide unique, increasing), for the emulator's race checks.</summary>
+    public int NextEpoch() => ++_epoch;
+
+    /// <summary>Per-byte record of the last plain kernel write to an allocation: its epoch and writing thread.</summary>
+    public (int[] Epoch, int[] Writer) Shadow(byte[] data)
+    {
+        if (!_shadows.TryGetValue(data, out var shadow))
+        {
+            shadow = (new int[data.Length], new int[data.Length]);
+            _shadows.Add(data, shadow);
+        }
+        return shadow;
+    }
 
     /// <summary>Bytes held by live allocations.</summary>
     public long BytesInUse { get; private set; }
@@ -45,6 +61,7 @@ internal sealed class PtxMemory
         var i = IndexOfStart(address);
         if (i < 0) throw new PtxEmulatorException($"free of 0x{address:X}, which is not the start of a live allocation");
         BytesInUse -= _allocations[i].Data.Length;
+        _shadows.Remove(_allocations[i].Data);
         _allocations.RemoveAt(i);
         _last = 0;
     }

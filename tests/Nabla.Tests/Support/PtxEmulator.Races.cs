@@ -7,7 +7,9 @@ internal sealed partial class PtxExecution
     // An epoch is the span between two barrier releases of one block; epochs only grow during a launch,
     // so the tables never need clearing. Reader -2 means "more than one thread".
     private int[] _writeEpoch = [], _writer = [], _readEpoch = [], _reader = [];
-    private int _epoch;
+    private int _epoch, _firstEpoch;
+    private byte[]? _shadowData;
+    private (int[] Epoch, int[] Writer) _shadow;
 
     /// <summary>
     /// Checks a plain (non-atomic) shared access of <paramref name="t"/> against the other threads' accesses
@@ -47,4 +49,36 @@ internal sealed partial class PtxExecution
 
     private PtxEmulatorException Race(PtxInstr i, int t, int k, string what) =>
         Fault(i, t, $"shared-memory data race: it {what} since the last barrier (a missing bar.sync?)");
+
+    /// <summary>
+    /// Checks a plain global store for a write-write race: a byte that another thread wrote earlier in this
+    /// launch, unordered with this write (a different block, or the same block with no barrier between),
+    /// and now changed to another value. Such writes land in an order the hardware does not define, which is
+    /// the bug of an accumulation that needed atom/red. Reads are not tracked.
+    /// </summary>
+    private void CheckGlobalWrite(PtxInstr i, int t, byte[] data, int offset, ulong address, ReadOnlySpan<byte> newValue)
+    {
+        if (!ReferenceEquals(data, _shadowData))
+        {
+            _shadow = _memory.Shadow(data);
+            _shadowData = data;
+        }
+        var (epoch, writer) = _shadow;
+        var block = (int)(((long)_cz * _grid.Y + _cy) * _grid.X + _cx);
+        var me = block * _n + t;
+        for (var k = 0; k < newValue.Length; k++)
+        {
+            var o = offset + k;
+            if (epoch[o] >= _firstEpoch && writer[o] != me && data[o] != newValue[k])
+            {
+                var other = writer[o];
+                var ordered = other / _n == block && epoch[o] < _epoch;
+                if (!ordered)
+                    throw Fault(i, t, $"global-memory data race: it changes byte 0x{address + (ulong)k:X}, which thread {other % _n} of block {other / _n} " +
+                        "(linear index) wrote earlier in this launch with no barrier between; several threads writing one element need atom/red");
+            }
+            epoch[o] = _epoch;
+            writer[o] = me;
+        }
+    }
 }

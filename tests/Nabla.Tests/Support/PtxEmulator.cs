@@ -39,6 +39,13 @@ internal sealed class PtxEmulator : IKernelLauncher
     /// </summary>
     public bool SharedRaceCheck { get; set; } = true;
 
+    /// <summary>
+    /// Whether plain global stores are checked for write-write races (default on): a store that changes a
+    /// byte another thread wrote earlier in the same launch, from another block or with no barrier between,
+    /// throws; such accumulations need atom/red.
+    /// </summary>
+    public bool GlobalRaceCheck { get; set; } = true;
+
     /// <summary>Launches run so far.</summary>
     public int Launches { get; private set; }
 
@@ -86,7 +93,7 @@ internal sealed class PtxEmulator : IKernelLauncher
         if ((long)kernel.DynamicSharedOffset + sharedBytes > MaxSharedBytes)
             throw new PtxEmulatorException($"{what}: {kernel.StaticSharedBytes} static + {sharedBytes} dynamic shared bytes exceed {MaxSharedBytes} (more needs cuFuncSetAttribute)");
         var param = PackParameters(what, kernel, args);
-        var run = new PtxExecution(module, kernel, Memory, grid, block, sharedBytes, param, InstructionBudget) { RaceCheck = SharedRaceCheck };
+        var run = new PtxExecution(module, kernel, Memory, grid, block, sharedBytes, param, InstructionBudget) { RaceCheck = SharedRaceCheck, GlobalRaceCheck = GlobalRaceCheck };
         Launches++; // counted before running: a launch that faults was still made
         try
         {
