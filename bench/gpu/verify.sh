@@ -3,7 +3,8 @@
 #   1. versions: device, driver, CUDA, ptxas/nvcc, cuBLAS and cuDNN (file names, pip wheels, a tiny ctypes query);
 #   2. ptxas:    assembles every native/cuda/*.ptx with `ptxas -arch=sm_90 -v` (and for the .target each
 #                file declares), keeping the register/stack/spill report;
-#   3. tests:    runs the `Gpu` test category from the packed .device/ folder (.device/run.sh, no .NET needed);
+#   3. tests:    runs the whole `Gpu` test category from the packed .device/ folder (.device/run.sh, no .NET needed)
+#                and prints the CUDA backend's name as the tests report it;
 #   4. benches:  runs each bench/gpu/bench-*.sh (none exist yet: the step says so);
 #   then prints a summary table. Everything goes under one folder: $OUT when set, else --out DIR, else
 #   BenchmarkDotNet.Artifacts/gpu-verify/<UTC time>. Exits 1 if any step failed; every step runs regardless.
@@ -284,7 +285,11 @@ step_tests() {
   failed=$(grep -m 1 -oE '^\s*failed: [0-9]+' "$log" 2>/dev/null | grep -oE '[0-9]+')
   succeeded=$(grep -m 1 -oE '^\s*succeeded: [0-9]+' "$log" 2>/dev/null | grep -oE '[0-9]+')
   skipped=$(grep -m 1 -oE '^\s*skipped: [0-9]+' "$log" 2>/dev/null | grep -oE '[0-9]+')
-  local counts="total ${total:-?}, passed ${succeeded:-?}, failed ${failed:-?}, skipped ${skipped:-?}, exit $rc"
+  # GpuCudaSessionTests.DeviceCudaNamesTheDevice prints "CUDA backend: <IBackend.Name>" (e.g. cuda:0 (NVIDIA H200)).
+  local backend
+  backend=$(grep -m 1 -oE 'CUDA backend: .*' "$log" 2>/dev/null | sed 's/^CUDA backend: //')
+  echo "backend under test: ${backend:-not reported (no Gpu session test ran)}"
+  local counts="backend ${backend:-none}; total ${total:-?}, passed ${succeeded:-?}, failed ${failed:-?}, skipped ${skipped:-?}, exit $rc"
   if (( rc == 124 || rc == 137 )); then fail tests "timed out after ${test_timeout}s; $counts"; return; fi
   if [[ -z "$total" || -z "$failed" || -z "$skipped" || -z "$succeeded" ]]; then fail tests "no test summary in tests/log.txt; exit $rc"; return; fi
   if (( total == 0 )); then fail tests "the Gpu filter matched no test; $counts"; return; fi

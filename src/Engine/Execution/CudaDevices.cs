@@ -1,12 +1,16 @@
+using Nabla.Kernels;
 using Nabla.Kernels.Cuda;
 
 namespace Nabla;
 
 /// <summary>
-/// <see cref="Device.Cuda"/>'s checks, in the order a user would fix them: driver, device, backend.
-/// Kernel-layer <see cref="CudaException"/>s are wrapped in <see cref="DeviceException"/> here, at the
-/// public edge, because Nabla.Kernels cannot reference the engine's exception types.
+/// <see cref="Device.Cuda"/>'s checks, in the order a user would fix them (driver, device), and the CUDA device itself:
+/// each session gets a <see cref="CudaBackend"/> over its own <see cref="DriverCudaDevice"/> (the device's primary
+/// context, one stream, cuBLAS and cuDNN handles). Kernel-layer <see cref="CudaException"/>s are wrapped in
+/// <see cref="DeviceException"/> here, at the public edge, because Nabla.Kernels cannot reference the engine's exception
+/// types: the backend passes every one through <see cref="Wrap"/>.
 /// </summary>
+/// <remarks>UNVERIFIED on hardware: this build's CUDA backend has run only on the tests' PTX emulator.</remarks>
 internal static class CudaDevices
 {
     internal static Device Open(int ordinal)
@@ -21,17 +25,44 @@ internal static class CudaDevices
         if (ordinal >= info.DeviceCount)
             throw new DeviceException(
                 $"CUDA device {ordinal} does not exist: the CUDA driver ({info.DriverVersionText}) reports {info.DeviceCount} device(s). Use Device.Cpu.");
-        string name;
         try
         {
-            name = CudaDriver.DeviceName(CudaDriver.Device(ordinal));
+            // Asked now so that a broken device fails here, not in the first session.
+            _ = CudaDriver.DeviceName(CudaDriver.Device(ordinal));
         }
         catch (CudaException e)
         {
             throw new DeviceException($"CUDA device {ordinal} is unavailable: {e.Message}. Use Device.Cpu.", e);
         }
-        // Honest about this build: bindings, allocator and PTX kernels exist, the IBackend does not.
-        throw new DeviceException(
-            $"CUDA device {ordinal} ({name}, CUDA driver {info.DriverVersionText}) is present, but this build of Nabla has no CUDA backend yet. Use Device.Cpu.");
+        var name = $"cuda:{ordinal}";
+        return new CudaDevice(name, () => new DriverCudaDevice(ordinal));
+    }
+
+    /// <summary>
+    /// A device whose sessions run <see cref="CudaBackend"/> over the <see cref="ICudaDevice"/> that <paramref name="open"/>
+    /// returns (one per session): how the tests run the engine on the PTX emulator.
+    /// </summary>
+    internal static Device Over(string name, Func<ICudaDevice> open) => new CudaDevice(name, open);
+
+    /// <summary>What users see of a failed CUDA call: a <see cref="DeviceException"/> naming the device, the call and the status.</summary>
+    internal static Exception Wrap(string device, CudaException e) => new DeviceException($"{device}: {e.Message}", e);
+
+    private sealed class CudaDevice(string name, Func<ICudaDevice> open) : Device
+    {
+        public override string Name => name;
+
+        internal override IBackend CreateBackend(SessionOptions options)
+        {
+            ICudaDevice device;
+            try
+            {
+                device = open();
+            }
+            catch (CudaException e)
+            {
+                throw new DeviceException($"{name} could not be opened for a session: {e.Message}", e);
+            }
+            return new CudaBackend(device, options.AllowTf32, e => Wrap(name, e));
+        }
     }
 }

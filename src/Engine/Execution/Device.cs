@@ -27,15 +27,17 @@ public abstract class Device
     public static CudaDriverInfo CudaInfo => CudaDriver.Probe();
 
     /// <summary>The CUDA device with the given ordinal (0 = first visible device).</summary>
-    /// <remarks>This build has no CUDA backend yet, so this always throws; the message says whether
-    /// the driver or the device is missing, or only the backend.</remarks>
+    /// <remarks>
+    /// Each session on it gets its own stream, caching allocator, cuBLAS and cuDNN handles (<c>CudaBackend</c>). Float32
+    /// products stay in float32 unless <see cref="SessionOptions.AllowTf32"/> is set. Not yet run on hardware: this
+    /// build's CUDA backend is tested on a PTX emulator only (see the README).
+    /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="ordinal"/> is negative.</exception>
-    /// <exception cref="DeviceException">No CUDA driver, no such device, or no CUDA backend in this build,
-    /// e.g. <c>CUDA device 0 is unavailable: no CUDA driver (libcuda.so.1 not found; probed: libcuda.so.1,
-    /// libcuda.so). Use Device.Cpu, or install the NVIDIA driver.</c></exception>
+    /// <exception cref="DeviceException">No CUDA driver or no such device, e.g. <c>CUDA device 0 is unavailable: no CUDA driver
+    /// (libcuda.so.1 not found; probed: libcuda.so.1, libcuda.so). Use Device.Cpu, or install the NVIDIA driver.</c></exception>
     public static Device Cuda(int ordinal = 0) => CudaDevices.Open(ordinal);
 
-    /// <summary>Name ("cpu", "reference").</summary>
+    /// <summary>Name ("cpu", "reference", "cuda:0").</summary>
     public abstract string Name { get; }
 
     /// <summary>A backend for one session, configured by its options.</summary>

@@ -12,9 +12,11 @@ namespace Nabla;
 /// or compiles the plan, makes sure the session's arenas hold its memory plan, checks fed and constant
 /// values on the host, enqueues the feed uploads and every kernel on the backend's stream, and then
 /// waits once: to download the error flags (only when the plan has device-side checks) and the
-/// fetches. A run with nothing to fetch does not wait at all.
+/// fetches. A run with nothing to fetch does not wait at all. On a backend with whole-step graphs (CUDA,
+/// <see cref="SessionOptions.CudaGraphs"/>) the kernels of a plan's later runs are recorded and issued as one graph,
+/// between the uploads and the downloads (Session.Graphs.cs).
 /// </remarks>
-public sealed class Session : IDisposable
+public sealed partial class Session : IDisposable
 {
     private readonly Dictionary<PlanKey, Plan> _plans = [];
     private readonly IBackend _backend;
@@ -36,6 +38,8 @@ public sealed class Session : IDisposable
         if (epilogues is "0" or "1") Options = Options with { OutputEpilogues = epilogues == "1" };
         var codegen = Environment.GetEnvironmentVariable("NABLA_FUSION_CODEGEN");
         if (codegen is "0" or "1") Options = Options with { FusedCodegen = codegen == "1" };
+        var graphs = Environment.GetEnvironmentVariable("NABLA_CUDA_GRAPHS");
+        if (graphs is "0" or "1") Options = Options with { CudaGraphs = graphs == "1" };
         var backend = Device.CreateBackend(Options);
         _backend = Options.DeferExecution || Environment.GetEnvironmentVariable("NABLA_DEFER_EXECUTION") == "1" ? new DeferredBackend(backend) : backend;
         State = new SessionState(_backend);
@@ -107,7 +111,7 @@ public sealed class Session : IDisposable
             _backend.Memory.Download(run.Slots[plan.FetchSlots[i]]!, host);
             result[i] = new Tensor(host, plan.FetchShapes[i], fetches[i].DType);
         }
-        LastRun = new RunStatistics(before, _backend.Memory.Stats, plan.Memory.PeakBytes) { Kernels = plan.KernelCount };
+        LastRun = new RunStatistics(before, _backend.Memory.Stats, plan.Memory.PeakBytes) { Kernels = plan.KernelCount, Graph = _lastGraph.Mode, GraphNote = _lastGraph.Reason };
         return result;
     }
 
@@ -190,6 +194,25 @@ public sealed class Session : IDisposable
             run.Slots[slot] = run.Planned[slot];
             upload(feed, run.Slots[slot]!);
         }
+        // From here to the last step the run's device work may be recorded and issued as one graph (Session.Graphs.cs).
+        var graphs = BeginStepGraph(plan);
+        try
+        {
+            RunSteps(plan, run);
+        }
+        catch (Exception) when (graphs is not null)
+        {
+            // Issue what the steps before the failure enqueued, as an eager run would have, then report the failure.
+            graphs.AbandonRecording();
+            throw;
+        }
+        EndStepGraph(plan, graphs);
+        return run;
+    }
+
+    /// <summary>Enqueues the run's steps: the error flags' reset, every kernel (with its epilogue) and the device-side checks.</summary>
+    private void RunSteps(Plan plan, RunState run)
+    {
         if (run.Flags is { } flags) _backend.Fill(flags, 0);
         var ctx = _kernelContext;
         ctx.Run = run;
@@ -227,7 +250,6 @@ public sealed class Session : IDisposable
             foreach (var c in step.ChecksAfter) _backend.Check(c.Kind, run.Slots[step.OutputSlots[-1 - c.Input]]!, c.Bound, run.Flags!, c.Site);
             if (stats is not null) stats.Add(new KernelTiming(step.KernelName, step.KernelType, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds));
         }
-        return run;
     }
 
     /// <summary>
@@ -239,7 +261,14 @@ public sealed class Session : IDisposable
         foreach (var (arena, bytes) in plan.Memory.ArenaBytes)
         {
             if (_arenaBytes.TryGetValue(arena, out var have) && have >= bytes) continue;
-            if (_arenas.Remove(arena, out var old)) _backend.Memory.Free(old);
+            if (_arenas.Remove(arena, out var old))
+            {
+                // Forget the old arena before allocating its successor: when that fails (out of device memory) the next run
+                // allocates again, instead of binding views of freed memory, and the session stays usable.
+                _arenaBytes.Remove(arena);
+                _arenaGeneration++;
+                _backend.Memory.Free(old);
+            }
             _arenas[arena] = _backend.Memory.AllocateArena(arena, bytes);
             _arenaBytes[arena] = bytes;
             _arenaGeneration++;
@@ -330,7 +359,8 @@ public sealed class Session : IDisposable
             if (p.RunState?.Flags is { } f) _backend.Memory.Free(f);
         foreach (var a in _arenas.Values) _backend.Memory.Free(a);
         _arenas.Clear();
-        _backend.Dispose();
+        try { DisposeStepGraphs(); }
+        finally { _backend.Dispose(); }
     }
 }
 
@@ -351,4 +381,14 @@ public readonly record struct RunStatistics(long Allocations, long Uploads, long
 
     /// <summary>Kernels the run enqueued: steps that launch device work, a fused element-wise step counting once (variable and constant reads, aliases and NoOps launch nothing).</summary>
     public int Kernels { get; init; }
+
+    /// <summary>
+    /// How the run's device work was issued: <see cref="StepGraphMode.Eager"/> on the host backends, with
+    /// <see cref="SessionOptions.CudaGraphs"/> off, and on a plan's first run; otherwise as one CUDA graph, captured,
+    /// recaptured or replayed (<see cref="StepGraphMode"/>), or eagerly when the plan cannot be graphed (see <see cref="GraphNote"/>).
+    /// </summary>
+    public StepGraphMode Graph { get; init; }
+
+    /// <summary>Why the run's plan is not issued as a graph (the call that stopped its recording, or arguments that change every run); null otherwise.</summary>
+    public string? GraphNote { get; init; }
 }

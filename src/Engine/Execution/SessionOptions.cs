@@ -59,6 +59,24 @@ public sealed record SessionOptions
     /// </summary>
     public bool FusedCodegen { get; init; } = true;
 
+    /// <summary>
+    /// On a CUDA device, let float32 matrix products and convolutions use TF32 tensor cores (products rounded to a 10-bit
+    /// mantissa, float32 accumulation; about 1e-3 relative error), as PyTorch's <c>allow_tf32</c>. Off by default, so float32
+    /// results match the CPU's to float32 rounding. Ignored by the host backends.
+    /// </summary>
+    public bool AllowTf32 { get; init; }
+
+    /// <summary>
+    /// On a device with whole-step graphs (CUDA), issue a plan's device work as one CUDA graph from the plan's second run
+    /// on (on by default): the run's launches are recorded, compared with the graph captured from the previous run of the
+    /// same plan, and that graph is replayed when they are identical, or captured anew when they differ. Results equal
+    /// eager launches bit for bit (the replayed work is the same work). A plan whose run cannot be recorded (cuDNN, the
+    /// host-staged AllReduce) or whose launch arguments change every run (random ops) falls back to eager launches;
+    /// <see cref="RunStatistics.Graph"/> says what each run did. Ignored by the host backends. The environment variable
+    /// <c>NABLA_CUDA_GRAPHS=0</c> turns it off for every session (<c>=1</c> on).
+    /// </summary>
+    public bool CudaGraphs { get; init; } = true;
+
     /// <summary>The defaults: no checks, immediate host execution, fusion on (as generated code on the CPU).</summary>
     public static SessionOptions Default { get; } = new();
 }

@@ -98,6 +98,12 @@ internal static unsafe partial class CuBlas
         int m, int n, int k, in float alpha, ulong a, int lda, long strideA, ulong b, int ldb, long strideB,
         in float beta, ulong c, int ldc, long strideC, int batchCount);
 
+    /// <summary>The float64 form of <see cref="cublasSgemmStridedBatched"/> (same cublas_api.h signature with double scalars and matrices).</summary>
+    [LibraryImport(CudaLibraries.CublasName)]
+    internal static partial int cublasDgemmStridedBatched(nint handle, CublasOperation transa, CublasOperation transb,
+        int m, int n, int k, in double alpha, ulong a, int lda, long strideA, ulong b, int ldb, long strideB,
+        in double beta, ulong c, int ldc, long strideC, int batchCount);
+
     /// <summary>
     /// Mixed-type GEMM. <paramref name="alpha"/> and <paramref name="beta"/> point at scalars of the
     /// compute type's scale type (float for the 32F compute types, double for 64F).

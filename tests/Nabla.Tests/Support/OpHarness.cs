@@ -12,17 +12,35 @@ public delegate Output Build(Graph g, Output[] xs);
 /// </summary>
 public static class OpHarness
 {
+    private static readonly AsyncLocal<Device?> s_float32Device = new();
+
     /// <summary>
-    /// Runs <paramref name="f"/> on the Reference device with float64 inputs and on the CPU device
-    /// with the same inputs rounded to float32 (integer/bool inputs unchanged), and compares within
-    /// atol + |ref|·rtol. NaN must match NaN and ±Inf must match exactly.
+    /// The device <see cref="CpuMatchesReference"/> runs float32 on: <see cref="Device.Cpu"/>, unless a CUDA op-table fixture
+    /// re-runs the tables on its device inside <see cref="UseFloat32Device"/>.
+    /// </summary>
+    public static Device Float32Device => s_float32Device.Value ?? Device.Cpu;
+
+    /// <summary>Runs <paramref name="body"/> with <see cref="Float32Device"/> set to <paramref name="device"/> (on this async flow only).</summary>
+    public static void UseFloat32Device(Device device, Action body)
+    {
+        var before = s_float32Device.Value;
+        s_float32Device.Value = device;
+        try { body(); }
+        finally { s_float32Device.Value = before; }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="f"/> on the Reference device with float64 inputs and on the CPU device (or the
+    /// <see cref="Float32Device"/> in force) with the same inputs rounded to float32 (integer/bool inputs unchanged),
+    /// and compares within atol + |ref|·rtol. NaN must match NaN and ±Inf must match exactly.
     /// </summary>
     public static void CpuMatchesReference(Build f, Tensor[] inputs, double rtol = 1e-5, double atol = 1e-6)
     {
+        var device = Float32Device;
         var reference = Evaluate(f, inputs.Select(t => t.DType == DType.Float32 ? ToFloat64(t) : t).ToArray(), Device.Reference, DType.Float64);
-        var cpu = Evaluate(f, inputs.Select(t => t.DType == DType.Float64 ? ToFloat32(t) : t).ToArray(), Device.Cpu, DType.Float32);
-        Assert.That(cpu.Shape, Is.EqualTo(reference.Shape), "CPU and reference shapes differ");
-        AssertClose(reference.ToDoubleArray(), cpu.ToDoubleArray(), rtol, atol, "cpu float32 vs reference float64");
+        var cpu = Evaluate(f, inputs.Select(t => t.DType == DType.Float64 ? ToFloat32(t) : t).ToArray(), device, DType.Float32);
+        Assert.That(cpu.Shape, Is.EqualTo(reference.Shape), $"{device} and reference shapes differ");
+        AssertClose(reference.ToDoubleArray(), cpu.ToDoubleArray(), rtol, atol, $"{device} float32 vs reference float64");
     }
 
     /// <summary>Builds <paramref name="f"/> on placeholders shaped like the inputs and runs it on <paramref name="device"/>.</summary>

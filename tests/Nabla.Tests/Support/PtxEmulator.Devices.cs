@@ -52,7 +52,7 @@ internal sealed class EmulatedKernelTestDevice : IKernelTestDevice
 /// later call throws, as a real context is unusable after such a fault. The message carries the
 /// emulator's diagnosis and the <see cref="PtxEmulatorException"/> is the inner exception.
 /// </remarks>
-internal sealed unsafe class EmulatedCudaDevice : ICudaDevice
+internal sealed unsafe partial class EmulatedCudaDevice : ICudaDevice
 {
     private readonly FaultingLauncher _launcher;
     private Exception? _fault;
@@ -86,6 +86,7 @@ internal sealed unsafe class EmulatedCudaDevice : ICudaDevice
     public ulong Allocate(ulong bytes)
     {
         Check();
+        RefuseWhileCapturing("cuMemAlloc_v2");
         // Status codes as cuMemAlloc_v2 returns them, so callers that test CudaException.Code behave as on a GPU.
         if (bytes == 0) throw new CudaException(CudaLibrary.Driver, "cuMemAlloc_v2", 1, "CUDA_ERROR_INVALID_VALUE");
         if (bytes > (ulong)MemoryLimit || Memory.BytesInUse + (long)bytes > MemoryLimit)
@@ -96,6 +97,7 @@ internal sealed unsafe class EmulatedCudaDevice : ICudaDevice
     public void Free(ulong address)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        RefuseWhileCapturing("cuMemFree_v2");
         try { Memory.Free(address); }
         catch (PtxEmulatorException e) { throw new CudaException($"cuMemFree_v2 failed: CUDA_ERROR_INVALID_VALUE (1): {e.Message}", e); }
     }
@@ -103,18 +105,21 @@ internal sealed unsafe class EmulatedCudaDevice : ICudaDevice
     public void CopyHostToDevice(ulong dst, void* src, ulong bytes)
     {
         Check();
+        RefuseWhileCapturing("cuMemcpyHtoDAsync_v2");
         new ReadOnlySpan<byte>(src, checked((int)bytes)).CopyTo(Region(dst, bytes, "cuMemcpyHtoDAsync_v2"));
     }
 
     public void CopyDeviceToHost(void* dst, ulong src, ulong bytes)
     {
         Check();
+        RefuseWhileCapturing("cuMemcpyDtoHAsync_v2");
         Region(src, bytes, "cuMemcpyDtoHAsync_v2").CopyTo(new Span<byte>(dst, checked((int)bytes)));
     }
 
     public void CopyDeviceToDevice(ulong dst, ulong src, ulong bytes)
     {
         Check();
+        if (Captures(() => CopyDeviceToDevice(dst, src, bytes))) return;
         var from = Region(src, bytes, "cuMemcpyDtoDAsync_v2").ToArray();
         from.CopyTo(Region(dst, bytes, "cuMemcpyDtoDAsync_v2"));
     }
@@ -122,11 +127,16 @@ internal sealed unsafe class EmulatedCudaDevice : ICudaDevice
     public void Memset32(ulong dst, uint value, ulong count)
     {
         Check();
+        if (Captures(() => Memset32(dst, value, count))) return;
         if (dst % 4 != 0) throw new CudaException($"cuMemsetD32Async failed: CUDA_ERROR_INVALID_VALUE (1): 0x{dst:X} is not 4-byte aligned");
         MemoryMarshal.Cast<byte, uint>(Region(dst, count * 4, "cuMemsetD32Async")).Fill(value);
     }
 
-    public void Synchronize() => Check();
+    public void Synchronize()
+    {
+        Check();
+        RefuseWhileCapturing("cuStreamSynchronize");
+    }
 
     private Span<byte> Region(ulong address, ulong bytes, string call)
     {
@@ -145,6 +155,7 @@ internal sealed unsafe class EmulatedCudaDevice : ICudaDevice
         ulong a, int lda, long strideA, ulong b, int ldb, long strideB, double beta, ulong c, int ldc, long strideC, int batch, bool allowTf32)
     {
         Check();
+        if (Captures(() => GemmStridedBatched(dtype, transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch, allowTf32))) return;
         GemmCalls++;
         EmulatedGemm.Run(Memory, dtype, transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch, allowTf32);
     }
@@ -175,6 +186,7 @@ internal sealed unsafe class EmulatedCudaDevice : ICudaDevice
         public void Launch(KernelHandle function, (uint X, uint Y, uint Z) grid, uint block, uint sharedBytes, KernelArgs args)
         {
             device.Check();
+            if (device.Captures(() => Launch(function, grid, block, sharedBytes, args))) return;
             var before = device.Emulator.Launches;
             try
             {
