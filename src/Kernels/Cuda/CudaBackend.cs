@@ -213,46 +213,14 @@ internal sealed partial class CudaBackend : IBackend
         ulong s1 = Opt(slot1, nameof(slot1)), s2 = Opt(slot2, nameof(slot2)), s3 = Opt(slot3, nameof(slot3));
         var flags = abortFlags is null ? null : B(abortFlags, nameof(abortFlags));
         if (v.Length == 0) return;
-        Guard(() =>
-        {
-            var addresses = OptimizerScalars(scalarBuffers, v.DType);
-            ComputeKernels.ApplyOptimizer(K, kind, nesterov, v.DType, addresses, v.Address, g.Address, s1, s2, s3, v.Length,
-                flags?.Address ?? 0, flags?.Length ?? 0);
-        });
-    }
-
-    private CudaBuffer? _scalarScratch;
-
-    /// <summary>
-    /// The scalars' addresses in the variable's dtype, which the optimizer kernels read. The engine's hyper-parameters are
-    /// float64 rank-0 buffers whatever the variable's dtype (IBackend allows float32 or float64), so for a float32 variable
-    /// each one is cast on the device into a scratch slot. Reusing the slots for the next call is safe: the casts of that
-    /// call are queued after this call's kernel has read them.
-    /// </summary>
-    /// <remarks>The casts cost one tiny launch per scalar per variable; a kernel reading float64 scalars directly would save them.</remarks>
-    private ulong[] OptimizerScalars(CudaBuffer[] scalars, DType dtype)
-    {
-        var addresses = new ulong[scalars.Length];
-        for (var i = 0; i < scalars.Length; i++)
-        {
-            var s = scalars[i];
-            if (s.DType == dtype)
-            {
-                addresses[i] = s.Address;
-                continue;
-            }
-            if (s.DType is not (DType.Float32 or DType.Float64))
-                throw new NotSupportedException($"optimizer scalar {i} must be float32 or float64, got {s.DType.Name()}");
-            if (_scalarScratch is null || _scalarScratch.Length < scalars.Length)
-            {
-                if (_scalarScratch is not null) _memory.Free(_scalarScratch);
-                _scalarScratch = (CudaBuffer)_memory.Allocate(DType.Float64, Math.Max(8, scalars.Length));
-            }
-            // Slots of 8 bytes, whichever dtype lands there.
-            addresses[i] = _scalarScratch.Address + (ulong)i * 8;
-            ElementwiseKernels.Cast(K, s.DType, s.Address, dtype, addresses[i], 1);
-        }
-        return addresses;
+        // The engine's hyper-parameters are float64 rank-0 buffers whatever the variable's dtype (IBackend allows float32 or
+        // float64 independently): the kernel is told each scalar's dtype and converts as it reads.
+        var addresses = scalarBuffers.Select(b => b.Address).ToArray();
+        var dtypes = scalarBuffers.Select(b => b.DType is DType.Float32 or DType.Float64
+            ? b.DType
+            : throw new NotSupportedException($"optimizer scalars must be float32 or float64, got {b.DType.Name()}")).ToArray();
+        Guard(() => ComputeKernels.ApplyOptimizer(K, kind, nesterov, v.DType, addresses, dtypes, v.Address, g.Address, s1, s2, s3, v.Length,
+            flags?.Address ?? 0, flags?.Length ?? 0));
     }
 
     /// <inheritdoc/>
