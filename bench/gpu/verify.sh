@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/gpu/verify.sh - the one command for a GPU machine (issue 12). Run from anywhere in the repository:
 #   1. versions: device, driver, CUDA, ptxas/nvcc, cuBLAS and cuDNN (file names, pip wheels, a tiny ctypes query);
-#   2. ptxas:    assembles every native/cuda/*.ptx with `ptxas -arch=sm_90 -v` (and for the .target each
+#   2. ptxas:    writes the generated PTX modules (two tests, no GPU needed), then assembles them and every
+#                native/cuda/*.ptx with `ptxas -arch=sm_90 -v` (and for the .target each
 #                file declares), keeping the register/stack/spill report;
 #   3. tests:    runs the whole `Gpu` test category from the packed .device/ folder (.device/run.sh, no .NET needed)
 #                and prints the CUDA backend's name as the tests report it;
@@ -219,11 +220,27 @@ PY
   fi
 }
 
+# The generated PTX modules (PtxWriter: math library, unary, pow, fused samples; the compute families) are written
+# by two tests into $out/ptx-generated, so that step_ptxas assembles them with the hand-written ones. Needs no GPU.
+step_generated() {
+  section "generated PTX modules -> $out/ptx-generated"
+  if [[ ! -f .device/run.sh ]] || ! ls .device/tests/*.Tests.dll >/dev/null 2>&1; then
+    fail generated "no packed .device/ (run with --pack on a machine with .NET)"; return
+  fi
+  mkdir -p "$out/ptx-generated" "$out/generated"
+  NABLA_PTX_DUMP="$out/ptx-generated" OUT="$out/generated" timeout -k 10 300 bash .device/run.sh tests \
+    --filter "FullyQualifiedName~GeneratedModulesAreWrittenForPtxas" --no-ansi --progress off > "$out/generated.txt" 2>&1
+  local rc=$? n
+  n=$(find "$out/ptx-generated" -name '*.ptx' | wc -l)
+  if (( rc == 0 && n > 0 )); then ok generated "$n modules written"
+  else fail generated "exit $rc, $n modules written; see generated.txt"; fi
+}
+
 step_ptxas() {
-  section "ptxas: native/cuda/*.ptx"
+  section "ptxas: native/cuda/*.ptx and the generated modules"
   local f=$out/ptxas.txt ptxas
   shopt -s nullglob
-  local files=(native/cuda/*.ptx)
+  local files=(native/cuda/*.ptx "$out"/ptx-generated/*.ptx)
   shopt -u nullglob
   if [[ ${#files[@]} -eq 0 ]]; then fail ptxas "no native/cuda/*.ptx"; return; fi
   if ! ptxas=$(find_ptxas); then
@@ -341,6 +358,7 @@ main() {
   find_cuda_libs
   [[ $pack == 1 ]] && step_pack
   step_versions
+  step_generated
   step_ptxas
   step_tests
   step_benches
