@@ -22,7 +22,8 @@ public sealed record SessionOptions
     /// <summary>
     /// Debugging: queue the host backend's work until the next wait (a download), as a GPU stream
     /// would, to prove no code relies on a kernel having finished when it returned. Setting the
-    /// environment variable <c>NABLA_DEFER_EXECUTION=1</c> turns it on for every session.
+    /// environment variable <c>NABLA_DEFER_EXECUTION=1</c> turns it on for every session. A CUDA session ignores it:
+    /// its stream is asynchronous already.
     /// </summary>
     public bool DeferExecution { get; init; }
 
