@@ -14,23 +14,8 @@ namespace Nabla.Tests.Kernels;
 /// emulator interprets every thread) but cover size 1, empty axes, more than one warp and lengths that are not a
 /// multiple of 32.
 /// </summary>
-public abstract partial class CudaComputeKernelTests
+public abstract partial class CudaComputeKernelTests : KernelDeviceFixture
 {
-    private IKernelTestDevice? _device;
-
-    /// <summary>The device this fixture runs on; GPU fixtures call Assert.Ignore here when there is none.</summary>
-    private protected abstract IKernelTestDevice CreateDevice();
-
-    private IKernelTestDevice Device => _device ?? throw new InvalidOperationException("OneTimeSetUp did not run");
-
-    private IKernelLauncher K => Device.Launcher;
-
-    [OneTimeSetUp]
-    public void OneTimeSetUp() => _device = CreateDevice();
-
-    [OneTimeTearDown]
-    public void OneTimeTearDown() => _device?.Dispose();
-
     private ulong Up<T>(T[] data) where T : unmanaged => Device.Upload<T>(data);
 
     /// <summary>Asserts |actual − expected| ≤ atol + rtol·|expected| elementwise (NaN matches NaN, ±∞ must be equal), listing the first mismatches.</summary>
