@@ -165,49 +165,16 @@ internal sealed unsafe class CudnnConvolution : IDisposable
     }
 
     /// <summary>y = conv(x, w) (overwritten).</summary>
-    public void Forward(nint handle, ulong x, ulong w, ulong y, ulong workspace)
-    {
-        if (_dtype == DType.Float32)
-        {
-            float one = 1, zero = 0;
-            CuDnn.Check(CuDnn.cudnnConvolutionForward(handle, &one, _x, x, _w, w, _conv, (CudnnConvolutionFwdAlgo)_algo, workspace, (nuint)_cudnnBytes, &zero, _y, y), nameof(CuDnn.cudnnConvolutionForward));
-        }
-        else
-        {
-            double one = 1, zero = 0;
-            CuDnn.Check(CuDnn.cudnnConvolutionForward(handle, &one, _x, x, _w, w, _conv, (CudnnConvolutionFwdAlgo)_algo, workspace, (nuint)_cudnnBytes, &zero, _y, y), nameof(CuDnn.cudnnConvolutionForward));
-        }
-    }
+    public void Forward(nint handle, ulong x, ulong w, ulong y, ulong workspace) =>
+        CudnnScale.OneZero(_dtype, (one, zero) => CuDnn.Check(CuDnn.cudnnConvolutionForward(handle, one, _x, x, _w, w, _conv, (CudnnConvolutionFwdAlgo)_algo, workspace, (nuint)_cudnnBytes, zero, _y, y), nameof(CuDnn.cudnnConvolutionForward)));
 
     /// <summary>dx = the gradient of conv with respect to its input (overwritten).</summary>
-    public void BackwardData(nint handle, ulong w, ulong dy, ulong dx, ulong workspace)
-    {
-        if (_dtype == DType.Float32)
-        {
-            float one = 1, zero = 0;
-            CuDnn.Check(CuDnn.cudnnConvolutionBackwardData(handle, &one, _w, w, _y, dy, _conv, (CudnnConvolutionBwdDataAlgo)_algo, workspace, (nuint)_cudnnBytes, &zero, _x, dx), nameof(CuDnn.cudnnConvolutionBackwardData));
-        }
-        else
-        {
-            double one = 1, zero = 0;
-            CuDnn.Check(CuDnn.cudnnConvolutionBackwardData(handle, &one, _w, w, _y, dy, _conv, (CudnnConvolutionBwdDataAlgo)_algo, workspace, (nuint)_cudnnBytes, &zero, _x, dx), nameof(CuDnn.cudnnConvolutionBackwardData));
-        }
-    }
+    public void BackwardData(nint handle, ulong w, ulong dy, ulong dx, ulong workspace) =>
+        CudnnScale.OneZero(_dtype, (one, zero) => CuDnn.Check(CuDnn.cudnnConvolutionBackwardData(handle, one, _w, w, _y, dy, _conv, (CudnnConvolutionBwdDataAlgo)_algo, workspace, (nuint)_cudnnBytes, zero, _x, dx), nameof(CuDnn.cudnnConvolutionBackwardData)));
 
     /// <summary>dw (KRSC, overwritten) = the gradient of conv with respect to its filter.</summary>
-    public void BackwardFilter(nint handle, ulong x, ulong dy, ulong dw, ulong workspace)
-    {
-        if (_dtype == DType.Float32)
-        {
-            float one = 1, zero = 0;
-            CuDnn.Check(CuDnn.cudnnConvolutionBackwardFilter(handle, &one, _x, x, _y, dy, _conv, (CudnnConvolutionBwdFilterAlgo)_algo, workspace, (nuint)_cudnnBytes, &zero, _w, dw), nameof(CuDnn.cudnnConvolutionBackwardFilter));
-        }
-        else
-        {
-            double one = 1, zero = 0;
-            CuDnn.Check(CuDnn.cudnnConvolutionBackwardFilter(handle, &one, _x, x, _y, dy, _conv, (CudnnConvolutionBwdFilterAlgo)_algo, workspace, (nuint)_cudnnBytes, &zero, _w, dw), nameof(CuDnn.cudnnConvolutionBackwardFilter));
-        }
-    }
+    public void BackwardFilter(nint handle, ulong x, ulong dy, ulong dw, ulong workspace) =>
+        CudnnScale.OneZero(_dtype, (one, zero) => CuDnn.Check(CuDnn.cudnnConvolutionBackwardFilter(handle, one, _x, x, _y, dy, _conv, (CudnnConvolutionBwdFilterAlgo)_algo, workspace, (nuint)_cudnnBytes, zero, _w, dw), nameof(CuDnn.cudnnConvolutionBackwardFilter)));
 
     /// <summary>Destroys the descriptors; the first failure is thrown after all were tried.</summary>
     public void Dispose()
@@ -226,5 +193,30 @@ internal sealed unsafe class CudnnConvolution : IDisposable
         Destroy(ref _w, CuDnn.cudnnDestroyFilterDescriptor, nameof(CuDnn.cudnnDestroyFilterDescriptor));
         Destroy(ref _conv, CuDnn.cudnnDestroyConvolutionDescriptor, nameof(CuDnn.cudnnDestroyConvolutionDescriptor));
         CuDnn.Check(first, call);
+    }
+}
+
+/// <summary>cuDNN's blend factors alpha = 1 and beta = 0 (the output is overwritten), passed by host pointer.</summary>
+internal static unsafe class CudnnScale
+{
+    /// <summary>A cuDNN call (or calls) given pointers to alpha = 1 and beta = 0.</summary>
+    internal delegate void Call(void* one, void* zero);
+
+    /// <summary>
+    /// Runs <paramref name="call"/> with alpha = 1 and beta = 0 as float for float32 data and as double otherwise (the
+    /// precision cuDNN reads them in).
+    /// </summary>
+    public static void OneZero(DType dtype, Call call)
+    {
+        if (dtype == DType.Float32)
+        {
+            float one = 1, zero = 0;
+            call(&one, &zero);
+        }
+        else
+        {
+            double one = 1, zero = 0;
+            call(&one, &zero);
+        }
     }
 }

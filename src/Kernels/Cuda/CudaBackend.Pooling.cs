@@ -19,16 +19,8 @@ internal sealed unsafe partial class CudaBackend
         {
             var handle = CudnnFor("Pool2D");
             using var d = new PoolingDescriptors(kind, xb.DType, a);
-            if (xb.DType == DType.Float32)
-            {
-                float one = 1, zero = 0;
-                CuDnn.Check(CuDnn.cudnnPoolingForward(handle, d.Pooling, &one, d.X, xb.Address, &zero, d.Y, yb.Address), nameof(CuDnn.cudnnPoolingForward));
-            }
-            else
-            {
-                double one = 1, zero = 0;
-                CuDnn.Check(CuDnn.cudnnPoolingForward(handle, d.Pooling, &one, d.X, xb.Address, &zero, d.Y, yb.Address), nameof(CuDnn.cudnnPoolingForward));
-            }
+            CudnnScale.OneZero(xb.DType, (one, zero) =>
+                CuDnn.Check(CuDnn.cudnnPoolingForward(handle, d.Pooling, one, d.X, xb.Address, zero, d.Y, yb.Address), nameof(CuDnn.cudnnPoolingForward)));
         });
     }
 
@@ -52,22 +44,13 @@ internal sealed unsafe partial class CudaBackend
             {
                 var handle = CudnnFor("Pool2DGrad");
                 using var d = new PoolingDescriptors(kind, dyb.DType, a);
-                if (dyb.DType == DType.Float32)
+                CudnnScale.OneZero(dyb.DType, (one, zero) =>
                 {
-                    float one = 1, zero = 0;
                     if (kind == PoolKind.Max)
-                        CuDnn.Check(CuDnn.cudnnPoolingForward(handle, d.Pooling, &one, d.X, xb.Address, &zero, d.Y, y.Address), nameof(CuDnn.cudnnPoolingForward));
-                    CuDnn.Check(CuDnn.cudnnPoolingBackward(handle, d.Pooling, &one, d.Y, y.Address, d.Y, dyb.Address, d.X, xb.Address, &zero, d.X, dxb.Address),
+                        CuDnn.Check(CuDnn.cudnnPoolingForward(handle, d.Pooling, one, d.X, xb.Address, zero, d.Y, y.Address), nameof(CuDnn.cudnnPoolingForward));
+                    CuDnn.Check(CuDnn.cudnnPoolingBackward(handle, d.Pooling, one, d.Y, y.Address, d.Y, dyb.Address, d.X, xb.Address, zero, d.X, dxb.Address),
                         nameof(CuDnn.cudnnPoolingBackward));
-                }
-                else
-                {
-                    double one = 1, zero = 0;
-                    if (kind == PoolKind.Max)
-                        CuDnn.Check(CuDnn.cudnnPoolingForward(handle, d.Pooling, &one, d.X, xb.Address, &zero, d.Y, y.Address), nameof(CuDnn.cudnnPoolingForward));
-                    CuDnn.Check(CuDnn.cudnnPoolingBackward(handle, d.Pooling, &one, d.Y, y.Address, d.Y, dyb.Address, d.X, xb.Address, &zero, d.X, dxb.Address),
-                        nameof(CuDnn.cudnnPoolingBackward));
-                }
+                });
             });
         }
         finally

@@ -14,23 +14,8 @@ namespace Nabla.Tests.Kernels;
 /// emulator interprets every thread) but cover size 1, empty axes, more than one warp and lengths that are not a
 /// multiple of 32.
 /// </summary>
-public abstract partial class CudaComputeKernelTests
+public abstract partial class CudaComputeKernelTests : KernelDeviceFixture
 {
-    private IKernelTestDevice? _device;
-
-    /// <summary>The device this fixture runs on; GPU fixtures call Assert.Ignore here when there is none.</summary>
-    private protected abstract IKernelTestDevice CreateDevice();
-
-    private IKernelTestDevice Device => _device ?? throw new InvalidOperationException("OneTimeSetUp did not run");
-
-    private IKernelLauncher K => Device.Launcher;
-
-    [OneTimeSetUp]
-    public void OneTimeSetUp() => _device = CreateDevice();
-
-    [OneTimeTearDown]
-    public void OneTimeTearDown() => _device?.Dispose();
-
     private ulong Up<T>(T[] data) where T : unmanaged => Device.Upload<T>(data);
 
     /// <summary>Asserts |actual − expected| ≤ atol + rtol·|expected| elementwise (NaN matches NaN, ±∞ must be equal), listing the first mismatches.</summary>
@@ -83,21 +68,11 @@ public abstract partial class CudaComputeKernelTests
                 if (reduce == 0 && op is ReduceOp.ArgMax or ReduceOp.ArgMin) continue; // the CPU reads x[0]; the engine never asks
                 var x = ReduceInput(outer, reduce, inner, specials).Select(T.CreateTruncating).ToArray();
                 var what = $"{op} {dtype} [{outer}, {reduce}, {inner}] specials {specials}";
-                var y = Device.Poisoned<long>(outer * inner);
-                ComputeKernels.Reduce(K, op, dtype, Up(x), outer, reduce, inner, y);
-                if (op is ReduceOp.ArgMax or ReduceOp.ArgMin)
-                {
-                    var expected = new long[outer * inner];
-                    StridedLoops.ArgReduce<T>(op == ReduceOp.ArgMax, x, outer, reduce, inner, expected);
-                    Assert.That(Device.Read<long>(y, outer * inner), Is.EqualTo(expected), what);
-                }
-                else
-                {
-                    var expected = new T[outer * inner];
-                    StridedLoops.Reduce<T>(op, x, outer, reduce, inner, expected);
-                    var (rtol, atol) = Tolerance<T>();
-                    AssertClose(Device.Read<T>(y, outer * inner), expected, rtol, atol, what);
-                }
+                if (ReduceOnDevice(op, dtype, x, outer, reduce, inner, what) is not { } actual) continue;
+                var expected = new T[outer * inner];
+                StridedLoops.Reduce<T>(op, x, outer, reduce, inner, expected);
+                var (rtol, atol) = Tolerance<T>();
+                AssertClose(actual, expected, rtol, atol, what);
             }
     }
 
@@ -119,21 +94,26 @@ public abstract partial class CudaComputeKernelTests
             var x = Enumerable.Range(0, outer * reduce * inner)
                 .Select(i => i % 5 == 0 ? T.MaxValue - T.CreateTruncating(rng.Next(3)) : T.CreateTruncating(rng.Next(-4, 5))).ToArray();
             var what = $"{op} {dtype} [{outer}, {reduce}, {inner}]";
-            var y = Device.Poisoned<long>(outer * inner);
-            ComputeKernels.Reduce(K, op, dtype, Up(x), outer, reduce, inner, y);
-            if (op is ReduceOp.ArgMax or ReduceOp.ArgMin)
-            {
-                var expected = new long[outer * inner];
-                StridedLoops.ArgReduce<T>(op == ReduceOp.ArgMax, x, outer, reduce, inner, expected);
-                Assert.That(Device.Read<long>(y, outer * inner), Is.EqualTo(expected), what);
-            }
-            else
-            {
-                var expected = new T[outer * inner];
-                StridedLoops.ReduceInteger<T>(op, x, outer, reduce, inner, expected);
-                Assert.That(Device.Read<T>(y, outer * inner), Is.EqualTo(expected), what);
-            }
+            if (ReduceOnDevice(op, dtype, x, outer, reduce, inner, what) is not { } actual) continue;
+            var expected = new T[outer * inner];
+            StridedLoops.ReduceInteger<T>(op, x, outer, reduce, inner, expected);
+            Assert.That(actual, Is.EqualTo(expected), what);
         }
+    }
+
+    /// <summary>
+    /// Reduces <paramref name="x"/> [outer, reduce, inner] on the device. ArgMax and ArgMin are checked here against the
+    /// CPU's indices (and null is returned); for the other ops the device's result is returned for the caller to check.
+    /// </summary>
+    private T[]? ReduceOnDevice<T>(ReduceOp op, DType dtype, T[] x, int outer, int reduce, int inner, string what) where T : unmanaged, INumber<T>
+    {
+        var y = Device.Poisoned<long>(outer * inner);
+        ComputeKernels.Reduce(K, op, dtype, Up(x), outer, reduce, inner, y);
+        if (op is not (ReduceOp.ArgMax or ReduceOp.ArgMin)) return Device.Read<T>(y, outer * inner);
+        var expected = new long[outer * inner];
+        StridedLoops.ArgReduce<T>(op == ReduceOp.ArgMax, x, outer, reduce, inner, expected);
+        Assert.That(Device.Read<long>(y, outer * inner), Is.EqualTo(expected), what);
+        return null;
     }
 
     /// <summary>

@@ -13,22 +13,8 @@ namespace Nabla.Tests.Kernels;
 /// to stay poisoned. Float results are compared bit for bit (every op here is exactly rounded); an expected NaN
 /// only needs a NaN (payloads differ between the CPU and the GPU). Sizes are small: the emulator interprets.
 /// </summary>
-public abstract partial class CudaElementwiseKernelTests
+public abstract partial class CudaElementwiseKernelTests : KernelDeviceFixture
 {
-    private IKernelTestDevice? _device;
-
-    private protected abstract IKernelTestDevice CreateDevice();
-
-    private IKernelTestDevice Device => _device ?? throw new InvalidOperationException("the device is created in OneTimeSetUp");
-
-    private IKernelLauncher K => Device.Launcher;
-
-    [OneTimeSetUp]
-    public void OpenDevice() => _device = CreateDevice();
-
-    [OneTimeTearDown]
-    public void CloseDevice() => _device?.Dispose();
-
     private ulong Up<T>(params T[] data) where T : unmanaged => Device.Upload<T>(data);
 
     /// <summary>An output of <paramref name="count"/> elements plus one guard element, all poisoned.</summary>

@@ -38,6 +38,15 @@ internal sealed partial class PtxEmulatorTests
         return x;
     }
 
+    /// <summary>Uploads <paramref name="x"/>, launches <paramref name="k"/>(x, y) with y = <paramref name="n"/> poisoned elements, and returns y.</summary>
+    private TOut[] RunXy<TIn, TOut>(KernelHandle k, TIn[] x, int n, uint grid, uint block) where TIn : unmanaged where TOut : unmanaged
+    {
+        var dx = _device.Upload<TIn>(x);
+        var dy = _device.Poisoned<TOut>(n);
+        K.Launch(k, (grid, 1, 1), block, 0, new KernelArgs().U64(dx).U64(dy));
+        return _device.Read<TOut>(dy, n);
+    }
+
     private static void AssertBitEqual(float[] expected, float[] actual, string what)
     {
         Assert.That(actual, Has.Length.EqualTo(expected.Length));
@@ -189,10 +198,7 @@ internal sealed partial class PtxEmulatorTests
             ret;
             """);
         var x = Enumerable.Range(0, 3 * 128).Select(i => (float)(i % 17) - 8).ToArray();
-        var dx = _device.Upload<float>(x);
-        var dy = _device.Poisoned<float>(3);
-        K.Launch(k, (3, 1, 1), 128, 0, new KernelArgs().U64(dx).U64(dy));
-        Assert.That(_device.Read<float>(dy, 3), Is.EqualTo(Enumerable.Range(0, 3).Select(b => x.Skip(b * 128).Take(128).Sum()).ToArray()));
+        Assert.That(RunXy<float, float>(k, x, 3, grid: 3, block: 128), Is.EqualTo(Enumerable.Range(0, 3).Select(b => x.Skip(b * 128).Take(128).Sum()).ToArray()));
     }
 
     private const string WarpSumBody = """
@@ -225,10 +231,7 @@ internal sealed partial class PtxEmulatorTests
     {
         var k = Kernel("warpsum", ".param .u64 x, .param .u64 y", WarpSumBody);
         var x = Enumerable.Range(0, 64).Select(i => (float)i).ToArray();
-        var dx = _device.Upload<float>(x);
-        var dy = _device.Poisoned<float>(64);
-        K.Launch(k, (1, 1, 1), 64, 0, new KernelArgs().U64(dx).U64(dy));
-        var y = _device.Read<float>(dy, 64);
+        var y = RunXy<float, float>(k, x, 64, grid: 1, block: 64);
         Assert.That(y[..32], Has.All.EqualTo(Enumerable.Range(0, 32).Sum()), "every lane of warp 0 holds the warp's sum");
         Assert.That(y[32..], Has.All.EqualTo(Enumerable.Range(32, 32).Sum()), "warp 1");
     }
@@ -351,11 +354,9 @@ internal sealed partial class PtxEmulatorTests
             ret;
             """);
         float[] x = [float.NaN, 0f, 1f, 2f];
-        var dx = _device.Upload<float>(x);
-        var dy = _device.Poisoned<uint>(4);
-        K.Launch(k, (1, 1, 1), 4, 0, new KernelArgs().U64(dx).U64(dy));
+        var y = RunXy<float, uint>(k, x, 4, grid: 1, block: 4);
         // NaN: ltu, neu, nan, and !ge&&num = false for both halves; 0: lt ltu ne neu num, q = !ge && num; 1: neu? no; num, ge.
-        Assert.That(_device.Read<uint>(dy, 4), Is.EqualTo(new uint[] { 2 | 8 | 32, 1 | 2 | 4 | 8 | 16 | 128, 16 | 64, 4 | 8 | 16 | 64 }));
+        Assert.That(y, Is.EqualTo(new uint[] { 2 | 8 | 32, 1 | 2 | 4 | 8 | 16 | 128, 16 | 64, 4 | 8 | 16 | 64 }));
     }
 
     [Test]

@@ -270,25 +270,4 @@ public sealed partial class PtxWriterTests
         Assert.Throws<ArgumentException>(() => w.Entry("block_sum"), "a second entry of the same name");
         Assert.Throws<ArgumentException>(() => w.Entry("1bad"), "not an identifier");
     }
-
-    [Test]
-    public void BroadcastShapesCollapse()
-    {
-        var (shape, strides) = BroadcastShape.Collapse([2, 3, 4], [12, 4, 1], [0, 0, 1]);
-        Assert.That(shape, Is.EqualTo(new long[] { 6, 4 }));
-        Assert.That(strides[0], Is.EqualTo(new long[] { 4, 1 }));
-        Assert.That(strides[1], Is.EqualTo(new long[] { 0, 1 }));
-
-        (shape, strides) = BroadcastShape.Collapse([2, 1, 3], [3, 3, 1], [3, 0, 1]);
-        Assert.That(shape, Is.EqualTo(new long[] { 6 }));
-        Assert.That(strides[0], Is.EqualTo(new long[] { 1 }));
-
-        (shape, strides) = BroadcastShape.Collapse([1, 1], [1, 1]);
-        Assert.That(shape, Is.EqualTo(new long[] { 1 }));
-        Assert.That(strides[0], Is.EqualTo(new long[] { 0 }));
-
-        (shape, strides) = BroadcastShape.Collapse([3, 4], [1, 3]);
-        Assert.That(shape, Is.EqualTo(new long[] { 3, 4 }), "a transpose does not merge");
-        Assert.That(strides[0], Is.EqualTo(new long[] { 1, 3 }));
-    }
 }

@@ -35,6 +35,13 @@ public class StridedLayoutTests
     }
 
     [Test]
+    public void Neighbours_MergeAcrossADroppedSizeOneDimension()
+    {
+        var l = StridedLayout.Collapse([2, 1, 3], [3, 3, 1], [3, 0, 1], operands: 2);
+        Assert.That((l.Rank, l.Packed), Is.EqualTo((1, new[] { 6, 1, 1 })));
+    }
+
+    [Test]
     public void Transpose_DoesNotCollapse()
     {
         var l = StridedLayout.Collapse([4, 3], [1, 4], [3, 1], operands: 2);

@@ -134,12 +134,7 @@ internal static partial class ComputeKernels
             s.AppendLine("    add.s64 %at, %dst, %at;");
             s.AppendLine(CultureInfo.InvariantCulture, $"    atom.global.add.{atomType} %old, [%at], %v;");
         }
-        s.AppendLine("$next:");
-        s.AppendLine("    add.s64 %e, %e, %stride;");
-        s.AppendLine("    bra.uni $loop;");
-        s.AppendLine("$end:");
-        s.AppendLine("    ret;");
-        s.AppendLine("}");
+        GridStrideEnd(s);
         return s.ToString();
     }
 
@@ -247,12 +242,7 @@ internal static partial class ComputeKernels
         s.AppendLine("    add.s64 %t, %e, 1;");
         s.AppendLine("    or.b64 %t, %t, 0x8000000000000000;");
         s.AppendLine("    atom.global.min.u64 %w, [%word], %t;");
-        s.AppendLine("$next:");
-        s.AppendLine("    add.s64 %e, %e, %stride;");
-        s.AppendLine("    bra.uni $loop;");
-        s.AppendLine("$end:");
-        s.AppendLine("    ret;");
-        s.AppendLine("}");
+        GridStrideEnd(s);
         s.AppendLine();
         // check_finish
         s.AppendLine(".visible .entry check_finish(.param .u64 p_x, .param .u64 p_word)");
@@ -290,5 +280,16 @@ internal static partial class ComputeKernels
         s.AppendLine("    ret;");
         s.AppendLine("}");
         return s.ToString();
+    }
+
+    /// <summary>Closes a grid-stride loop over %e (labels $next, $loop, $end) and the entry.</summary>
+    private static void GridStrideEnd(StringBuilder s)
+    {
+        s.AppendLine("$next:");
+        s.AppendLine("    add.s64 %e, %e, %stride;");
+        s.AppendLine("    bra.uni $loop;");
+        s.AppendLine("$end:");
+        s.AppendLine("    ret;");
+        s.AppendLine("}");
     }
 }

@@ -86,6 +86,16 @@ internal static partial class ComputeKernels
         s.AppendLine("mov.u32 %q, %nctaid.x");
         s.AppendLine("mul.wide.u32 %stride, %q, %nt");
         var store = t.Suffix == "f32" ? "cvt.rn.f32.f64 %out, %v" : "mov.f64 %out, %v";
+        // dst[index] = a + b·draw, rounded to the output dtype.
+        void Store(string draw, string index)
+        {
+            s.AppendLine($"mul.rn.f64 %v, {b}, {draw}");
+            s.AppendLine($"add.rn.f64 %v, {a}, %v");
+            s.AppendLine(store);
+            s.AppendLine($"shl.b64 %off, {index}, {t.Shift}");
+            s.AppendLine($"add.s64 %off, {dst}, %off");
+            s.AppendLine($"st.global.{t.Suffix} [%off], %out");
+        }
         if (dist == RandomDistribution.Uniform)
         {
             // item = block index; elements 4·item + w for w < 4 while below n.
@@ -104,12 +114,7 @@ internal static partial class ComputeKernels
                     s.AppendLine("@%stop bra $rnd_next");
                 }
                 s.Append(ToUnit($"%x{w}"));
-                s.AppendLine($"mul.rn.f64 %v, {b}, %u");
-                s.AppendLine($"add.rn.f64 %v, {a}, %v");
-                s.AppendLine(store);
-                s.AppendLine($"shl.b64 %off, %idx, {t.Shift}");
-                s.AppendLine($"add.s64 %off, {dst}, %off");
-                s.AppendLine($"st.global.{t.Suffix} [%off], %out");
+                Store("%u", "%idx");
                 s.AppendLine("add.s64 %idx, %idx, 1");
             }
             s.AppendLine("$rnd_next:");
@@ -151,12 +156,7 @@ internal static partial class ComputeKernels
                 s.AppendLine("bra.uni $rnd_draw");
                 s.AppendLine("$rnd_accept:");
             }
-            s.AppendLine($"mul.rn.f64 %v, {b}, %z");
-            s.AppendLine($"add.rn.f64 %v, {a}, %v");
-            s.AppendLine(store);
-            s.AppendLine($"shl.b64 %off, %item, {t.Shift}");
-            s.AppendLine($"add.s64 %off, {dst}, %off");
-            s.AppendLine($"st.global.{t.Suffix} [%off], %out");
+            Store("%z", "%item");
             s.AppendLine("add.s64 %item, %item, %stride");
             s.AppendLine("bra.uni $rnd_loop");
             s.AppendLine("$rnd_end:");

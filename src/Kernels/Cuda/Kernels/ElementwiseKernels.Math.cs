@@ -49,22 +49,23 @@ internal static partial class ElementwiseKernels
     }
 
     /// <summary>y = a^b over shape with broadcasting strides (float32/float64, and int32/int64 as IBackend.Binary defines Pow), called by <see cref="Binary"/>.</summary>
-    /// <remarks>Integer Pow is not defined (HostBackend throws too). The shape is collapsed on the host (<see cref="BroadcastShape.Collapse"/>);
+    /// <remarks>Integer Pow is not defined (HostBackend throws too). The shape is collapsed on the host (<see cref="StridedLayout.Collapse"/>);
     /// one module per (dtype, collapsed rank) reads shape and strides from parameters.</remarks>
     /// <exception cref="NotSupportedException">dtype is not float32 or float64.</exception>
     public static void BinaryPow(IKernelLauncher k, DType dtype, ulong a, long aOffset, ReadOnlySpan<int> aStrides,
         ulong b, long bOffset, ReadOnlySpan<int> bStrides, ulong y, ReadOnlySpan<int> shape)
     {
         if (!dtype.IsFloating()) throw new NotSupportedException($"Pow is not defined for {dtype.Name()}");
-        long n = 1;
-        foreach (var d in shape) n *= d;
+        var layout = StridedLayout.Collapse(shape, aStrides, bStrides, operands: 2);
+        var n = layout.Count;
         if (n == 0) return;
-        var (dims, strides) = BroadcastShape.Collapse(shape, aStrides.ToArray(), bStrides.ToArray());
-        var rank = dims.Length;
+        var rank = layout.Rank;
+        // The module reads shape and strides as s64: widen the packed int32 [shape, aStrides, bStrides].
+        var packed = Array.ConvertAll(layout.Packed, v => (long)v);
         var entry = $"pow_{dtype.Name()}_rank{rank}";
         var function = k.Function(entry, () => PowModule(dtype, rank, entry), entry);
         var args = new KernelArgs().U64(a).S64(aOffset).U64(b).S64(bOffset).U64(y).U64((ulong)n)
-            .AddBytes<long>(dims).AddBytes<long>(strides[0]).AddBytes<long>(strides[1]);
+            .AddBytes<long>(packed.AsSpan(0, rank)).AddBytes<long>(packed.AsSpan(rank, rank)).AddBytes<long>(packed.AsSpan(2 * rank, rank));
         k.Launch(function, LaunchShape.Grid(n), LaunchShape.Block, 0, args);
     }
 
