@@ -41,10 +41,10 @@ public sealed partial class Session : IDisposable
         var graphs = Environment.GetEnvironmentVariable("NABLA_CUDA_GRAPHS");
         if (graphs is "0" or "1") Options = Options with { CudaGraphs = graphs == "1" };
         var backend = Device.CreateBackend(Options);
-        // Deferral makes a host backend behave like a device stream; a CUDA backend already is one, and wrapping it would
-        // hide its whole-step graphs (IStepGraphs) from the session.
+        // Deferral makes a host backend behave like a device stream; wrapping a real one would only hide its whole-step
+        // graphs (IStepGraphs) from the session.
         var defer = Options.DeferExecution || Environment.GetEnvironmentVariable("NABLA_DEFER_EXECUTION") == "1";
-        _backend = defer && backend is not Nabla.Kernels.Cuda.CudaBackend ? new DeferredBackend(backend) : backend;
+        _backend = defer && !backend.QueuesOnDeviceStream ? new DeferredBackend(backend) : backend;
         State = new SessionState(_backend);
     }
 

@@ -195,6 +195,12 @@ public partial interface IBackend : IDisposable
     /// <summary>Short name ("reference", "cpu", "cuda:0").</summary>
     string Name { get; }
 
+    /// <summary>
+    /// Whether this backend queues its work on a device stream of its own (CUDA). A host backend (false) may run work
+    /// at once; <c>SessionOptions.DeferExecution</c> wraps only those, since a device stream is asynchronous already.
+    /// </summary>
+    bool QueuesOnDeviceStream => false;
+
     /// <summary>The allocator and transfers of this backend.</summary>
     IAllocator Memory { get; }
 

@@ -44,6 +44,9 @@ internal sealed partial class CudaBackend : IBackend
     public string Name => _device.Name;
 
     /// <inheritdoc/>
+    public bool QueuesOnDeviceStream => true;
+
+    /// <inheritdoc/>
     public IAllocator Memory => _memory;
 
     /// <summary>Whether float32 GEMMs and convolutions may use TF32.</summary>
