@@ -27,11 +27,14 @@ internal static class DistributedCheck
     public const int EquivalenceSteps = 20, GlobalBatch = 256;
 
     /// <summary>
-    /// Steps run before timing. The JIT first compiles without optimisation and re-compiles hot methods
-    /// in the background (tiered compilation); single-threaded, that took a few hundred steps to settle,
-    /// and timing earlier measured the unoptimised vector loops (2× slower per step here).
+    /// Steps run before timing, as <see cref="WarmupEpochs"/> epochs over <see cref="WarmupBatches"/> batches. The JIT first
+    /// compiles without optimisation and re-compiles hot methods in the background (tiered compilation). With one processor
+    /// the runtime waits 10× longer (1 s instead of 100 ms, TC_DelaySingleProcMultiplier) after the last tier-0 compilation
+    /// before it counts calls, so the 200 warm-up steps used before were not enough: `DOTNET_JitStdOutFile` with
+    /// `DOTNET_JitDisasmSummary=1` listed no tier-1 method at all in a single-processor run, whose steps then took 5.0 ms
+    /// instead of the 3.3–3.6 ms of fully optimised code (docs/results.md, session of 2026-12-02).
     /// </summary>
-    private const int WarmupSteps = 200;
+    private const int WarmupBatches = 50, WarmupEpochs = 40;
 
     public static int Run(string mode, string? output, int rank, int step, int steps, int batch)
     {
@@ -74,8 +77,8 @@ internal static class DistributedCheck
                 var model = BuildW2Network(strategy, seed: 42);
                 var (x, y) = W2Data(steps * batch, seed: 7);
                 // Warm-up steps first: plan compilation and the JIT's tier-up to optimised code are not throughput.
-                var (wx, wy) = W2Data(WarmupSteps / 2 * batch, seed: 8);
-                model.Fit(wx, wy, batchSize: batch, epochs: 2, verbose: 0, shuffle: false);
+                var (wx, wy) = W2Data(WarmupBatches * batch, seed: 8);
+                model.Fit(wx, wy, batchSize: batch, epochs: WarmupEpochs, verbose: 0, shuffle: false);
                 strategy.Stats.Reset();
                 var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                 var clock = Stopwatch.StartNew();
@@ -98,8 +101,8 @@ internal static class DistributedCheck
     {
         var model = BuildW2Network(null, seed: 42);
         var (x, y) = W2Data(steps * batch, seed: 7);
-        var (wx, wy) = W2Data(WarmupSteps / 2 * batch, seed: 8);
-        model.Fit(wx, wy, batchSize: batch, epochs: 2, verbose: 0, shuffle: false);
+        var (wx, wy) = W2Data(WarmupBatches * batch, seed: 8);
+        model.Fit(wx, wy, batchSize: batch, epochs: WarmupEpochs, verbose: 0, shuffle: false);
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         model.Fit(x, y, batchSize: batch, epochs: 1, verbose: 0, shuffle: false);

@@ -100,8 +100,8 @@ public abstract class DistributionStrategy : IDisposable
     }
 
     /// <summary>
-    /// The replica's part of a step: one run on its rows of the global batch, in which its gradients,
-    /// weighted by its row count, are all-reduced in buckets through <paramref name="group"/> (the session's
+    /// The replica's part of a step: one run on its rows of the global batch, in which its gradients, weighted by
+    /// its share of the global batch's rows, are all-reduced in buckets through <paramref name="group"/> (the session's
     /// collective) and the update applies the global mean; then one float64 all-reduce of the row counts and
     /// the weighted batch means for the logs.
     /// </summary>

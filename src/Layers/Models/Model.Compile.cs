@@ -123,7 +123,12 @@ public partial class Model
         {
             var vars = compiled.Trainable;
             if (vars.Count == 0) throw new InvalidOperationException($"model '{Name}' has no trainable weights (are all its layers frozen?)");
-            var grads = g.Gradients([total.Value], vars.Select(v => v.Value).ToArray(), null, UnconnectedGradients.None);
+            // Under a strategy the backward pass starts from the replica's weight n_r / N instead of 1 (see AllReducedGradients).
+            Output? replicaWeight = null;
+            if (_strategy is not null)
+                using (g.NameScope($"{Name}_allreduce"))
+                    replicaWeight = g.Placeholder(total.Value.DType, Shape.Scalar, "replica_weight");
+            var grads = g.Gradients([total.Value], vars.Select(v => v.Value).ToArray(), replicaWeight is { } rw ? [rw] : null, UnconnectedGradients.None);
             var pairs = new List<(Output, Variable)>();
             for (var i = 0; i < vars.Count; i++)
                 if (grads[i] is { } gr) pairs.Add((gr, vars[i]));
@@ -134,7 +139,7 @@ public partial class Model
                 // apart; synchronising them (Keras's SyncBatchNormalization) is not built, so refuse rather than diverge.
                 if (stateUpdates.Count > 0)
                     throw new NotSupportedException($"model '{Name}': layer state updates (BatchNormalization's moving statistics) are not synchronised across replicas yet, so they cannot be trained under a distribution strategy");
-                (replicated, pairs) = AllReducedGradients(g, pairs, _strategy.BucketBytes);
+                (replicated, pairs) = AllReducedGradients(g, pairs, replicaWeight!.Value, _strategy.BucketBytes);
             }
             update = compiled.Optimizer.ApplyGradients(pairs);
             // Layer state (batch-norm moving statistics) is updated in the same run as the weights.
@@ -146,26 +151,25 @@ public partial class Model
     }
 
     /// <summary>
-    /// Data parallel: each replica's gradients of its local mean loss, weighted by its row count, are summed over
-    /// the replicas inside the graph (one AllReduce op per bucket) and divided by the global row count: the
-    /// gradient of the mean over the global batch, Σ_r (n_r/N)·∇(local mean_r), which the update then applies.
+    /// Data parallel: the gradient of the mean loss over the global batch of N rows is Σ_r (n_r/N)·∇(local mean loss_r).
+    /// Each replica's backward pass starts from its weight n_r/N (<paramref name="weight"/>, fed each step) instead of 1,
+    /// so its gradients come out already weighted, at no cost; the replicas' gradients are then summed inside the graph,
+    /// one AllReduce op per bucket, and the update applies the sums. Regularisation terms are in every replica's loss and
+    /// their weights add up to 1, so they count once.
     /// </summary>
-    private (ReplicatedUpdate, List<(Output, Variable)>) AllReducedGradients(Graph g, List<(Output, Variable)> pairs, long bucketBytes)
+    private (ReplicatedUpdate, List<(Output, Variable)>) AllReducedGradients(Graph g, List<(Output, Variable)> pairs, Output weight, long bucketBytes)
     {
         var buckets = new Distribute.GradientBuckets(pairs.Select(p => p.Item2).ToArray(), bucketBytes);
         var reduced = new Output[pairs.Count];
         using (g.NameScope($"{Name}_allreduce"))
         {
-            var rows = g.Placeholder(DType.Float32, Shape.Scalar, "replica_rows");
-            var globalRows = g.Placeholder(DType.Float32, Shape.Scalar, "global_rows");
             for (var b = 0; b < buckets.Count; b++)
             {
                 var members = buckets.Layout[b];
-                var sums = g.AllReduce(members.Select(i => g.Mul(pairs[i].Item1, rows, $"weighted_{i}")).ToArray(), $"bucket_{b}");
-                // Division, not multiplication by 1/N: with N a power of two both are exact; otherwise division is the correctly rounded mean.
-                for (var k = 0; k < members.Length; k++) reduced[members[k]] = g.Div(sums[k], globalRows, $"mean_{members[k]}");
+                var sums = g.AllReduce(members.Select(i => pairs[i].Item1).ToArray(), $"bucket_{b}");
+                for (var k = 0; k < members.Length; k++) reduced[members[k]] = sums[k];
             }
-            return (new ReplicatedUpdate(rows, globalRows), pairs.Select((p, i) => (reduced[i], p.Item2)).ToList());
+            return (new ReplicatedUpdate(weight), pairs.Select((p, i) => (reduced[i], p.Item2)).ToList());
         }
     }
 

@@ -16,8 +16,8 @@ internal sealed class StepFunction(Output[] inputs, Output[] targets, Output[] f
     public ReplicatedUpdate? Replicated { get; init; }
 
     /// <summary>
-    /// One replica's whole step on its rows: forward, backward, the in-graph all-reduce of the gradients
-    /// weighted by <paramref name="rows"/> and divided by <paramref name="globalRows"/>, and the update. Returns the replica's batch means.
+    /// One replica's whole step on its rows: forward, backward weighted by <paramref name="rows"/> / <paramref name="globalRows"/>,
+    /// the in-graph all-reduce of the gradients, and the update. Returns the replica's batch means.
     /// </summary>
     public double[] RunReplica(Session session, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, int rows, int globalRows)
     {
@@ -25,8 +25,9 @@ internal sealed class StepFunction(Output[] inputs, Output[] targets, Output[] f
         // Replicas run this on their own threads: feeds of their own, not the shared _feeds.
         var feeds = new Dictionary<Output, Tensor>();
         Feed(feeds, x, y);
-        feeds[replicated.Rows] = Tensor.Scalar((float)rows);
-        feeds[replicated.GlobalRows] = Tensor.Scalar((float)globalRows);
+        // n_r / N rounded once (exact for the power-of-two shares of an even split).
+        var weight = (double)rows / globalRows;
+        feeds[replicated.Weight] = replicated.Weight.DType == DType.Float64 ? Tensor.Scalar(weight) : Tensor.Scalar((float)weight);
         return Means(session.Run(fetches, feeds, update!));
     }
 
@@ -53,12 +54,12 @@ internal sealed class StepFunction(Output[] inputs, Output[] targets, Output[] f
 }
 
 /// <summary>
-/// The data-parallel form of a training step: each gradient is multiplied by the replica's row count
-/// (<see cref="Rows"/>), summed over the replicas by one <c>AllReduce</c> op per bucket of
-/// <see cref="Distribute.GradientBuckets"/>, and divided by the global row count (<see cref="GlobalRows"/>) before the update,
-/// all in the one run of the step.
+/// The data-parallel form of a training step: the backward pass starts from the replica's weight n_r / N (<see cref="Weight"/>,
+/// its rows over the global batch's) instead of 1, so its gradients are its share of the global batch's mean gradient; they
+/// are summed over the replicas by one <c>AllReduce</c> op per bucket of <see cref="Distribute.GradientBuckets"/> and the
+/// update applies the sums, all in the one run of the step.
 /// </summary>
-internal sealed record ReplicatedUpdate(Output Rows, Output GlobalRows);
+internal sealed record ReplicatedUpdate(Output Weight);
 
 /// <summary>Batch-size-weighted running means of a step's fetched values (Keras's Mean metric state).</summary>
 internal sealed class RunningMeans(string[] names)

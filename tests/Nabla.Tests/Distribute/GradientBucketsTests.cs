@@ -34,8 +34,8 @@ public sealed class GradientBucketsTests
     [Test]
     public void TheTrainingStepAllReducesEachBucketInsideItsGraph()
     {
-        // Under a strategy the compiled step weights each gradient by the replica's rows, sums each bucket with one
-        // AllReduce op and divides by the global rows, all in the one graph the update runs in.
+        // Under a strategy the compiled step's backward pass starts from the replica's weight n_r / N, each bucket is summed
+        // by one AllReduce op, and the update applies the sums directly, all in the one graph the update runs in.
         using var strategy = new MirroredStrategy(2) { BucketBytes = 200_000 };
         var model = Nabla.Samples.DistributedCheck.BuildW2Network(strategy, seed: 1);
         var x = Tensor.Zeros(new Shape(4, 784), DType.Float32);
@@ -44,6 +44,12 @@ public sealed class GradientBucketsTests
         var reduces = model.Session.Graph.Operations.Where(o => o.Type == "AllReduce").ToArray();
         // W2's gradients, last first: 10 + 1280 + 128 + 16384 + 128 floats (17,930 floats, 71,720 B) fit one 200 KB bucket; the 784×128 kernel (401 KB) travels alone.
         Assert.That(reduces.Select(o => o.Inputs.Count), Is.EqualTo(new[] { 5, 1 }));
+        // No element-wise pass over the gradients before or after the collective: the AllReduce reads the backward pass's
+        // own outputs, and each of the six Adam updates reads an AllReduce output as its gradient.
+        Assert.That(reduces.SelectMany(o => o.Inputs).Select(i => i.Op.Type), Is.All.AnyOf("MatMul", "SumToShape"));
+        var updates = model.Session.Graph.Operations.Where(o => o.Type == "ApplyAdam").ToArray();
+        Assert.That(updates, Has.Length.EqualTo(6));
+        Assert.That(updates.Select(u => u.Inputs.Count(i => i.Op.Type == "AllReduce")), Is.All.EqualTo(1));
     }
 
     [Test]
