@@ -86,7 +86,7 @@ public sealed class W19Config : ManualConfig
     {
         var job = Job.Default.WithWarmupCount(2).WithIterationCount(8).WithInvocationCount(1).WithUnrollFactor(1);
         AddJob(job.WithId("AllCores"));
-        AddJob(job.WithEnvironmentVariable("DOTNET_PROCESSOR_COUNT", "1").WithId("OneCore"));
+        AddJob(OneProcessorJob.Of(job, "OneCore"));
     }
 }
 

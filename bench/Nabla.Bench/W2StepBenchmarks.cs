@@ -51,6 +51,6 @@ public sealed class W2Config : ManualConfig
     {
         var job = Job.Default.WithWarmupCount(5).WithIterationCount(20);
         AddJob(job.WithId("AllCores"));
-        AddJob(job.WithEnvironmentVariable("DOTNET_PROCESSOR_COUNT", "1").WithId("OneCore"));
+        AddJob(OneProcessorJob.Of(job, "OneCore"));
     }
 }
