@@ -64,9 +64,11 @@ internal static unsafe class GemmQuick
                 new ReadOnlySpan<float>(b, k * n), new Span<float>(c, m * n)));
             var nabla1 = Best(() => Gemm.Multiply(Gemm.Kernel.Auto, 1, false, false, m, n, k, new ReadOnlySpan<float>(a, m * k),
                 new ReadOnlySpan<float>(b, k * n), new Span<float>(c, m * n)));
+            var packed1 = Best(() => Gemm.Multiply(Gemm.Kernel.Vector512Packed, 1, false, false, m, n, k, new ReadOnlySpan<float>(a, m * k),
+                new ReadOnlySpan<float>(b, k * n), new Span<float>(c, m * n)));
             var blas = Best(() => OpenBlas.Multiply(false, false, m, n, k, a, b, c));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{shape,-16} nabla {nabla,7:F1}  nabla-1T {nabla1,7:F1}  openblas {blas,7:F1} GFLOP/s  ratio {nabla / blas:F2}"));
+                $"{shape,-16} nabla {nabla,7:F1}  nabla-1T {nabla1,7:F1}  (A packed {packed1,7:F1})  openblas {blas,7:F1} GFLOP/s  ratio {nabla / blas:F2}"));
         }
     }
 }

@@ -19,8 +19,11 @@ public static partial class Gemm
         /// <summary>Widest kernel the hardware accelerates.</summary>
         Auto,
 
-        /// <summary>12×32 AVX-512 kernel.</summary>
+        /// <summary>12×32 AVX-512 kernel (a row-major A is read in place).</summary>
         Vector512,
+
+        /// <summary>12×32 AVX-512 kernel with A always packed (the same bits as <see cref="Vector512"/>; for tests).</summary>
+        Vector512Packed,
 
         /// <summary>6×16 AVX2 kernel.</summary>
         Vector256,
@@ -106,7 +109,8 @@ public static partial class Gemm
     {
         // Split the dimension whose slabs keep the busiest thread's tile count lowest (128×128 on two
         // threads: 2 slabs of 64 columns = 2×11 tiles each, rather than 6+5 row-tiles × 4).
-        int mr = kernel == Kernel.Vector512 ? 12 : 6, nr = kernel == Kernel.Vector512 ? 32 : 16;
+        var wide = kernel is Kernel.Vector512 or Kernel.Vector512Packed;
+        int mr = wide ? 12 : 6, nr = wide ? 32 : 16;
         int rowTiles = (m + mr - 1) / mr, colTiles = (n + nr - 1) / nr;
         var rowCost = (long)((rowTiles + threads - 1) / threads) * colTiles;
         var colCost = (long)((colTiles + threads - 1) / threads) * rowTiles;
@@ -180,8 +184,8 @@ public static partial class Gemm
     private static unsafe void RunBlocked(Kernel kernel, bool transA, bool transB, int m, int n, int k,
         float* a, nint lda, float* b, nint ldb, float* c, nint ldc)
     {
-        if (kernel == Kernel.Vector512)
-            GemmDriver<GemmKernel512>.Run(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+        if (kernel is Kernel.Vector512 or Kernel.Vector512Packed)
+            GemmDriver<GemmKernel512>.Run(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, packA: kernel == Kernel.Vector512Packed);
         else
             GemmDriver<GemmKernel256>.Run(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
     }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Buffers;
 using System.Runtime.CompilerServices;
 
@@ -31,10 +32,14 @@ internal static unsafe class GemmDriver<TKernel>
     /// C[m×n] (row stride ldc) = op(A)·op(B) with A(i,p) = transA ? a[p·lda+i] : a[i·lda+p] and
     /// B(p,j) = transB ? b[j·ldb+p] : b[p·ldb+j]. Requires m, n, k &gt; 0. With <paramref name="accumulateC"/>,
     /// C += op(A)·op(B) instead (the convolution's filter gradient sums over batch chunks this way).
+    /// A row-major A (not transposed) is read in place by the kernels that can (<see cref="IGemmMicroKernel.ReadsRowsInPlace"/>),
+    /// except the ragged last MR rows, unless <paramref name="packA"/> forces packing (tests reach both paths; the bits are the same).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(bool transA, bool transB, int m, int n, int k, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool accumulateC = false)
+    public static void Run(bool transA, bool transB, int m, int n, int k, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool accumulateC = false,
+        bool packA = false)
     {
+        var inPlace = !transA && !packA && TKernel.ReadsRowsInPlace && RowsSpreadOverL1Sets(lda, TKernel.MR);
         var mr = TKernel.MR;
         var nr = TKernel.NR;
         // Split K and M into equal blocks no larger than KC/MC rather than full blocks plus a runt
@@ -52,7 +57,7 @@ internal static unsafe class GemmDriver<TKernel>
         {
             fixed (float* pA = bufA, pB = bufB)
             {
-                var packA = Align64(pA);
+                var packedA = Align64(pA);
                 var packB = Align64(pB);
                 var tile = Align64(edge);
                 for (var jc = 0; jc < n; jc += NC)
@@ -66,8 +71,10 @@ internal static unsafe class GemmDriver<TKernel>
                         for (var ic = 0; ic < m; ic += mcMax)
                         {
                             var mc = Math.Min(mcMax, m - ic);
-                            GemmPacking.PackA(mr, transA, a, lda, ic, pc, mc, kc, packA);
-                            MacroKernel(mc, nc, kc, packA, packB, c + ic * ldc + jc, ldc, accumulate, tile);
+                            // In place, only the ragged last rows are packed (their panel is zero-padded to MR rows).
+                            var rowsInPlace = inPlace ? mc / mr * mr : 0;
+                            if (rowsInPlace < mc) GemmPacking.PackA(mr, transA, a, lda, ic + rowsInPlace, pc, mc - rowsInPlace, kc, packedA);
+                            MacroKernel(mc, nc, kc, rowsInPlace, a + (nint)ic * lda + pc, lda, packedA, packB, c + ic * ldc + jc, ldc, accumulate, tile);
                         }
                     }
                 }
@@ -80,9 +87,14 @@ internal static unsafe class GemmDriver<TKernel>
         }
     }
 
-    /// <summary>The two innermost loops (BLIS "macro-kernel") over one packed Ã block and B̃ panel.</summary>
+    /// <summary>
+    /// The two innermost loops (BLIS "macro-kernel") over one Ã block and B̃ panel: its first <paramref name="rowsInPlace"/>
+    /// rows are read in place from the row-major <paramref name="aRows"/> (row stride <paramref name="lda"/>), the rest from
+    /// the packed micro-panels at <paramref name="packA"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MacroKernel(int mc, int nc, int kc, float* packA, float* packB, float* c, nint ldc, bool accumulate, float* tile)
+    private static void MacroKernel(int mc, int nc, int kc, int rowsInPlace, float* aRows, nint lda, float* packA, float* packB, float* c, nint ldc,
+        bool accumulate, float* tile)
     {
         var mr = TKernel.MR;
         var nr = TKernel.NR;
@@ -93,25 +105,31 @@ internal static unsafe class GemmDriver<TKernel>
             for (var ir = 0; ir < mc; ir += mr)
             {
                 var rows = Math.Min(mr, mc - ir);
-                var aPanel = packA + (nint)ir * kc;
                 var cTile = c + ir * ldc + jr;
+                var inPlace = ir < rowsInPlace;
+                var aPanel = inPlace ? aRows + ir * lda : packA + (nint)(ir - rowsInPlace) * kc;
                 if (rows == mr && cols == nr)
-                    TKernel.Run(kc, aPanel, bPanel, cTile, ldc, accumulate);
+                {
+                    if (inPlace) TKernel.RunRows(kc, aPanel, lda, bPanel, cTile, ldc, accumulate);
+                    else TKernel.Run(kc, aPanel, bPanel, cTile, ldc, accumulate);
+                }
                 else
-                    EdgeTile(kc, aPanel, bPanel, cTile, ldc, rows, cols, accumulate, tile);
+                {
+                    // Ragged tile: the full kernel into a scratch tile, then only the valid rows×cols are stored, so C is never
+                    // written out of bounds.
+                    if (inPlace) TKernel.RunRows(kc, aPanel, lda, bPanel, tile, nr, false);
+                    else TKernel.Run(kc, aPanel, bPanel, tile, nr, false);
+                    StoreTile(tile, cTile, ldc, rows, cols, accumulate);
+                }
             }
         }
     }
 
-    /// <summary>
-    /// Ragged tile: run the full kernel on the zero-padded panels into a scratch tile, then copy (or add)
-    /// only the valid rows×cols with scalar code, so C is never written out of bounds.
-    /// </summary>
+    /// <summary>Copies (or adds) the valid rows×cols of a scratch tile into C.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void EdgeTile(int kc, float* aPanel, float* bPanel, float* c, nint ldc, int rows, int cols, bool accumulate, float* tile)
+    private static void StoreTile(float* tile, float* c, nint ldc, int rows, int cols, bool accumulate)
     {
         var nr = TKernel.NR;
-        TKernel.Run(kc, aPanel, bPanel, tile, nr, false);
         for (var r = 0; r < rows; r++)
         {
             var src = tile + r * nr;
@@ -121,6 +139,19 @@ internal static unsafe class GemmDriver<TKernel>
             else
                 for (var j = 0; j < cols; j++) dst[j] = src[j];
         }
+    }
+
+    /// <summary>
+    /// Whether MR rows of A, <paramref name="lda"/> floats apart, fall in at least 8 distinct sets of a 64-set L1 (4 KiB
+    /// apart maps to the same set). Read in place, the rows' current cache lines must stay in L1 together with B̃'s; with a
+    /// power-of-two stride they collide instead (1024×1024×1024 on one core: 88–96 GFLOP/s in place, 98–105 packed), so such
+    /// an A is packed. W2's 784-float rows use 12 distinct sets.
+    /// </summary>
+    internal static bool RowsSpreadOverL1Sets(nint lda, int mr)
+    {
+        ulong sets = 0;
+        for (var r = 0; r < mr; r++) sets |= 1UL << (int)(r * lda * sizeof(float) / 64 % 64);
+        return BitOperations.PopCount(sets) >= 8;
     }
 
     private static int CeilDiv(int x, int d) => (x + d - 1) / d;

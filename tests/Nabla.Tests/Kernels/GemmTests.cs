@@ -29,7 +29,7 @@ public class GemmTests
 
     private static IEnumerable<TestCaseData> KernelCases()
     {
-        foreach (var kernel in new[] { nameof(Gemm.Kernel.Vector512), nameof(Gemm.Kernel.Vector256) })
+        foreach (var kernel in new[] { nameof(Gemm.Kernel.Vector512), nameof(Gemm.Kernel.Vector512Packed), nameof(Gemm.Kernel.Vector256) })
             foreach (var threads in new[] { 1, 2, 3 })
                 foreach (var (m, n, k) in new[] { (7, 13, 5), (37, 70, 300), (300, 257, 513), (41, 900, 33) })
                     foreach (var ta in new[] { false, true })
@@ -99,9 +99,44 @@ public class GemmTests
     {
         var kernel = Enum.Parse<Gemm.Kernel>(kernelName);
         // The kernels run on any x86-64 through software Vector512/256, but Vector512 emulation is slow.
-        if (kernel == Gemm.Kernel.Vector512 && !Vector512.IsHardwareAccelerated) Assert.Ignore("no AVX-512: Vector512 is not hardware-accelerated on this CPU");
+        if (kernel is Gemm.Kernel.Vector512 or Gemm.Kernel.Vector512Packed && !Vector512.IsHardwareAccelerated) Assert.Ignore("no AVX-512: Vector512 is not hardware-accelerated on this CPU");
         if (kernel == Gemm.Kernel.Vector256 && !Vector256.IsHardwareAccelerated) Assert.Ignore("no AVX2: Vector256 is not hardware-accelerated on this CPU");
         Check(kernel, threads, m, n, k, transA, transB);
+    }
+
+    [TestCase(784, true)]
+    [TestCase(128, true)]
+    [TestCase(300, true)]
+    [TestCase(1024, false)]
+    [TestCase(512, false)]
+    [TestCase(2048, false)]
+    public void APowerOfTwoRowStrideIsPackedNotReadInPlace(int lda, bool inPlace)
+        => Assert.That(GemmDriver<GemmKernel512>.RowsSpreadOverL1Sets(lda, 12), Is.EqualTo(inPlace));
+
+    /// <summary>
+    /// The 12×32 kernel reads a row-major A in place (all but the ragged last rows) or from packed panels: the same FMAs in
+    /// the same order, so the same bits, across ragged rows and columns, several K blocks (k &gt; 256), several M blocks
+    /// (m &gt; 384), accumulation over K blocks, and both layouts of B.
+    /// </summary>
+    [TestCase(12, 32, 1, false)]
+    [TestCase(13, 33, 257, false)]
+    [TestCase(37, 70, 300, true)]
+    [TestCase(400, 64, 600, false)]
+    [TestCase(128, 128, 784, false)]
+    [TestCase(25, 100, 5, true)]
+    [TestCase(30, 40, 1024, false)]
+    public void InPlaceAGivesTheBitsOfPackedA(int m, int n, int k, bool transB)
+    {
+        if (!Vector512.IsHardwareAccelerated) Assert.Ignore("no AVX-512: Vector512 is not hardware-accelerated on this CPU");
+        var random = new Random(m * 1000 + n * 10 + k);
+        var a = Enumerable.Range(0, m * k).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var b = Enumerable.Range(0, k * n).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var inPlace = new float[m * n];
+        var packed = new float[m * n];
+        Gemm.Multiply(Gemm.Kernel.Vector512, 1, false, transB, m, n, k, a, b, inPlace);
+        Gemm.Multiply(Gemm.Kernel.Vector512Packed, 1, false, transB, m, n, k, a, b, packed);
+        Assert.That(inPlace.Select(BitConverter.SingleToInt32Bits), Is.EqualTo(packed.Select(BitConverter.SingleToInt32Bits)));
+        Assert.That(inPlace.Any(v => v != 0), Is.True, "the product is not all zeros");
     }
 
     [Test]
