@@ -142,16 +142,17 @@ internal static unsafe class GemmDriver<TKernel>
     }
 
     /// <summary>
-    /// Whether MR rows of A, <paramref name="lda"/> floats apart, fall in at least 8 distinct sets of a 64-set L1 (4 KiB
-    /// apart maps to the same set). Read in place, the rows' current cache lines must stay in L1 together with B̃'s; with a
-    /// power-of-two stride they collide instead (1024×1024×1024 on one core: 88–96 GFLOP/s in place, 98–105 packed), so such
-    /// an A is packed. W2's 784-float rows use 12 distinct sets.
+    /// Whether MR rows of A, <paramref name="lda"/> floats apart, fall in MR distinct sets of a 64-set L1 (4 KiB apart maps
+    /// to the same set). Read in place, the rows' current cache lines must stay in L1 together with B̃'s; when rows share
+    /// sets they evict each other instead, so such an A is packed. One core, in place against packed (docs/results.md,
+    /// session of 2026-12-02): 1024-float rows (all 12 in one set) 88–96 against 98–105 GFLOP/s; 128-float rows (8 sets)
+    /// 82–86 against 92–95; W2's 784-float rows (12 sets) 97–101 against 87–96.
     /// </summary>
     internal static bool RowsSpreadOverL1Sets(nint lda, int mr)
     {
         ulong sets = 0;
         for (var r = 0; r < mr; r++) sets |= 1UL << (int)(r * lda * sizeof(float) / 64 % 64);
-        return BitOperations.PopCount(sets) >= 8;
+        return BitOperations.PopCount(sets) == mr;
     }
 
     private static int CeilDiv(int x, int d) => (x + d - 1) / d;
