@@ -11,9 +11,10 @@
 # compare with the printed ms/step of compute.
 # The program warms up for 2,000 steps before timing (plan compilation, the JIT's tier-up). With one processor
 # the .NET runtime waits 10x longer after the last tier-0 compilation before it starts promoting hot methods
-# (TC_DelaySingleProcMultiplier), and Fit's epoch boundaries keep restarting that wait: with the default, not
-# one method reached tier 1 in a timed single-processor run (DOTNET_JitStdOutFile + DOTNET_JitDisasmSummary=1),
-# and every rank measured tier-0 and OSR code, 5.0 ms per 512-row step instead of 3.0 ms. The benchmark
+# (TC_DelaySingleProcMultiplier), and Fit's epoch boundaries keep restarting that wait: with the default, as few as
+# 0 methods reached tier 1 in a timed single-processor run (DOTNET_JitStdOutFile + DOTNET_JitDisasmSummary=1), and
+# the ranks measured tier-0 and OSR code: 3.3-4.7 ms per 512-row step instead of 2.9-3.4 ms
+# (docs/results/2026-12-02/tier-delay.txt and run1/tier-delay.txt). The benchmark
 # measures steady-state throughput, so it sets the multiplier to 1 (the multi-processor wait): this changes when
 # methods are recompiled, not the code they are recompiled to. Open MPI
 # busy-waits inside collectives; on a machine with other load set MPI_EXTRA="--mca mpi_yield_when_idle 1".

@@ -14,6 +14,12 @@ public static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] == "--softmax-quick")
+        {
+            SoftmaxQuick.Run();
+            return;
+        }
+
         if (args.Length > 0 && args[0] == "--conv")
         {
             ConvQuick.Run(args[1..]);

@@ -30,9 +30,10 @@ internal static class DistributedCheck
     /// Steps run before timing, as <see cref="WarmupEpochs"/> epochs over <see cref="WarmupBatches"/> batches. The JIT first
     /// compiles without optimisation and re-compiles hot methods in the background (tiered compilation). With one processor
     /// the runtime waits 10× longer (1 s instead of 100 ms, TC_DelaySingleProcMultiplier) after the last tier-0 compilation
-    /// before it counts calls, so the 200 warm-up steps used before were not enough: `DOTNET_JitStdOutFile` with
-    /// `DOTNET_JitDisasmSummary=1` listed no tier-1 method at all in a single-processor run, whose steps then took 5.0 ms
-    /// instead of the 3.3–3.6 ms of fully optimised code (docs/results.md, session of 2026-12-02).
+    /// before it counts calls, and Fit's epoch boundaries keep restarting that wait, so the 200 warm-up steps used before
+    /// were not enough. Even after these 2,000 the default wait can leave a run on tier-0 code (`DOTNET_JitStdOutFile` with
+    /// `DOTNET_JitDisasmSummary=1`: 0 to 601 tier-1 methods and 3.3–4.7 ms per step, against 938–1,039 and 2.9–3.4 ms
+    /// with the wait at 1×; docs/results.md, session of 2026-12-02), which is why bench/run-w2-scaling.sh shortens it.
     /// </summary>
     private const int WarmupBatches = 50, WarmupEpochs = 40;
 
