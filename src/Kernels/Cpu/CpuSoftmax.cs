@@ -3,6 +3,8 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Nabla.Kernels.Cpu;
 
@@ -139,6 +141,11 @@ internal static class CpuSoftmax
             return;
         }
         if (lse.IsEmpty) return;
+        if (typeof(T) == typeof(float) && !deterministic && cols <= 16 && Avx512F.IsSupported)
+        {
+            MaskedRows(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(y), MemoryMarshal.Cast<T, float>(lse), cols, log);
+            return;
+        }
         var v = Vector<T>.Count;
         var blocks = (lse.Length + v - 1) / v;
         // Block b of v rows is transposed into t[b·cols·v ...]: t[(b·cols + j)·v + l] = x[b·v + l, j]. Lanes of missing
@@ -206,6 +213,44 @@ internal static class CpuSoftmax
             ArrayPool<T>.Shared.Return(t);
             ArrayPool<T>.Shared.Return(ms);
             ArrayPool<T>.Shared.Return(sums);
+        }
+    }
+
+    /// <summary>
+    /// float32 rows of at most 16 elements, one masked 512-bit vector per row (lanes past the row hold −∞, so they add
+    /// exp(−∞) = 0 to the sum): max, x − m, exp, sum and the division or subtraction stay in registers, with no transposed
+    /// block to fill and empty. Faster for a few rows (1×10: 0.23 → 0.09 µs; 128×10: 4.9 → 3.4–4.0 µs), the same for many
+    /// (512×10: ~14 µs, where the per-row exp and log cost what the transposes did; docs/results.md, session of 2026-12-02).
+    /// A row holding a NaN, or whose maximum is not finite, takes the element-wise rare path of the class remarks.
+    /// </summary>
+    private static unsafe void MaskedRows(ReadOnlySpan<float> x, Span<float> y, Span<float> lse, int cols, bool log)
+    {
+        var mask = GemmSkinny.Mask(cols);
+        var padding = Vector512.Create(float.NegativeInfinity);
+        fixed (float* px = x, py = y)
+        {
+            for (var i = 0; i < lse.Length; i++)
+            {
+                float* xr = px + (nint)i * cols, yr = py + (nint)i * cols;
+                var v = Avx512F.MaskLoad(xr, mask, padding);
+                var m256 = Vector256.Max(v.GetLower(), v.GetUpper());
+                var m128 = Vector128.Max(m256.GetLower(), m256.GetUpper());
+                m128 = Vector128.Max(m128, Vector128.Shuffle(m128, Vector128.Create(2, 3, 0, 1)));
+                var max = Vector128.Max(m128, Vector128.Shuffle(m128, Vector128.Create(1, 0, 3, 2))).ToScalar();
+                var hasNaN = !Vector512.EqualsAll(v, v);
+                if (hasNaN || !float.IsFinite(max))
+                {
+                    // The rare path of the class remarks: lse = the row's maximum (NaN when it holds a NaN), element by element.
+                    var m = hasNaN ? float.NaN : max;
+                    lse[i] = m;
+                    for (var j = 0; j < cols; j++) yr[j] = log ? xr[j] - m : MathF.Exp(xr[j] - m);
+                    continue;
+                }
+                var e = Vector512.Exp(v - Vector512.Create(max));
+                var sum = Vector512.Sum(e);
+                var l = lse[i] = max + MathF.Log(sum);
+                Avx512F.MaskStore(yr, mask, log ? v - Vector512.Create(l) : e / Vector512.Create(sum));
+            }
         }
     }
 
