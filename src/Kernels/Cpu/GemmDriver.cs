@@ -144,9 +144,9 @@ internal static unsafe class GemmDriver<TKernel>
     /// <summary>
     /// Whether MR rows of A, <paramref name="lda"/> floats apart, fall in MR distinct sets of a 64-set L1 (4 KiB apart maps
     /// to the same set). Read in place, the rows' current cache lines must stay in L1 together with B̃'s; when rows share
-    /// sets they evict each other instead, so such an A is packed. One core, in place against packed (docs/results.md,
-    /// session of 2026-12-02): 1024-float rows (all 12 in one set) 88–96 against 98–105 GFLOP/s; 128-float rows (8 sets)
-    /// 82–86 against 92–95; W2's 784-float rows (12 sets) 97–101 against 87–96.
+    /// sets they evict each other instead, so such an A is packed. One core, in place against packed
+    /// (docs/results/2026-12-02/run1/gemm-quick.txt): 128-float rows (12 rows in 8 sets) 82–86 against 92–95 GFLOP/s;
+    /// W2's 784-float rows (12 sets) 91–102 against 87–96. Power-of-two strides from 256 floats put all 12 rows in 1–4 sets.
     /// </summary>
     internal static bool RowsSpreadOverL1Sets(nint lda, int mr)
     {
