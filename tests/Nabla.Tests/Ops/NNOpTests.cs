@@ -52,6 +52,9 @@ public partial class NNOpTests : ICoversOps
         LargeCase("longRowsLarge", [3, 1000]),
         // Short rows with every rare case among ordinary rows of the same chunk: NaN, +∞, all −∞, −∞ entries.
         new("nonFiniteShortRows", NonFiniteRows(10), Tensor.Fill(new Shape(8, 10), 0.1, DType.Float64), Tensor.FromArray([1L, 2, 3, 4, 5, 6, 7, 8], 8), 1e-5, 1e-5),
+        // 40 rows: two transposed blocks of 16 and 8 rows one by one (the float32 AVX-512 kernels), each with every rare case.
+        new("nonFiniteShortRowsBlocks", NonFiniteRows(10, 40), Tensor.Fill(new Shape(40, 10), 0.1, DType.Float64),
+            Tensor.FromArray(Enumerable.Range(0, 40).Select(i => (long)(i % 8 + 1)).ToArray(), 40), 1e-5, 1e-5),
         // NaN row, +∞ row, all −∞ row, +∞ with −∞: NaN/±∞ positions must agree exactly between devices.
         new("nonFinite", Tensor.FromArray([double.NaN, 0, 1, 2, Inf, 0, 1, 2, NegInf, NegInf, NegInf, NegInf, NegInf, 0, 0, Inf], 4, 4),
             Tensor.Fill(new Shape(4, 4), 0.25, DType.Float64), Tensor.FromArray([1L, 1, 1, 1], 4), 1e-5, 1e-5),
@@ -68,18 +71,24 @@ public partial class NNOpTests : ICoversOps
         return new(name, Tensor.FromArray(v, shape), ProbabilityLabels(shape, seed + 50), ClassIds(shape, seed), 1e-5, 1e-4);
     }
 
-    /// <summary>Eight rows of <paramref name="cols"/>: finite, NaN, finite, +∞, all −∞, −∞ entries, +∞ and −∞, finite.</summary>
-    private static Tensor NonFiniteRows(int cols)
+    /// <summary>
+    /// <paramref name="rows"/> (a multiple of 8) rows of <paramref name="cols"/>, every eight of them finite, NaN, finite, +∞,
+    /// all −∞, −∞ entries, +∞ and −∞, finite.
+    /// </summary>
+    private static Tensor NonFiniteRows(int cols, int rows = 8)
     {
-        var v = OpHarness.Uniform([8, cols], -3, 3, 9).ToDoubleArray();
-        v[1 * cols + 5] = double.NaN;
-        v[3 * cols + cols - 1] = Inf;
-        for (var j = 0; j < cols; j++) v[4 * cols + j] = NegInf;
-        v[5 * cols] = NegInf;
-        v[5 * cols + 3] = NegInf;
-        v[6 * cols + 2] = Inf;
-        v[6 * cols + 4] = NegInf;
-        return Tensor.FromArray(v, 8, cols);
+        var v = OpHarness.Uniform([rows, cols], -3, 3, 9).ToDoubleArray();
+        for (var r = 0; r < rows; r += 8)
+        {
+            v[(r + 1) * cols + 5] = double.NaN;
+            v[(r + 3) * cols + cols - 1] = Inf;
+            for (var j = 0; j < cols; j++) v[(r + 4) * cols + j] = NegInf;
+            v[(r + 5) * cols] = NegInf;
+            v[(r + 5) * cols + 3] = NegInf;
+            v[(r + 6) * cols + 2] = Inf;
+            v[(r + 6) * cols + 4] = NegInf;
+        }
+        return Tensor.FromArray(v, rows, cols);
     }
 
     /// <summary>Positive rows normalised to sum 1 (as labels usually are), float64.</summary>
