@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -9,6 +10,11 @@ internal static class CpuReduce
 {
     public static bool TryFloat(ReduceOp op, ReadOnlySpan<float> x, int outer, int reduce, int inner, HostBuffer yBuffer)
     {
+        if (op is ReduceOp.ArgMax or ReduceOp.ArgMin && yBuffer.Storage is long[] && inner == 1 && reduce is > 0 and <= 16 && Avx512F.IsSupported)
+        {
+            ArgShortRows(op == ReduceOp.ArgMax, x, outer, reduce, yBuffer.Span<long>());
+            return true;
+        }
         if (yBuffer.Storage is not float[] || reduce == 0) return false;
         var y = yBuffer.Span<float>();
         if (inner == 1)
@@ -71,4 +77,41 @@ internal static class CpuReduce
             Avx512F.MaskStore(py, mask, ((a0 + a1) + (a2 + a3)) * Vector512.Create(scale));
         }
     }
+
+    /// <summary>
+    /// ArgMax / ArgMin over rows of at most 16 floats (a classifier's 10 outputs), one masked vector per row: the index of
+    /// the first NaN if the row holds one, else of the first lane equal to the row's extreme (−0 equals +0), which is the
+    /// first maximum (minimum) as <see cref="StridedLoops.ArgReduce{T}"/> scans it, without its data-dependent branches.
+    /// </summary>
+    private static unsafe void ArgShortRows(bool max, ReadOnlySpan<float> x, int rows, int cols, Span<long> y)
+    {
+        var mask = GemmSkinny.Mask(cols);
+        // Lanes past the row hold the identity of the extreme, so they never beat a row element (and tie only with an
+        // all-±∞ row, whose first element then wins by the lowest-lane rule).
+        var padding = Vector512.Create(max ? float.NegativeInfinity : float.PositiveInfinity);
+        var lanes = (1u << cols) - 1;
+        fixed (float* px = x)
+        {
+            for (var r = 0; r < rows; r++)
+            {
+                var v = Avx512F.MaskLoad(px + (nint)r * cols, mask, padding);
+                var nan = ~Vector512.Equals(v, v).ExtractMostSignificantBits() & lanes;
+                if (nan != 0)
+                {
+                    y[r] = BitOperations.TrailingZeroCount(nan);
+                    continue;
+                }
+                var h = Extreme(max, v.GetLower(), v.GetUpper());
+                var q = Extreme(max, h.GetLower(), h.GetUpper());
+                q = Extreme(max, q, Vector128.Shuffle(q, Vector128.Create(2, 3, 0, 1)));
+                q = Extreme(max, q, Vector128.Shuffle(q, Vector128.Create(1, 0, 3, 2)));
+                var hit = Vector512.Equals(v, Vector512.Create(q.ToScalar())).ExtractMostSignificantBits() & lanes;
+                y[r] = BitOperations.TrailingZeroCount(hit);
+            }
+        }
+    }
+
+    private static Vector256<float> Extreme(bool max, Vector256<float> a, Vector256<float> b) => max ? Vector256.MaxNative(a, b) : Vector256.MinNative(a, b);
+
+    private static Vector128<float> Extreme(bool max, Vector128<float> a, Vector128<float> b) => max ? Vector128.MaxNative(a, b) : Vector128.MinNative(a, b);
 }

@@ -36,6 +36,45 @@ public partial class ReduceOpTests
         Assert.That(y.DType, Is.EqualTo(DType.Int64));
     }
 
+    /// <summary>
+    /// float32 rows of 1 to 17 elements on the CPU (rows of ≤ 16 take a masked-vector kernel): ties, ±0, ±∞, all −∞ and NaN
+    /// rows against the scalar definition (the first extremum; the first NaN wins).
+    /// </summary>
+    [TestCase(1), TestCase(3), TestCase(10), TestCase(16), TestCase(17)]
+    public void ArgMaxAndArgMinOfShortFloat32RowsTakeTheFirstExtremum(int cols)
+    {
+        const int rows = 40;
+        var random = new Random(cols);
+        var v = new float[rows * cols];
+        for (var i = 0; i < v.Length; i++) v[i] = random.Next(-3, 4) * 0.5f;
+        float[] specials = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, -0f, 0f];
+        for (var r = 0; r < rows; r++)
+        {
+            if (r % 5 == 1) v[r * cols + random.Next(cols)] = specials[random.Next(specials.Length)];
+            if (r % 7 == 2) v[r * cols + random.Next(cols)] = specials[random.Next(specials.Length)];
+        }
+        for (var j = 0; j < cols; j++) v[3 * cols + j] = float.NegativeInfinity;
+        for (var j = 0; j < cols; j++) v[4 * cols + j] = j % 2 == 0 ? -0f : 0f;
+        var g = new Graph();
+        var x = g.Placeholder(DType.Float32, new Shape(rows, cols), "x");
+        using var s = new Session(g, Device.Cpu);
+        var r2 = s.Run([g.ArgMax(x, 1), g.ArgMin(x, 1)], new Dictionary<Output, Tensor> { [x] = new Tensor(v, new Shape(rows, cols), DType.Float32) });
+        for (var r = 0; r < rows; r++)
+        {
+            var row = v.AsSpan(r * cols, cols).ToArray();
+            Assert.That(r2[0].ToArray<long>()[r], Is.EqualTo(First(row, (a, b) => a > b)), $"ArgMax of row {r}: [{string.Join(", ", row)}]");
+            Assert.That(r2[1].ToArray<long>()[r], Is.EqualTo(First(row, (a, b) => a < b)), $"ArgMin of row {r}: [{string.Join(", ", row)}]");
+        }
+
+        static long First(float[] row, Func<float, float, bool> beats)
+        {
+            var best = 0;
+            for (var j = 1; j < row.Length && !float.IsNaN(row[best]); j++)
+                if (float.IsNaN(row[j]) || beats(row[j], row[best])) best = j;
+            return best;
+        }
+    }
+
     [Test]
     public void ArgMaxOverALargeMatrixMatchesReference()
     {
