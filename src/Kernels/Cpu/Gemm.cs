@@ -13,6 +13,19 @@ public static partial class Gemm
     /// </summary>
     internal const double ParallelThresholdFlops = 2e6;
 
+    /// <summary>
+    /// Threads for a product of this shape: all of them from <see cref="ParallelThresholdFlops"/> of work at the 12×32
+    /// kernel's rate. A narrow C (N ≤ 16, <see cref="GemmSkinny"/>) fills only N of a vector's 16 lanes (of 8 on 256-bit
+    /// vectors, which issue two per cycle, for N ≤ 8), so its flops count 16/N (8/N) times: W2's 10-class layer at batch 512
+    /// (1.3 MFLOP, 24 µs on one core at 54 GFLOP/s, --gemm-quick 512x128x10) is split, the same at batch 128 (6 µs) is not.
+    /// </summary>
+    internal static int Threads(int m, int n, int k)
+    {
+        var flops = 2.0 * m * n * k;
+        if (n is > 0 and <= GemmSkinny.MaxColumns) flops *= n <= 8 ? 8.0 / n : 16.0 / n;
+        return flops >= ParallelThresholdFlops ? Environment.ProcessorCount : 1;
+    }
+
     /// <summary>Which micro-kernel the float32 path uses (tests force each one).</summary>
     internal enum Kernel
     {
@@ -34,16 +47,14 @@ public static partial class Gemm
 
     /// <summary>float32 product; op(A) is M×K, op(B) is K×N, C is M×N contiguous.</summary>
     public static void Multiply(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c)
-        => Multiply(Kernel.Auto, 2.0 * m * n * k >= ParallelThresholdFlops ? Environment.ProcessorCount : 1,
-            transA, transB, m, n, k, a, b, c);
+        => Multiply(Kernel.Auto, Threads(m, n, k), transA, transB, m, n, k, a, b, c);
 
     /// <summary>
     /// float32 product that hands the rows of C to <paramref name="epilogue"/> as each thread finishes them (the caller then
     /// calls <see cref="OutputEpilogue.Finish"/>).
     /// </summary>
     internal static void Multiply(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, OutputEpilogue epilogue)
-        => Multiply(Kernel.Auto, 2.0 * m * n * k >= ParallelThresholdFlops ? Environment.ProcessorCount : 1,
-            transA, transB, m, n, k, a, b, c, epilogue);
+        => Multiply(Kernel.Auto, Threads(m, n, k), transA, transB, m, n, k, a, b, c, epilogue);
 
     /// <summary>
     /// float32 product with an explicit kernel and number of independent slabs of C (1 = calling thread
