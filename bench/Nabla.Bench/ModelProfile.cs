@@ -57,9 +57,9 @@ internal static class ModelProfile
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{model}: step {Median(walls):F3} ms wall, kernels {Median(totals):F3} ms, {Environment.ProcessorCount} processor(s), {iterations} iterations"));
         foreach (var (type, v) in perType.OrderByDescending(kv => Median(kv.Value)))
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {type,-28} {Median(v),9:F3} ms"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {type,-28} {Median(v) * 1000,9:F1} us"));
         Console.WriteLine("slowest kernels:");
         foreach (var (name, v) in perKernel.OrderByDescending(kv => Median(kv.Value)).Take(12))
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {Median(v),9:F3} ms  {name}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {Median(v) * 1000,9:F1} us  {name}"));
     }
 }
