@@ -136,6 +136,7 @@ public sealed class FusedProgram
             if (c.Code is FusedCode.Select) Check(c.C, defined, k);
             if (c.Code is FusedCode.RandomUniform && (c.A < 0 || c.A >= counters)) throw new ArgumentException($"instruction {k}: counter {c.A} of {counters}", nameof(code));
         }
+        DrawsRandom = Array.Exists(code, c => c.Code == FusedCode.RandomUniform);
         long period = 1;
         foreach (var i in inputs)
             if (i.Access == FusedAccess.Periodic && period <= MaxBlock) period = period / Gcd(period, i.Period) * i.Period;
@@ -197,4 +198,7 @@ public sealed class FusedProgram
 
     /// <summary>How many run counters (one per random stream) a launch passes.</summary>
     public int Counters { get; }
+
+    /// <summary>Whether an instruction draws random numbers (a Philox draw costs ~10× a bias + ReLU per element).</summary>
+    public bool DrawsRandom { get; }
 }

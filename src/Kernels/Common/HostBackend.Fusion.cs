@@ -32,7 +32,7 @@ public abstract partial class HostBackend
 
     /// <summary>Elements per parallel task of <paramref name="p"/>: the chunks are fixed by the program, so results do not depend on scheduling.</summary>
     private static long ChunkElements(FusedProgram p) =>
-        (long)(Array.Exists(p.Code, c => c.Code == FusedCode.RandomUniform) ? RandomBlocksPerChunk : BlocksPerChunk) * p.BlockSize;
+        (long)(p.DrawsRandom ? RandomBlocksPerChunk : BlocksPerChunk) * p.BlockSize;
 
     /// <inheritdoc/>
     public bool SupportsFusion => true;

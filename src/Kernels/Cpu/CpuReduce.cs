@@ -101,17 +101,10 @@ internal static class CpuReduce
                     y[r] = BitOperations.TrailingZeroCount(nan);
                     continue;
                 }
-                var h = Extreme(max, v.GetLower(), v.GetUpper());
-                var q = Extreme(max, h.GetLower(), h.GetUpper());
-                q = Extreme(max, q, Vector128.Shuffle(q, Vector128.Create(2, 3, 0, 1)));
-                q = Extreme(max, q, Vector128.Shuffle(q, Vector128.Create(1, 0, 3, 2)));
-                var hit = Vector512.Equals(v, Vector512.Create(q.ToScalar())).ExtractMostSignificantBits() & lanes;
+                var extreme = max ? VectorMath.ReduceMax(v) : VectorMath.ReduceMin(v);
+                var hit = Vector512.Equals(v, Vector512.Create(extreme)).ExtractMostSignificantBits() & lanes;
                 y[r] = BitOperations.TrailingZeroCount(hit);
             }
         }
     }
-
-    private static Vector256<float> Extreme(bool max, Vector256<float> a, Vector256<float> b) => max ? Vector256.MaxNative(a, b) : Vector256.MinNative(a, b);
-
-    private static Vector128<float> Extreme(bool max, Vector128<float> a, Vector128<float> b) => max ? Vector128.MaxNative(a, b) : Vector128.MinNative(a, b);
 }

@@ -238,11 +238,8 @@ internal static class CpuSoftmax
             {
                 float* xr = px + (nint)i * cols, yr = py + (nint)i * cols;
                 var v = Avx512F.MaskLoad(xr, mask, padding);
-                var m256 = Vector256.Max(v.GetLower(), v.GetUpper());
-                var m128 = Vector128.Max(m256.GetLower(), m256.GetUpper());
-                m128 = Vector128.Max(m128, Vector128.Shuffle(m128, Vector128.Create(2, 3, 0, 1)));
-                var max = Vector128.Max(m128, Vector128.Shuffle(m128, Vector128.Create(1, 0, 3, 2))).ToScalar();
                 var hasNaN = !Vector512.EqualsAll(v, v);
+                var max = VectorMath.ReduceMax(v);
                 if (hasNaN || !float.IsFinite(max))
                 {
                     lse[i] = RareRow(new ReadOnlySpan<float>(xr, cols), new Span<float>(yr, cols), log);

@@ -37,4 +37,24 @@ internal static class VectorMath
         p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
         return Avx512F.Scale(p, n);
     }
+
+    /// <summary>The largest lane (vmaxps semantics: a NaN lane gives an unspecified result, so callers test for NaN first).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float ReduceMax(Vector512<float> v)
+    {
+        var h = Vector256.MaxNative(v.GetLower(), v.GetUpper());
+        var q = Vector128.MaxNative(h.GetLower(), h.GetUpper());
+        q = Vector128.MaxNative(q, Vector128.Shuffle(q, Vector128.Create(2, 3, 0, 1)));
+        return Vector128.MaxNative(q, Vector128.Shuffle(q, Vector128.Create(1, 0, 3, 2))).ToScalar();
+    }
+
+    /// <summary>The smallest lane, as <see cref="ReduceMax"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float ReduceMin(Vector512<float> v)
+    {
+        var h = Vector256.MinNative(v.GetLower(), v.GetUpper());
+        var q = Vector128.MinNative(h.GetLower(), h.GetUpper());
+        q = Vector128.MinNative(q, Vector128.Shuffle(q, Vector128.Create(2, 3, 0, 1)));
+        return Vector128.MinNative(q, Vector128.Shuffle(q, Vector128.Create(1, 0, 3, 2))).ToScalar();
+    }
 }
