@@ -58,6 +58,29 @@ internal static class FusionQuick
         });
     }
 
+    /// <summary>
+    /// Runs each session <paramref name="iterations"/> times, interleaved in a rotating order (so no variant always runs after
+    /// the same one), after two seconds of warm-up; returns each session's times in µs, sorted.
+    /// </summary>
+    internal static double[][] Interleave(Session[] sessions, Action<Session> run, int iterations)
+    {
+        var times = sessions.Select(_ => new double[iterations]).ToArray();
+        // Warm up for wall time, not a count (as W2Profile): kernels start in tier-0 or ReadyToRun code and are
+        // re-jitted only after 30 calls plus a delay, which is seconds on a loaded machine.
+        var warm = Stopwatch.StartNew();
+        while (warm.ElapsedMilliseconds < 2000) foreach (var s in sessions) run(s);
+        for (var i = 0; i < iterations; i++)
+            for (var k = 0; k < sessions.Length; k++)
+            {
+                var v = (i + k) % sessions.Length;
+                var t0 = Stopwatch.GetTimestamp();
+                run(sessions[v]);
+                times[v][i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+            }
+        foreach (var t in times) Array.Sort(t);
+        return times;
+    }
+
     private static void Case(string name, int iterations, Func<Graph, (Output[] Inputs, Output Result)> build)
     {
         var g = new Graph();
@@ -68,28 +91,8 @@ internal static class FusionQuick
         using var plain = new Session(g, Device.Cpu, new SessionOptions { Fusion = false });
         var plan = fused.Plan([result], feeds);
         var plainPlan = plain.Plan([result], feeds);
-        Session[] sessions = [fused, plain, generated];
-        var times = new double[3][];
-        for (var k = 0; k < 3; k++) times[k] = new double[iterations];
+        var times = Interleave([fused, plain, generated], s => s.Run([result], feeds), iterations);
         var (tf, tp, tg) = (times[0], times[1], times[2]);
-        // Warm up for wall time, not a count (as W2Profile): kernels start in tier-0 or ReadyToRun code and are
-        // re-jitted only after 30 calls plus a delay, which is seconds on a loaded machine.
-        var warm = Stopwatch.StartNew();
-        while (warm.ElapsedMilliseconds < 2000) foreach (var s in sessions) s.Run([result], feeds);
-        for (var i = 0; i < iterations; i++)
-        {
-            // The order rotates, so no variant always runs after the same one.
-            for (var k = 0; k < 3; k++)
-            {
-                var v = (i + k) % 3;
-                var t0 = Stopwatch.GetTimestamp();
-                sessions[v].Run([result], feeds);
-                times[v][i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
-            }
-        }
-        Array.Sort(tf);
-        Array.Sort(tp);
-        Array.Sort(tg);
         var bytes = plan.FusedSteps.Sum(f => f.BytesRead + f.BytesWritten);
         Console.WriteLine(string.Create(Inv,
             $"{name,-28} fused {plan.KernelCount,2} kernels min {tf[0],8:F1} us median {tf[iterations / 2],8:F1} us ({bytes / tf[0] / 1e3,5:F1} GB/s at min) | unfused {plainPlan.KernelCount,2} kernels min {tp[0],8:F1} us median {tp[iterations / 2],8:F1} us | speed-up at min {tp[0] / tf[0]:F2}x | generated code min {tg[0],8:F1} us median {tg[iterations / 2],8:F1} us"));

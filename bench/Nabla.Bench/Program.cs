@@ -62,6 +62,12 @@ public static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] == "--epilogue-quick")
+        {
+            EpilogueQuick.Run(args[1..]);
+            return;
+        }
+
         if (args.Length > 0 && args[0] == "--fusion-quick")
         {
             FusionQuick.Run(args[1..]);

@@ -51,6 +51,9 @@ internal sealed class PlanStep
     /// <summary>This fused step is another step's <see cref="Epilogue"/>: its outputs are live from that step on, and the run skips it when the producer ran it.</summary>
     public bool RunsAsEpilogue { get; set; }
 
+    /// <summary>Whether the step changes session state (an assignment, an optimizer update, a collective): reading a variable or advancing a random counter does not count.</summary>
+    public bool WritesState => Op.Def.IsStateful && Op.Type is not ("Variable" or "Random");
+
     /// <summary>What the run statistics and the plan listing call this step's kernel.</summary>
     public string KernelName => Fusion is null ? Op.Name : $"fused[{string.Join(",", Fusion.Members.Select(m => m.Name))}]";
 
@@ -215,7 +218,8 @@ internal sealed class Plan
         if (options.Fusion && !options.CheckNumerics && backend.SupportsFusion)
         {
             steps = Fusion.Apply(steps, fetchSlots, slotTypes);
-            if (options.OutputEpilogues) steps = Fusion.AttachEpilogues(steps, fetchSlots);
+            // By default only plans that write no state (inference) take epilogues; see SessionOptions.OutputEpilogues.
+            if (options.OutputEpilogues ?? !steps.Any(s => s.WritesState)) steps = Fusion.AttachEpilogues(steps, fetchSlots);
         }
         var firstCheckStep = checks.Count == 0 ? int.MaxValue : checks.Min(c => c.Step.Index + (c.Input < 0 ? 1 : 0));
         foreach (var step in steps) step.AfterDeviceCheck = step.Index >= firstCheckStep;

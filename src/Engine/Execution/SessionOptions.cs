@@ -40,13 +40,15 @@ public sealed record SessionOptions
     /// <summary>
     /// With <see cref="Fusion"/>, run a fused element-wise tree that reads only a MatMul's or Conv2D's output (bias +
     /// activation, the dropout mask) as that kernel's epilogue, on each range of output rows as the kernel finishes it,
-    /// while it is in cache (the CPU backend takes it for 2-D float32 MatMul and its direct convolution). Results are
-    /// bit-identical either way. Off by default: on the 2-core Zen 4 machine it measured no gain within the noise for the
-    /// W2 step and LeNet inference (their outputs already stay in L2), and the epilogue's outputs must not share memory with
-    /// its producer's inputs, which raised W2's planned peak by 6.5 % (docs/results.md). The environment variable
-    /// <c>NABLA_EPILOGUES=1</c> turns it on for every session (<c>=0</c> off).
+    /// while it is in cache (the CPU backend takes it for 2-D float32 MatMul and its direct convolution). A one-output tree
+    /// writes over the kernel's output, so it needs no buffer of its own. Results are bit-identical either way.
+    /// <para><c>null</c> (the default) chooses per plan: on for a plan that writes no session state (inference:
+    /// <c>Predict</c>, <c>Evaluate</c>), off for one that does (a training step). A training step's trees keep several
+    /// outputs for the backward pass, which must not share memory with the producer's inputs, so epilogues raised W2's
+    /// planned peak by 6.5 % for a gain within the noise; an inference tree has one output and writes in place.</para>
+    /// The environment variable <c>NABLA_EPILOGUES=1</c> turns them on for every plan (<c>=0</c> off).
     /// </summary>
-    public bool OutputEpilogues { get; init; }
+    public bool? OutputEpilogues { get; init; }
 
     /// <summary>
     /// With <see cref="Fusion"/>, run float32 fused steps on the CPU as code generated once per fused program (each

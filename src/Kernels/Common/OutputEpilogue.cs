@@ -49,6 +49,13 @@ public sealed class OutputEpilogue
         }
     }
 
+    /// <summary>
+    /// The last block boundary at or before element <paramref name="i"/>: a worker that reports its output in pieces ends each
+    /// piece there (and its last at its share's end), so only the blocks at the edges of the workers' shares wait for
+    /// <see cref="Finish"/>.
+    /// </summary>
+    public long BlockStartAtOrBefore(long i) => PreviousBoundary(i);
+
     /// <summary>Runs the blocks that straddled two reported ranges; call after every worker has finished.</summary>
     public void Finish()
     {

@@ -48,9 +48,10 @@ internal static unsafe partial class CpuConvolution
     /// </summary>
     private static void DirectForward(float* x, float* w, float* y, in Conv2DArgs a, int lo, int hi, float* padded, OutputEpilogue? epilogue)
     {
-        // With an epilogue, output rows are handed over in runs of at least EpilogueElements (a few fused blocks, still in L2).
+        // With an epilogue, the output is handed over in runs of at least EpilogueElements (a few fused blocks, still in L2),
+        // each ending on a block boundary, so that only the block at each end of the share waits for OutputEpilogue.Finish.
         const int EpilogueElements = 4 * FusedProgram.MaxBlock;
-        var reported = lo;
+        var reported = (long)lo * a.OutC;
         var mask = GemmSkinny.Mask(a.OutC);
         var (outC, half) = (a.OutC, a.OutC <= 8);
         // A single pixel runs two FMA chains, which costs it about 2 pixels' time in a block on 512-bit vectors (one FMA per
@@ -77,10 +78,15 @@ internal static unsafe partial class CpuConvolution
                 if (half) GemmSkinny.EightRowsHalf(src + at * pixelStride, pixelStride, taps, kt, wt, outC, yp + at * outC, outC, mask.GetLower(), false);
                 else GemmSkinny.EightRows(src + at * pixelStride, pixelStride, taps, kt, wt, outC, yp + at * outC, outC, mask, false);
             }
-            if (epilogue is not null && ((long)(r + count - reported) * outC >= EpilogueElements || r + count == hi))
+            if (epilogue is not null)
             {
-                epilogue.Completed((long)reported * outC, (long)(r + count) * outC);
-                reported = r + count;
+                var done = (long)(r + count) * outC;
+                var upTo = r + count == hi ? done : epilogue.BlockStartAtOrBefore(done);
+                if (upTo - reported >= EpilogueElements || r + count == hi)
+                {
+                    epilogue.Completed(reported, upTo);
+                    reported = upTo;
+                }
             }
         });
     }

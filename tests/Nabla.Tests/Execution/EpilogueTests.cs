@@ -66,6 +66,49 @@ public sealed class EpilogueTests
         Assert.That(Bits(both[0]), Is.EqualTo(Bits(off.Run([y, mm], feeds)[0])));
     }
 
+    [Test]
+    public void ByDefaultAnInferencePlanTakesEpiloguesAndATrainingPlanDoesNot()
+    {
+        IgnoreUnderEnvironmentOverride();
+        var g = new Graph();
+        var x = g.Placeholder(DType.Float32, new Shape(-1, 16), "x");
+        var w = g.Variable(OpHarness.ToFloat32(OpHarness.Uniform([16, 8], -0.5, 0.5, seed: 11)), "w");
+        var b = g.Constant(OpHarness.ToFloat32(OpHarness.Uniform([8], -0.5, 0.5, seed: 12)));
+        var y = g.Relu(g.Add(g.MatMul(x, w.Value), b));
+        var update = w.AssignSub(g.MatMul(g.Transpose(x), y) * 0.01);
+        var feeds = new Dictionary<Output, Tensor> { [x] = OpHarness.ToFloat32(OpHarness.Uniform([32, 16], -1, 1, seed: 13)) };
+        using var s = new Session(g);
+        s.Run(g.GlobalVariablesInitializer());
+        s.KernelTimings = [];
+        var inferred = s.Run(y, feeds);
+        Assert.That(s.KernelTimings.Select(t => t.OpType), Does.Not.Contain("Fused"), "inference: bias + ReLU ran as the MatMul's epilogue");
+        s.Run([y], feeds, update.Op);
+        Assert.That(s.KernelTimings.Select(t => t.OpType), Does.Contain("Fused"), "a training step keeps its fused trees as steps of their own");
+        using var off = new Session(g, options: new SessionOptions { OutputEpilogues = false });
+        off.Run(g.GlobalVariablesInitializer());
+        Assert.That(Bits(inferred), Is.EqualTo(Bits(off.Run(y, feeds))));
+    }
+
+    [Test]
+    public void AOneOutputEpilogueWritesOverItsProducersOutput()
+    {
+        IgnoreUnderEnvironmentOverride();
+        const int m = 64, k = 4, n = 24;
+        var g = new Graph();
+        var x = g.Placeholder(DType.Float32, new Shape(-1, k), "x");
+        var w = g.Constant(OpHarness.ToFloat32(OpHarness.Uniform([k, n], -0.2, 0.2, seed: 14)));
+        var b = g.Constant(OpHarness.ToFloat32(OpHarness.Uniform([n], -0.5, 0.5, seed: 15)));
+        var y = g.Tanh(g.Relu(g.Add(g.MatMul(x, w), b)));
+        var feeds = new Dictionary<Output, Tensor> { [x] = OpHarness.ToFloat32(OpHarness.Uniform([m, k], -1, 1, seed: 16)) };
+        using var on = new Session(g, options: new SessionOptions { OutputEpilogues = true });
+        using var off = new Session(g, options: new SessionOptions { OutputEpilogues = false });
+        // Off, the MatMul's output and the fused tree's are both live at the tree (the peak); on, the tree's output is the
+        // MatMul's buffer, and the peak is the feed and that buffer, at the MatMul.
+        Assert.That(off.Plan([y], feeds).PeakBytes, Is.EqualTo(2 * m * n * sizeof(float)));
+        Assert.That(on.Plan([y], feeds).PeakBytes, Is.EqualTo((m * k + m * n) * sizeof(float)));
+        Assert.That(Bits(on.Run(y, feeds)), Is.EqualTo(Bits(off.Run(y, feeds))));
+    }
+
     private static void AssertSameBitsAndOneKernelLess(Graph g, Output y, Dictionary<Output, Tensor> feeds)
     {
         IgnoreUnderEnvironmentOverride();
