@@ -42,7 +42,8 @@ internal static unsafe partial class CpuConvolution
     /// <summary>
     /// y = conv(x, w) without im2col, for OutC ≤ 16, on the output pixels [lo, hi): each pixel's OutC outputs are one masked
     /// vector, and the filter row of tap p = (i, j, ci) (HWIO: OutC contiguous floats) is loaded once per block of 8 pixels
-    /// of one output row, each of which adds x at its own position + offset(p) times that row. With padding, each image is
+    /// of one output row, each of which adds x at its own position + offset(p) times that row. With one input channel, unit
+    /// horizontal stride and OutC ≤ 8, pixels go in the lanes instead (<see cref="PixelLanes{TChannels}"/>): same sums, same bits. With padding, each image is
     /// first copied into <paramref name="padded"/> (zeros around it, <see cref="DirectExtent"/>), so that every window is
     /// inside the data and every pixel takes the same vector path.
     /// </summary>
@@ -59,25 +60,28 @@ internal static unsafe partial class CpuConvolution
         // previous one (recomputing those pixels with the same FMAs, so the same bits) when that is cheaper than r single
         // pixels. A row segment under 8 pixels goes pixel by pixel.
         var overlapFrom = half ? 2 : 4;
+        var pixelLanes = UsesPixelLanes(a);
         nint pw = (nint)w, py = (nint)y;
         ForEachRowSegment(x, a, lo, hi, padded, (src, taps, kt, t0, pixelStride, r, count) =>
         {
             var wt = (float*)pw + (nint)t0 * outC;
             var yp = (float*)py + (nint)r * outC;
-            for (var q = 0; q < count; q += 8)
-            {
-                var rest = count - q;
-                var at = rest >= 8 ? q : count >= 8 && rest >= overlapFrom ? count - 8 : -1;
-                if (at < 0)
+            if (pixelLanes) PixelLanesRow(src, taps, kt, wt, yp, count, outC);
+            else
+                for (var q = 0; q < count; q += 8)
                 {
-                    for (var one = q; one < count; one++)
-                        if (half) GemmSkinny.OneRowHalf(src + one * pixelStride, taps, kt, wt, outC, yp + one * outC, mask.GetLower(), false);
-                        else GemmSkinny.OneRow(src + one * pixelStride, taps, kt, wt, outC, yp + one * outC, mask, false);
-                    break;
+                    var rest = count - q;
+                    var at = rest >= 8 ? q : count >= 8 && rest >= overlapFrom ? count - 8 : -1;
+                    if (at < 0)
+                    {
+                        for (var one = q; one < count; one++)
+                            if (half) GemmSkinny.OneRowHalf(src + one * pixelStride, taps, kt, wt, outC, yp + one * outC, mask.GetLower(), false);
+                            else GemmSkinny.OneRow(src + one * pixelStride, taps, kt, wt, outC, yp + one * outC, mask, false);
+                        break;
+                    }
+                    if (half) GemmSkinny.EightRowsHalf(src + at * pixelStride, pixelStride, taps, kt, wt, outC, yp + at * outC, outC, mask.GetLower(), false);
+                    else GemmSkinny.EightRows(src + at * pixelStride, pixelStride, taps, kt, wt, outC, yp + at * outC, outC, mask, false);
                 }
-                if (half) GemmSkinny.EightRowsHalf(src + at * pixelStride, pixelStride, taps, kt, wt, outC, yp + at * outC, outC, mask.GetLower(), false);
-                else GemmSkinny.EightRows(src + at * pixelStride, pixelStride, taps, kt, wt, outC, yp + at * outC, outC, mask, false);
-            }
             if (epilogue is not null)
             {
                 var done = (long)(r + count) * outC;

@@ -169,6 +169,9 @@ public class ConvOpTests : ICoversOps
         new TestCaseData(new[] { 7, 13, 11, 5 }, new[] { 3, 3, 5, 12 }, new[] { 2, 2 }, "same", new[] { 1, 1 }).SetName("direct: stride 2, uneven same padding, 12 channels"),
         new TestCaseData(new[] { 6, 12, 12, 4 }, new[] { 3, 3, 4, 3 }, new[] { 1, 1 }, "same", new[] { 2, 2 }).SetName("direct: dilation 2, 3 channels"),
         new TestCaseData(new[] { 30, 9, 30, 7 }, new[] { 3, 5, 7, 8 }, new[] { 1, 3 }, "valid", new[] { 1, 1 }).SetName("direct: stride 1×3, 8 channels, 9-pixel rows"),
+        // Pixels in lanes (one input channel, horizontal stride 1, 3–8 output channels): rows of 1–16, 17–32 and over 32 pixels.
+        new TestCaseData(new[] { 9, 11, 37, 1 }, new[] { 3, 3, 1, 3 }, new[] { 2, 1 }, "same", new[] { 1, 1 }).SetName("pixel lanes: 3 channels, 37-pixel rows, vertical stride 2"),
+        new TestCaseData(new[] { 5, 12, 21, 1 }, new[] { 3, 5, 1, 8 }, new[] { 1, 1 }, "valid", new[] { 2, 1 }).SetName("pixel lanes: 8 channels, 17-pixel rows, dilation 2×1"),
     ];
 
     [TestCaseSource(nameof(LargeShapes))]
@@ -188,6 +191,53 @@ public class ConvOpTests : ICoversOps
             OpHarness.AssertClose(e, cpu32[i].ToDoubleArray(), 1e-5, 1e-5 * scale, $"cpu float32 {what[i]}");
             OpHarness.AssertClose(e, cpu64[i].ToDoubleArray(), 1e-11, 1e-11 * scale, $"cpu float64 {what[i]}");
         }
+    }
+
+    private static IEnumerable<TestCaseData> PixelLaneShapes() =>
+    [
+        new TestCaseData(2, 7, 5, 5, 3, "same", 1, 1).SetName("5-pixel rows, 3 channels"),
+        new TestCaseData(3, 9, 17, 3, 8, "valid", 1, 1).SetName("15-pixel rows, 8 channels"),
+        new TestCaseData(2, 6, 33, 3, 5, "same", 1, 1).SetName("33-pixel rows (two blocks and one), 5 channels"),
+        new TestCaseData(2, 10, 40, 5, 7, "same", 2, 1).SetName("40-pixel rows, 7 channels, vertical stride 2"),
+        new TestCaseData(2, 12, 31, 3, 6, "same", 1, 2).SetName("31-pixel rows, 6 channels, dilation 2"),
+        new TestCaseData(24, 28, 28, 5, 4, "same", 1, 1).SetName("LeNet-sized, 4 channels, shares split inside rows"),
+    ];
+
+    /// <summary>
+    /// The pixel-lane direct kernel (one input channel, horizontal stride 1, 3–8 output channels) adds each output's taps with
+    /// one FMA per tap in (row, column) order from zero, exactly as the channel-lane kernel's 8-pixel blocks: this model of it
+    /// in scalar MathF.FusedMultiplyAdd must match bit for bit, through the ragged blocks and the in-register transpose.
+    /// </summary>
+    [TestCaseSource(nameof(PixelLaneShapes))]
+    public void PixelLaneKernelAddsTheTapsInOrderBitForBit(int batch, int h, int w, int k, int outC, string padding, int strideH, int dilation)
+    {
+        var x = OpHarness.ToFloat32(OpHarness.Uniform([batch, h, w, 1], -1, 1, 51)).ToArray<float>();
+        var f = OpHarness.ToFloat32(OpHarness.Uniform([k, k, 1, outC], -0.5, 0.5, 52)).ToArray<float>();
+        var (along, across) = (ConvShapeRules.Along(h, k, strideH, dilation, padding), ConvShapeRules.Along(w, k, 1, dilation, padding));
+        var a = new Conv2DArgs(batch, h, w, 1, k, k, outC, strideH, 1, dilation, dilation, along.PadBefore, across.PadBefore, along.PadAfter, across.PadAfter, along.Out, across.Out);
+        Assert.That(CpuConvolution.UsesPixelLanes(a) && CpuConvolution.UsesDirect(a, sizeof(float)), "the shape takes the pixel-lane kernel");
+        var g = new Graph();
+        var px = g.Placeholder(DType.Float32, new Shape(batch, h, w, 1), "x");
+        var y = g.Conv2D(px, g.Constant(Tensor.FromArray(f, k, k, 1, outC)), [strideH, 1], padding, [dilation, dilation]);
+        using var s = new Session(g);
+        var actual = s.Run(y, new Dictionary<Output, Tensor> { [px] = Tensor.FromArray(x, batch, h, w, 1) }).ToArray<float>();
+        var expected = new float[actual.Length];
+        for (var n = 0; n < batch; n++)
+            for (var ho = 0; ho < a.OutH; ho++)
+                for (var wo = 0; wo < a.OutW; wo++)
+                    for (var c = 0; c < outC; c++)
+                    {
+                        var acc = 0f;
+                        for (var i = 0; i < k; i++)
+                            for (var j = 0; j < k; j++)
+                            {
+                                int hi = ho * strideH + i * dilation - a.PadTop, wi = wo + j * dilation - a.PadLeft;
+                                var v = hi >= 0 && hi < h && wi >= 0 && wi < w ? x[(n * h + hi) * w + wi] : 0f;
+                                acc = MathF.FusedMultiplyAdd(v, f[(i * k + j) * outC + c], acc);
+                            }
+                        expected[((n * a.OutH + ho) * a.OutW + wo) * outC + c] = acc;
+                    }
+        Assert.That(actual.Select(BitConverter.SingleToInt32Bits), Is.EqualTo(expected.Select(BitConverter.SingleToInt32Bits)));
     }
 
     [Test]
