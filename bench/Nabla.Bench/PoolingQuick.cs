@@ -5,7 +5,7 @@ namespace Nabla.Bench;
 
 /// <summary>
 /// Stopwatch timing of the pooling and batch-norm kernels through a session on the Cpu device
-/// (<c>dotnet run -c Release -- --pool-quick [--batch 32] [--runs 20]</c>); the PyTorch twin is
+/// (<c>dotnet run -c Release -- --pool-quick [--batch 32] [--runs 20] [--lenet]</c>); the PyTorch twin is
 /// <c>bench/peers/pool_bn_torch.py</c> (same shapes, channels-last). Each row is one Session.Run whose only targets
 /// are the measured ops (inputs are variables, nothing is fetched), best of 5 blocks of <c>runs</c> runs.
 /// </summary>
@@ -27,6 +27,16 @@ internal static class PoolingQuick
         Console.WriteLine($"pool/batch-norm on the Cpu device, batch {batch}, {Environment.ProcessorCount} cores, best of 5 × {runs} runs");
         // The fixed cost of one Session.Run of one small kernel, to subtract mentally at small batches.
         Row("Session.Run overhead (Neg of [1])", 8, runs, g => g.Neg(X(g, new Shape(1))).Op);
+        // --lenet: LeNet's two max pools at the batch given (28×28×6 and 10×10×16, C below a vector), forward only.
+        if (args.Contains("--lenet"))
+        {
+            foreach (var (h, c) in new[] { (28, 6), (10, 16) })
+            {
+                var shape = new Shape(batch, h, h, c);
+                Row($"MaxPool 2x2/2 fwd   [{batch},{h},{h},{c}]", 1.25 * 4.0 * shape.ElementCount, runs, g => g.MaxPool(X(g, shape), [2, 2], [2, 2]).Op);
+            }
+            return;
+        }
         foreach (var (h, c) in new[] { (28, 32), (14, 64) })
         {
             var shape = new Shape(batch, h, h, c);

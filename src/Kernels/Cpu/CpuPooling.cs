@@ -22,7 +22,7 @@ namespace Nabla.Kernels.Cpu;
 /// of window elements inside the image (padding is not counted). Sums are taken rows first, then columns, so the
 /// average may differ from a window-order sum in the last bit.
 /// </remarks>
-internal static class CpuPooling
+internal static partial class CpuPooling
 {
     // Below ~32k touched elements one core finishes before Parallel.For's scheduling cost is repaid.
     private const long ParallelThreshold = 1 << 15;
@@ -30,6 +30,11 @@ internal static class CpuPooling
     /// <summary>y = pool(x) over NHWC windows (see <see cref="Pool2DArgs"/>); output rows split across cores.</summary>
     public static void Forward<T>(PoolKind kind, ArraySegment<T> x, ArraySegment<T> y, Pool2DArgs p) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float) && UsesNarrow(p))
+        {
+            ForwardNarrow(kind, (ArraySegment<float>)(object)x, (ArraySegment<float>)(object)y, p);
+            return;
+        }
         var rows = p.N * p.OutH;
         var work = (long)y.Count * p.KernelH * p.KernelW;
         var blocks = Blocks<T>(p.C);
