@@ -125,7 +125,10 @@ public static partial class Gemm
         int rowTiles = (m + mr - 1) / mr, colTiles = (n + nr - 1) / nr;
         var rowCost = (long)((rowTiles + threads - 1) / threads) * colTiles;
         var colCost = (long)((colTiles + threads - 1) / threads) * rowTiles;
-        var splitRows = rowCost <= colCost;
+        // With an epilogue, row slabs are worth up to 1/8 more tiles: each thread then runs the epilogue on its own rows as
+        // it finishes them, where a column split leaves the whole epilogue to the caller after the join (W2's 512×128
+        // outputs: 22×4 tiles by rows against 43×2 by columns).
+        var splitRows = epilogue is null ? rowCost <= colCost : rowCost * 8 <= colCost * 9;
         var unit = splitRows ? mr : nr;
         var extent = splitRows ? m : n;
         var units = splitRows ? rowTiles : colTiles;
