@@ -71,6 +71,11 @@ internal static unsafe partial class CpuConvolution
                 for (var q = 0; q < count; q += 8)
                 {
                     var rest = count - q;
+                    if (!half && rest is > 8 and <= 12)
+                    {
+                        WideBlock(src + q * pixelStride, pixelStride, taps, kt, wt, outC, yp + q * outC, rest, mask);
+                        break;
+                    }
                     var at = rest >= 8 ? q : count >= 8 && rest >= overlapFrom ? count - 8 : -1;
                     if (at < 0)
                     {

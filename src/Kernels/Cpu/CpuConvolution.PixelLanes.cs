@@ -17,35 +17,43 @@ internal static unsafe partial class CpuConvolution
     /// </summary>
     internal static bool UsesPixelLanes(in Conv2DArgs a) => a.InC == 1 && a.StrideW == 1 && a.OutC <= PixelLanesMaxOutC;
 
-    /// <summary>The output channel count of a <see cref="PixelLanes{TChannels}"/> instantiation (a constant the JIT folds).</summary>
-    private interface IChannels
+    /// <summary>A count known when the JIT compiles a generic kernel (output channels, pixels per block): it folds the branches on it.</summary>
+    private interface ICount
     {
-        static abstract int Count { get; }
+        static abstract int Value { get; }
     }
 
-    private struct Channels3 : IChannels { public static int Count => 3; }
+    private struct Count3 : ICount { public static int Value => 3; }
 
-    private struct Channels4 : IChannels { public static int Count => 4; }
+    private struct Count4 : ICount { public static int Value => 4; }
 
-    private struct Channels5 : IChannels { public static int Count => 5; }
+    private struct Count5 : ICount { public static int Value => 5; }
 
-    private struct Channels6 : IChannels { public static int Count => 6; }
+    private struct Count6 : ICount { public static int Value => 6; }
 
-    private struct Channels7 : IChannels { public static int Count => 7; }
+    private struct Count7 : ICount { public static int Value => 7; }
 
-    private struct Channels8 : IChannels { public static int Count => 8; }
+    private struct Count8 : ICount { public static int Value => 8; }
+
+    private struct Count9 : ICount { public static int Value => 9; }
+
+    private struct Count10 : ICount { public static int Value => 10; }
+
+    private struct Count11 : ICount { public static int Value => 11; }
+
+    private struct Count12 : ICount { public static int Value => 12; }
 
     /// <summary>One output row segment of <see cref="DirectForward"/> with pixels in lanes (<see cref="UsesPixelLanes"/>).</summary>
     private static void PixelLanesRow(float* src, int* taps, int kt, float* wt, float* y, int count, int outC)
     {
         switch (outC)
         {
-            case 3: PixelLanes<Channels3>(src, taps, kt, wt, y, count); break;
-            case 4: PixelLanes<Channels4>(src, taps, kt, wt, y, count); break;
-            case 5: PixelLanes<Channels5>(src, taps, kt, wt, y, count); break;
-            case 6: PixelLanes<Channels6>(src, taps, kt, wt, y, count); break;
-            case 7: PixelLanes<Channels7>(src, taps, kt, wt, y, count); break;
-            case 8: PixelLanes<Channels8>(src, taps, kt, wt, y, count); break;
+            case 3: PixelLanes<Count3>(src, taps, kt, wt, y, count); break;
+            case 4: PixelLanes<Count4>(src, taps, kt, wt, y, count); break;
+            case 5: PixelLanes<Count5>(src, taps, kt, wt, y, count); break;
+            case 6: PixelLanes<Count6>(src, taps, kt, wt, y, count); break;
+            case 7: PixelLanes<Count7>(src, taps, kt, wt, y, count); break;
+            case 8: PixelLanes<Count8>(src, taps, kt, wt, y, count); break;
             default: throw new ArgumentOutOfRangeException(nameof(outC), outC, $"the pixel-lane kernel takes {DirectMinOutC} to {PixelLanesMaxOutC} output channels");
         }
     }
@@ -59,9 +67,9 @@ internal static unsafe partial class CpuConvolution
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PixelLanes<TChannels>(float* src, int* taps, int kt, float* wt, float* y, int count)
-        where TChannels : struct, IChannels
+        where TChannels : struct, ICount
     {
-        var outC = TChannels.Count;
+        var outC = TChannels.Value;
         for (var q = 0; q < count; q += 32)
         {
             var m0 = GemmSkinny.Mask(count - q);
@@ -84,31 +92,31 @@ internal static unsafe partial class CpuConvolution
                 v = Vector512.Create(w[2]);
                 a2 = Vector512.FusedMultiplyAdd(x0, v, a2);
                 b2 = Vector512.FusedMultiplyAdd(x1, v, b2);
-                if (TChannels.Count > 3)
+                if (TChannels.Value > 3)
                 {
                     v = Vector512.Create(w[3]);
                     a3 = Vector512.FusedMultiplyAdd(x0, v, a3);
                     b3 = Vector512.FusedMultiplyAdd(x1, v, b3);
                 }
-                if (TChannels.Count > 4)
+                if (TChannels.Value > 4)
                 {
                     v = Vector512.Create(w[4]);
                     a4 = Vector512.FusedMultiplyAdd(x0, v, a4);
                     b4 = Vector512.FusedMultiplyAdd(x1, v, b4);
                 }
-                if (TChannels.Count > 5)
+                if (TChannels.Value > 5)
                 {
                     v = Vector512.Create(w[5]);
                     a5 = Vector512.FusedMultiplyAdd(x0, v, a5);
                     b5 = Vector512.FusedMultiplyAdd(x1, v, b5);
                 }
-                if (TChannels.Count > 6)
+                if (TChannels.Value > 6)
                 {
                     v = Vector512.Create(w[6]);
                     a6 = Vector512.FusedMultiplyAdd(x0, v, a6);
                     b6 = Vector512.FusedMultiplyAdd(x1, v, b6);
                 }
-                if (TChannels.Count > 7)
+                if (TChannels.Value > 7)
                 {
                     v = Vector512.Create(w[7]);
                     a7 = Vector512.FusedMultiplyAdd(x0, v, a7);
@@ -129,9 +137,9 @@ internal static unsafe partial class CpuConvolution
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StorePixels<TChannels>(float* y, int pixels, Vector512<float> r0, Vector512<float> r1, Vector512<float> r2, Vector512<float> r3,
         Vector512<float> r4, Vector512<float> r5, Vector512<float> r6, Vector512<float> r7)
-        where TChannels : struct, IChannels
+        where TChannels : struct, ICount
     {
-        var outC = TChannels.Count;
+        var outC = TChannels.Value;
         // Level 1: pairs of channels, pixels 0–7 (lo) and 8–15 (hi): lanes (c, c + 1) of pixel i.
         var pairLo = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
         var pairHi = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);

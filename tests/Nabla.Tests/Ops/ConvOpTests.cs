@@ -169,6 +169,11 @@ public class ConvOpTests : ICoversOps
         new TestCaseData(new[] { 7, 13, 11, 5 }, new[] { 3, 3, 5, 12 }, new[] { 2, 2 }, "same", new[] { 1, 1 }).SetName("direct: stride 2, uneven same padding, 12 channels"),
         new TestCaseData(new[] { 6, 12, 12, 4 }, new[] { 3, 3, 4, 3 }, new[] { 1, 1 }, "same", new[] { 2, 2 }).SetName("direct: dilation 2, 3 channels"),
         new TestCaseData(new[] { 30, 9, 30, 7 }, new[] { 3, 5, 7, 8 }, new[] { 1, 3 }, "valid", new[] { 1, 1 }).SetName("direct: stride 1×3, 8 channels, 9-pixel rows"),
+        // Channel lanes with 9-12-pixel blocks (OutC > 8): rows of 9, 11, 12 and 20 (8 + 12) pixels.
+        new TestCaseData(new[] { 3, 9, 11, 2 }, new[] { 3, 3, 2, 12 }, new[] { 1, 1 }, "valid", new[] { 1, 1 }).SetName("direct: 9-pixel rows, 12 channels"),
+        new TestCaseData(new[] { 2, 5, 13, 1 }, new[] { 3, 3, 1, 16 }, new[] { 1, 1 }, "valid", new[] { 1, 1 }).SetName("direct: 11-pixel rows, 16 channels, one input channel"),
+        new TestCaseData(new[] { 2, 13, 13, 3 }, new[] { 2, 2, 3, 10 }, new[] { 1, 1 }, "valid", new[] { 1, 1 }).SetName("direct: 12-pixel rows, 10 channels"),
+        new TestCaseData(new[] { 2, 6, 22, 2 }, new[] { 3, 3, 2, 9 }, new[] { 1, 1 }, "valid", new[] { 1, 1 }).SetName("direct: 20-pixel rows (8 + 12), 9 channels"),
         // Pixels in lanes (one input channel, horizontal stride 1, 3–8 output channels): rows of 1–16, 17–32 and over 32 pixels.
         new TestCaseData(new[] { 9, 11, 37, 1 }, new[] { 3, 3, 1, 3 }, new[] { 2, 1 }, "same", new[] { 1, 1 }).SetName("pixel lanes: 3 channels, 37-pixel rows, vertical stride 2"),
         new TestCaseData(new[] { 5, 12, 21, 1 }, new[] { 3, 5, 1, 8 }, new[] { 1, 1 }, "valid", new[] { 2, 1 }).SetName("pixel lanes: 8 channels, 17-pixel rows, dilation 2×1"),
