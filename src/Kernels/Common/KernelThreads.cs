@@ -11,8 +11,12 @@ namespace Nabla.Kernels;
 /// sleep since the previous kernel, and waking one costs tens of µs in a virtual machine, against kernels of 5–200 µs.
 /// </summary>
 /// <remarks>
-/// Opt-in (<see cref="Enabled"/>): in some processes it is much slower, see there; otherwise loops of two or more
-/// iterations run on <c>Parallel.For</c>. One loop runs on the workers at a time. A loop started while another is
+/// Which loops use the pool: by default those started inside a <see cref="Scope"/> that asks for it, which the session
+/// opens for the runs of plans that write no state (inference); the environment variable <c>NABLA_KERNEL_POOL=1</c>
+/// puts every loop on the pool, <c>=0</c> none. Other loops run on <c>Parallel.For</c>. Training steps stay off it: there
+/// the pool was faster in most processes but about 2× slower in some (see <see cref="Enabled"/>); for inference it cut
+/// the median time of W2's and LeNet's batch-512 forward passes by 5–10 % (docs/results.md, session (h)). The workers
+/// start at the first loop that uses the pool. One loop runs on the workers at a time. A loop started while another is
 /// running (replica sessions on their own threads, a kernel nested in a loop body) runs on <c>Parallel.For</c> instead. Which thread runs an iteration never changes what it computes: the kernels split their
 /// work into fixed chunks. An exception in an iteration is rethrown to the caller (the first one, as
 /// itself) after every started iteration has finished.
@@ -22,21 +26,47 @@ internal static class KernelThreads
     /// <summary>How long an idle worker keeps polling for the next loop before it blocks.</summary>
     public const int SpinMicroseconds = 200;
 
-    // Declared before the workers: static initialisers run in text order.
     /// <summary>
-    /// Whether loops use the pool (<c>NABLA_KERNEL_POOL=1</c>) or <c>Parallel.For</c> (the default). Off by default: on the
-    /// 2-core VM the W2 step ran 522–559 µs with the pool against 610–652 µs without in 4 of 6 processes, but about 2× slower
+    /// Whether every loop uses the pool (<c>NABLA_KERNEL_POOL=1</c>). Not the default for training steps: on the 2-core VM
+    /// the W2 step ran 522–559 µs with the pool against 610–652 µs without in 4 of 6 processes, but about 2× slower
     /// (1042–1110 µs) in the other 2, consistently within each process (docs/results.md, session (d)).
     /// </summary>
     public static bool Enabled { get; } = Environment.GetEnvironmentVariable("NABLA_KERNEL_POOL") == "1";
 
-    private static readonly Worker[] s_workers = StartWorkers(Enabled ? Environment.ProcessorCount - 1 : 0);
+    /// <summary>Whether no loop uses the pool (<c>NABLA_KERNEL_POOL=0</c>), not even inside a <see cref="Scope"/>.</summary>
+    public static bool Disabled { get; } = Environment.GetEnvironmentVariable("NABLA_KERNEL_POOL") == "0";
+
+    [ThreadStatic] private static bool t_scoped;
+    private static Worker[]? s_workers;
+    private static readonly Lock s_start = new();
     private static Loop? s_current;
     private static int s_busy;
     private static long s_generation;
+    [ThreadStatic] private static long t_pooledLoops;
 
-    /// <summary>Number of persistent workers (0 on one core, where every loop runs on the caller).</summary>
-    public static int Workers => s_workers.Length;
+    /// <summary>Number of persistent workers the pool has once started (0 on one core, where every loop runs on the caller, and with <see cref="Disabled"/>).</summary>
+    public static int Workers => Disabled ? 0 : Math.Clamp(Environment.ProcessorCount - 1, 0, 63);
+
+    /// <summary>Loops this thread has started on the pool so far (for tests).</summary>
+    public static long PooledLoops => t_pooledLoops;
+
+    /// <summary>
+    /// Until disposed, loops started on this thread use the pool when <paramref name="usePool"/> (unless
+    /// <see cref="Disabled"/>); <see cref="Enabled"/> puts every loop on it regardless. Scopes nest.
+    /// </summary>
+    public static PoolScope Scope(bool usePool)
+    {
+        var previous = t_scoped;
+        t_scoped = usePool;
+        return new PoolScope(previous);
+    }
+
+    /// <summary>Restores the thread's previous <see cref="Scope"/> when disposed.</summary>
+    public readonly struct PoolScope(bool previous) : IDisposable
+    {
+        /// <inheritdoc/>
+        public void Dispose() => t_scoped = previous;
+    }
 
     /// <summary>Runs <paramref name="body"/>(i) for every i in [<paramref name="fromInclusive"/>, <paramref name="toExclusive"/>), possibly concurrently; returns when all have run.</summary>
     public static void For(int fromInclusive, int toExclusive, Action<int> body)
@@ -48,12 +78,14 @@ internal static class KernelThreads
             body(fromInclusive);
             return;
         }
-        if (!Enabled)
+        if (Disabled || !(Enabled || t_scoped))
         {
             OnThreadPool(fromInclusive, toExclusive, body);
             return;
         }
-        if (s_workers.Length == 0)
+        var workers = StartedWorkers();
+        t_pooledLoops++;
+        if (workers.Length == 0)
         {
             Run(new Loop(0, fromInclusive, toExclusive, body));
             return;
@@ -67,7 +99,7 @@ internal static class KernelThreads
         {
             var loop = new Loop(++s_generation, fromInclusive, toExclusive, body);
             Volatile.Write(ref s_current, loop);
-            foreach (var w in s_workers) w.Wake();
+            foreach (var w in workers) w.Wake();
             Run(loop);
         }
         finally
@@ -107,11 +139,20 @@ internal static class KernelThreads
         if (loop.Error is { } e) ExceptionDispatchInfo.Throw(e);
     }
 
-    private static Worker[] StartWorkers(int count)
+    /// <summary>The workers, started by the first loop that uses the pool.</summary>
+    private static Worker[] StartedWorkers()
     {
-        var workers = new Worker[Math.Clamp(count, 0, 63)];
-        for (var i = 0; i < workers.Length; i++) workers[i] = new Worker(i);
-        return workers;
+        if (Volatile.Read(ref s_workers) is { } started) return started;
+        lock (s_start)
+        {
+            if (s_workers is null)
+            {
+                var workers = new Worker[Workers];
+                for (var i = 0; i < workers.Length; i++) workers[i] = new Worker(i);
+                Volatile.Write(ref s_workers, workers);
+            }
+            return s_workers;
+        }
     }
 
     /// <summary>One parallel loop: iterations are claimed from <see cref="_next"/>; <see cref="_remaining"/> counts those not yet finished.</summary>

@@ -7,8 +7,34 @@ namespace Nabla.Tests.Kernels;
 public sealed class KernelThreadsTests
 {
     [Test]
-    public void EveryOtherCoreHasAWorkerWhenThePoolIsOn() =>
-        Assert.That(KernelThreads.Workers, Is.EqualTo(KernelThreads.Enabled ? Math.Min(Environment.ProcessorCount - 1, 63) : 0));
+    public void EveryOtherCoreHasAWorkerUnlessThePoolIsDisabled() =>
+        Assert.That(KernelThreads.Workers, Is.EqualTo(KernelThreads.Disabled ? 0 : Math.Min(Environment.ProcessorCount - 1, 63)));
+
+    [Test]
+    public void InferenceRunsUseThePoolAndTrainingStepsDoNot()
+    {
+        if (KernelThreads.Enabled || KernelThreads.Disabled) Assert.Ignore("NABLA_KERNEL_POOL is set: it decides for every run");
+        var g = new Graph();
+        var x = g.Placeholder(DType.Float32, new Shape(-1, 256), "x");
+        var w = g.Variable(Tensor.RandomUniform(new Shape(256, 256), -0.1, 0.1, seed: 1), "w");
+        var y = g.MatMul(x, w.Value); // 2·128·256·256 = 16.8 MFLOP: a parallel product
+        var update = w.AssignSub(g.MatMul(g.Transpose(x), y) * 1e-6);
+        var feeds = new Dictionary<Output, Tensor> { [x] = Tensor.RandomUniform(new Shape(128, 256), -1, 1, seed: 2) };
+        using var s = new Session(g, options: new SessionOptions { DeferExecution = false });
+        s.Run(g.GlobalVariablesInitializer());
+        s.Run(y, feeds);
+        var before = KernelThreads.PooledLoops;
+        s.Run(y, feeds);
+        Assert.That(KernelThreads.PooledLoops, Is.GreaterThan(before), "the inference run's product ran on the pool");
+        before = KernelThreads.PooledLoops;
+        s.Run([y], feeds, update.Op);
+        Assert.That(KernelThreads.PooledLoops, Is.EqualTo(before), "a training step's loops run on Parallel.For");
+        // Outside any session run the caller decides.
+        using (KernelThreads.Scope(true)) KernelThreads.For(0, 2, _ => { });
+        Assert.That(KernelThreads.PooledLoops, Is.EqualTo(before + 1));
+        KernelThreads.For(0, 2, _ => { });
+        Assert.That(KernelThreads.PooledLoops, Is.EqualTo(before + 1));
+    }
 
     [TestCase(0, 0)]
     [TestCase(0, 1)]
