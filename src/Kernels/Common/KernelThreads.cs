@@ -14,8 +14,9 @@ namespace Nabla.Kernels;
 /// Which loops use the pool: by default those started inside a <see cref="Scope"/> that asks for it, which the session
 /// opens for the runs of plans that write no state (inference); the environment variable <c>NABLA_KERNEL_POOL=1</c>
 /// puts every loop on the pool, <c>=0</c> none. Other loops run on <c>Parallel.For</c>. Training steps stay off it: there
-/// the pool was faster in most processes but about 2× slower in some (see <see cref="Enabled"/>); for inference it cut
-/// the time of W2's and LeNet's batch-512 forward passes by 3–10 % in alternating processes (docs/results.md, session (h)). The workers
+/// the pool was faster in most processes but about 2× slower in some (see <see cref="Enabled"/>); for inference it was
+/// faster in 15 of 20 alternating pairs of processes running W2's and LeNet's batch-512 forward passes, by a few per cent
+/// (docs/results.md, session (h)). The workers
 /// start at the first loop that uses the pool. One loop runs on the workers at a time. A loop started while another is
 /// running (replica sessions on their own threads, a kernel nested in a loop body) runs on <c>Parallel.For</c> instead. Which thread runs an iteration never changes what it computes: the kernels split their
 /// work into fixed chunks. An exception in an iteration is rethrown to the caller (the first one, as
