@@ -218,11 +218,13 @@ internal sealed class Plan
         }
         // Fusion comes after Prepare (which declared the aliases it looks through) and before the memory plan (which then
         // gives fused intermediates no buffer). CheckNumerics names the node of each bad output, so it keeps every node.
+        // Fusion never merges a state write, so this holds before and after it.
+        var writesState = steps.Any(s => s.WritesState);
         if (options.Fusion && !options.CheckNumerics && backend.SupportsFusion)
         {
             steps = Fusion.Apply(steps, fetchSlots, slotTypes);
             // By default only plans that write no state (inference) take epilogues; see SessionOptions.OutputEpilogues.
-            if (options.OutputEpilogues ?? !steps.Any(s => s.WritesState)) steps = Fusion.AttachEpilogues(steps, fetchSlots);
+            if (options.OutputEpilogues ?? !writesState) steps = Fusion.AttachEpilogues(steps, fetchSlots);
         }
         var firstCheckStep = checks.Count == 0 ? int.MaxValue : checks.Min(c => c.Step.Index + (c.Input < 0 ? 1 : 0));
         foreach (var step in steps) step.AfterDeviceCheck = step.Index >= firstCheckStep;
@@ -241,7 +243,7 @@ internal sealed class Plan
             BorrowableFeeds = borrowable,
             Memory = memory,
             Checks = checks.ToArray(),
-            WritesState = steps.Any(s => s.WritesState),
+            WritesState = writesState,
         };
     }
 
