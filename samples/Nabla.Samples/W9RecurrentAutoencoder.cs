@@ -16,11 +16,9 @@ internal static class W9RecurrentAutoencoder
     public const string Name = "w9-recurrent-autoencoder";
     public const string Description = "Fashion-MNIST recurrent autoencoder: LSTM(100)-LSTM(30) | RepeatVector(28)-LSTM(100)-TimeDistributed(Dense(28)), SGD, binary CE";
 
-    public static SampleResult Run(SampleOptions options)
+    /// <summary>The untrained model: LSTM(100)-LSTM(30) encoder, RepeatVector(28)-LSTM(100)-TimeDistributed(Dense(28)) decoder.</summary>
+    public static Sequential Build()
     {
-        options.Begin();
-        var (train, valid, test, _) = SampleData.FashionImages(options.Quick);
-        var clock = Stopwatch.StartNew();
         var encoder = new Sequential(
         [
             new LSTM(100, returnSequences: true, inputShape: [28, 28]),
@@ -32,7 +30,15 @@ internal static class W9RecurrentAutoencoder
             new LSTM(100, returnSequences: true),
             new TimeDistributed(new Dense(28, "sigmoid")),
         ], "recurrent_decoder");
-        var autoencoder = new Sequential([encoder, decoder], "recurrent_autoencoder");
+        return new Sequential([encoder, decoder], "recurrent_autoencoder");
+    }
+
+    public static SampleResult Run(SampleOptions options)
+    {
+        options.Begin();
+        var (train, valid, test, _) = SampleData.FashionImages(options.Quick);
+        var clock = Stopwatch.StartNew();
+        var autoencoder = Build();
         autoencoder.Compile(new SGD(0.1), new BinaryCrossentropy(), [new Autoencoders.RoundedAccuracy()]);
         var epochs = options.EpochsOr(full: 10, quick: 1);
         var history = autoencoder.Fit(train, train, batchSize: options.BatchSizeOr(32), epochs: epochs, verbose: 1,

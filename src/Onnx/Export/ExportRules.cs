@@ -77,6 +77,7 @@ internal static partial class ExportRules
             case "Conv2DBackpropInput": ConvTranspose(w, op); return;
             case "MaxPool" or "AvgPool": Pool(w, op); return;
             case "FusedBatchNorm": BatchNorm(w, op); return;
+            case "SimpleRNN" or "LSTM" or "GRU": Recurrent(w, op); return;
             default: throw Unsupported(op, null);
         }
     }

@@ -15,6 +15,7 @@ internal sealed class OnnxWriter
     private readonly Dictionary<Output, string> _names = [];
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
     private readonly Dictionary<(Output, string), string> _derived = [];
+    private readonly Dictionary<Output, string> _unavailable = [];
 
     public OnnxWriter(Graph graph, Session? session)
     {
@@ -83,6 +84,7 @@ internal sealed class OnnxWriter
     public string Value(Output o)
     {
         if (_names.TryGetValue(o, out var n)) return n;
+        if (_unavailable.TryGetValue(o, out var why)) throw ExportRules.Unsupported(o.Op, $"output {o.Index} is used, and {why}");
         if (o.Op.Type is "Variable" or "Const")
         {
             var name = Unique(o.Op.Name);
@@ -141,6 +143,9 @@ internal sealed class OnnxWriter
 
     /// <summary>Records the ONNX value that holds output <paramref name="index"/> of the current node.</summary>
     public void Bind(int index, string name) => _names[Current[index]] = name;
+
+    /// <summary>Records that output <paramref name="index"/> of the current node has no ONNX value: using it fails, saying why.</summary>
+    public void Unavailable(int index, string why) => _unavailable[Current[index]] = why;
 
     private static NodeProto NodeProto(string opType, IEnumerable<string> inputs, IEnumerable<string> outputs, string name)
     {

@@ -3,9 +3,19 @@ using Nabla.Samples;
 
 namespace Nabla.Tests.Onnx;
 
-/// <summary>One exportable model: how to build it (in a fresh Keras graph) and its per-sample input shapes.</summary>
-public sealed record OnnxCase(string Name, Func<Model> Build, int[][] InputShapes)
+/// <summary>
+/// One exportable model: how to build it (in a fresh Keras graph), its per-sample input shapes and, where random
+/// normal floats will not do (token ids, masked steps), how to make input <c>index</c> at a batch size from a seed.
+/// </summary>
+public sealed record OnnxCase(string Name, Func<Model> Build, int[][] InputShapes, Func<int, int, ulong, Tensor>? MakeInput = null)
 {
+    /// <summary>Input <paramref name="index"/> of the case at <paramref name="batch"/>.</summary>
+    public Tensor Input(int batch, int index, ulong seed) =>
+        MakeInput?.Invoke(batch, index, seed) ?? OnnxTestSupport.Input(batch, InputShapes[index], seed);
+
+    /// <summary>All inputs at <paramref name="batch"/> (seeds 100·batch + i).</summary>
+    public Tensor[] Inputs(int batch) => InputShapes.Select((_, i) => Input(batch, i, (ulong)(100 * batch + i))).ToArray();
+
     /// <inheritdoc/>
     public override string ToString() => Name;
 }
@@ -20,11 +30,84 @@ internal static class OnnxCases
         new(name, () => new Sequential([new InputLayer(input), .. layers.Select(l => l())], name.Replace(' ', '_')), [input]);
 
     private static OnnxCase Functional(string name, int[][] inputs, Func<KerasTensor[], KerasTensor> body) =>
+        FunctionalMulti(name, inputs, xs => [body(xs)]);
+
+    private static OnnxCase FunctionalMulti(string name, int[][] inputs, Func<KerasTensor[], KerasTensor[]> body) =>
         new(name, () =>
         {
             var xs = inputs.Select(s => Keras.Input(s)).ToArray();
-            return new Model(xs, [body(xs)]);
+            return new Model(xs, body(xs));
         }, inputs);
+
+    /// <summary>
+    /// Token ids [batch, steps] in 1..vocabulary−1 with 0 (padding, masked by Embedding(maskZero)) placed so every
+    /// kind of mask occurs: row 0 padded at the front (Keras's default), row 1 at the back, row 2 with holes inside,
+    /// row 3 fully padded, row 4 not padded, then random again.
+    /// </summary>
+    public static Tensor TokenIds(int batch, int steps, int vocabulary, ulong seed)
+    {
+        var rng = new Random((int)seed);
+        var ids = new int[batch * steps];
+        for (var b = 0; b < batch; b++)
+            for (var t = 0; t < steps; t++)
+            {
+                var pad = (b % 6) switch
+                {
+                    0 => t < steps / 2,
+                    1 => t >= steps - 2,
+                    2 => t % 3 == 1,
+                    3 => true,
+                    4 => false,
+                    _ => rng.Next(3) == 0,
+                };
+                ids[b * steps + t] = pad ? 0 : rng.Next(1, vocabulary);
+            }
+        return Tensor.FromArray(ids, batch, steps);
+    }
+
+    /// <summary>Random features [batch, steps, features] whose masked steps (same pattern as <see cref="TokenIds"/>) are all 0, for Masking.</summary>
+    private static Tensor MaskedFeatures(int batch, int steps, int features, ulong seed)
+    {
+        var ids = TokenIds(batch, steps, 2, seed).ToArray<int>();
+        var x = Tensor.RandomNormal(new Shape(batch, steps, features), 0, 1, seed).ToArray<float>();
+        for (var i = 0; i < x.Length; i++)
+            if (ids[i / features] == 0) x[i] = 0;
+        return Tensor.FromArray(x, batch, steps, features);
+    }
+
+    private static OnnxCase Tokens(string name, int steps, int vocabulary, params Func<Layer>[] layers) =>
+        new(name, () => new Sequential([new InputLayer([steps], DType.Int32), .. layers.Select(l => l())], name.Replace(' ', '_')),
+            [[steps]], (batch, _, seed) => TokenIds(batch, steps, vocabulary, seed));
+
+    /// <summary>The recurrent layers and their wrappers: one ONNX RNN/LSTM/GRU node each without a mask, unrolled with one.</summary>
+    public static IEnumerable<OnnxCase> Recurrent()
+    {
+        yield return Seq("SimpleRNN last", [6, 3], () => new SimpleRNN(4));
+        yield return Seq("SimpleRNN sequences go_backwards", [6, 3], () => new SimpleRNN(4, returnSequences: true, goBackwards: true));
+        yield return Seq("LSTM last", [6, 3], () => new LSTM(5));
+        yield return Seq("LSTM sequences no bias", [5, 3], () => new LSTM(4, returnSequences: true, useBias: false));
+        yield return Seq("LSTM go_backwards sequences", [6, 2], () => new LSTM(3, returnSequences: true, goBackwards: true));
+        yield return FunctionalMulti("LSTM return_state", [[6, 3]], xs => new LSTM(4, returnState: true).ApplyMulti(xs[0]));
+        yield return Functional("LSTM initial state", [[6, 3], [4], [4]], xs => new LSTM(4, returnSequences: true).Apply(xs));
+        yield return Seq("GRU reset_after", [6, 3], () => new GRU(4));
+        yield return Seq("GRU reset_before sequences", [6, 3], () => new GRU(4, returnSequences: true, resetAfter: false));
+        yield return Seq("GRU go_backwards reset_before", [5, 2], () => new GRU(3, goBackwards: true, resetAfter: false));
+        yield return Functional("GRU initial state go_backwards", [[6, 3], [4]], xs => new GRU(4, goBackwards: true).Apply(xs));
+        yield return Seq("Bidirectional LSTM concat sequences", [6, 3], () => new Bidirectional(new LSTM(4, returnSequences: true)));
+        yield return Seq("Bidirectional GRU sum", [6, 3], () => new Bidirectional(new GRU(4), "sum"));
+        yield return Seq("Stacked LSTM TimeDistributed", [6, 3], () => new LSTM(5, returnSequences: true), () => new LSTM(4, returnSequences: true), () => new TimeDistributed(new Dense(2, "sigmoid")));
+        yield return Seq("RepeatVector SimpleRNN", [4], () => new RepeatVector(3), () => new SimpleRNN(2, returnSequences: true));
+        yield return Seq("Permute", [3, 4, 2], () => new Permute([2, 3, 1]));
+        yield return Tokens("Embedding", 5, 9, () => new Embedding(9, 4));
+        yield return Tokens("Embedding masked LSTM", 7, 11, () => new Embedding(11, 4, maskZero: true), () => new LSTM(3));
+        yield return Tokens("Embedding masked LSTM sequences go_backwards", 7, 11, () => new Embedding(11, 4, maskZero: true), () => new LSTM(3, returnSequences: true, goBackwards: true));
+        yield return Tokens("Embedding masked GRU reset_after", 6, 11, () => new Embedding(11, 4, maskZero: true), () => new GRU(3, returnSequences: true));
+        yield return Tokens("Embedding masked GRU reset_before go_backwards", 6, 11, () => new Embedding(11, 4, maskZero: true), () => new GRU(3, goBackwards: true, resetAfter: false));
+        yield return Tokens("Embedding masked SimpleRNN", 6, 11, () => new Embedding(11, 4, maskZero: true), () => new SimpleRNN(3, returnSequences: true));
+        yield return Tokens("Embedding masked Bidirectional LSTM", 6, 11, () => new Embedding(11, 4, maskZero: true), () => new Bidirectional(new LSTM(3, returnSequences: true)), () => new LSTM(2));
+        yield return new("Masking GRU", () => new Sequential([new InputLayer([6, 3]), new Masking(), new GRU(4, returnSequences: true)], "masking_gru"),
+            [[6, 3]], (batch, _, seed) => MaskedFeatures(batch, 6, 3, seed));
+    }
 
     public static IEnumerable<OnnxCase> Layers()
     {
@@ -104,5 +187,18 @@ internal static class OnnxCases
         yield return new("W17 LeNet", () => W17LeNet.LeNet(), [[28, 28, 1]]);
     }
 
-    public static IEnumerable<OnnxCase> All() => Layers().Concat(Samples());
+    /// <summary>The recurrent sample models W9 and W20 (kept out of <see cref="Samples"/>, whose gradient check they would slow down).</summary>
+    public static IEnumerable<OnnxCase> RecurrentSamples()
+    {
+        yield return new("W9 recurrent autoencoder", () =>
+        {
+            var model = W9RecurrentAutoencoder.Build();
+            model.Build([28, 28]);
+            return model;
+        }, [[28, 28]]);
+        yield return new("W20 spam BiLSTM", () => W20SpamBiLstm.Build(), [[W20SpamBiLstm.Length]],
+            (batch, _, seed) => TokenIds(batch, W20SpamBiLstm.Length, W20SpamBiLstm.Vocabulary, seed));
+    }
+
+    public static IEnumerable<OnnxCase> All() => Layers().Concat(Recurrent()).Concat(Samples()).Concat(RecurrentSamples());
 }

@@ -30,7 +30,7 @@ public sealed class OnnxExportTests
         var (model, onnx) = Export(c);
         foreach (var batch in new[] { 1, 7 })
         {
-            var xs = c.InputShapes.Select((s, i) => Input(batch, s, (ulong)(100 * batch + i))).ToArray();
+            var xs = c.Inputs(batch);
             var expected = model.PredictMulti(xs, batchSize: batch);
             var actual = RunOrt(onnx, xs);
             Assert.That(actual, Has.Length.EqualTo(expected.Length));

@@ -24,7 +24,7 @@ public sealed class OnnxImportTests
         using var session = new Session(imported.Graph, Device.Cpu);
         foreach (var batch in new[] { 1, 7 })
         {
-            var xs = c.InputShapes.Select((s, i) => Input(batch, s, (ulong)(100 * batch + i))).ToArray();
+            var xs = c.Inputs(batch);
             var expected = model.PredictMulti(xs, batchSize: batch);
             var actual = imported.Run(session, xs);
             for (var k = 0; k < expected.Length; k++) AssertClose(actual[k].ToArray<float>(), expected[k], $"{c} batch {batch} output {k}");

@@ -16,23 +16,27 @@ internal static class OnnxTestSupport
     /// </summary>
     public const double Rtol = 1e-5;
 
-    /// <summary>Runs an ONNX model in ONNX Runtime (all graph optimizations, one intra-op thread) on float32 inputs.</summary>
+    /// <summary>Runs an ONNX model in ONNX Runtime (all graph optimizations, one intra-op thread) on float32 or int32 inputs.</summary>
     public static float[][] RunOrt(byte[] model, params Tensor[] inputs)
     {
         using var options = new OrtOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = 1 };
         using var session = new InferenceSession(model, options);
         var names = session.InputMetadata.Keys.ToArray();
         Assert.That(names, Has.Length.EqualTo(inputs.Length), "ONNX inputs");
-        var feeds = names.Select((n, i) => NamedOnnxValue.CreateFromTensor(n, new DenseTensor<float>(inputs[i].ToArray<float>(), inputs[i].Shape.ToArray()))).ToList();
+        var feeds = names.Select((n, i) => Feed(n, inputs[i])).ToList();
         using var results = session.Run(feeds);
         return results.Select(r => r.AsTensor<float>().ToArray()).ToArray();
     }
+
+    private static NamedOnnxValue Feed(string name, Tensor t) => t.DType == DType.Int32
+        ? NamedOnnxValue.CreateFromTensor(name, new DenseTensor<int>(t.ToArray<int>(), t.Shape.ToArray()))
+        : NamedOnnxValue.CreateFromTensor(name, new DenseTensor<float>(t.ToArray<float>(), t.Shape.ToArray()));
 
     /// <summary>The output shapes ONNX Runtime reports (to check that the batch dimension stays symbolic).</summary>
     public static int[][] OrtOutputShapes(byte[] model, params Tensor[] inputs)
     {
         using var session = new InferenceSession(model);
-        var feeds = session.InputMetadata.Keys.Select((n, i) => NamedOnnxValue.CreateFromTensor(n, new DenseTensor<float>(inputs[i].ToArray<float>(), inputs[i].Shape.ToArray()))).ToList();
+        var feeds = session.InputMetadata.Keys.Select((n, i) => Feed(n, inputs[i])).ToList();
         using var results = session.Run(feeds);
         return results.Select(r => r.AsTensor<float>().Dimensions.ToArray()).ToArray();
     }
