@@ -32,6 +32,7 @@ internal static partial class ImportRules
             "MatMul", "Gemm", "Reshape", "Flatten", "Transpose", "Concat", "Split", "Unsqueeze", "Squeeze", "Tile", "Expand", "Slice", "Pad",
             "Gather", "Constant", "ConstantOfShape", "Shape", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ArgMax", "ArgMin",
             "Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization",
+            "RNN", "LSTM", "GRU",
         ]).Order(StringComparer.Ordinal);
 
     public static Output[] Apply(OnnxNode n)
@@ -75,6 +76,7 @@ internal static partial class ImportRules
             case "MaxPool" or "AveragePool": return [Pool(n)];
             case "GlobalAveragePool" or "GlobalMaxPool": return [GlobalPool(n)];
             case "BatchNormalization": return BatchNorm(n);
+            case "RNN" or "LSTM" or "GRU": return Recurrent(n);
             default: throw n.Fail($"op type '{n.OpType}' is not supported (supported: {string.Join(", ", Supported)})");
         }
     }

@@ -214,6 +214,8 @@ internal sealed class OnnxNode
 
     public long[]? Ints(string name) => Attr(name) is { } a ? a.Ints.ToArray() : null;
 
+    public string[]? Strings(string name) => Attr(name) is { } a ? a.Strings.Select(b => b.ToStringUtf8()).ToArray() : null;
+
     public TensorProto? TensorAttr(string name) => Attr(name)?.T;
 
     /// <summary>Reads an attribute only to accept its value (for example a default spelled out explicitly).</summary>

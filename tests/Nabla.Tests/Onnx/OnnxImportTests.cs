@@ -238,7 +238,10 @@ internal sealed class OnnxBuilder
     private int _n;
     private ulong _seed = 11;
 
-    public void Input(string name, int[] shape) => _g.Input.Add(Nabla.Onnx.OnnxTypes.ValueInfo(name, DType.Float32, new Shape(shape)));
+    public void Input(string name, int[] shape, DType dtype = DType.Float32) => _g.Input.Add(Nabla.Onnx.OnnxTypes.ValueInfo(name, dtype, new Shape(shape)));
+
+    /// <summary>The node added last (to blank an optional output's name).</summary>
+    public NodeProto LastNode => _g.Node[^1];
 
     public void Output(string name) => _g.Output.Add(new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 1 } } });
 
