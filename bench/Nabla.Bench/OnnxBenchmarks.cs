@@ -58,10 +58,16 @@ public class OnnxBenchmarks
         {
             "w2" => W2(),
             "lenet" => W17LeNet.LeNet(),
-            _ => throw new ArgumentException($"unknown model '{Model}'"),
+            "w9" => W9RecurrentAutoencoder.Build(),
+            "w20" => W20SpamBiLstm.Build(),
+            _ => throw new ArgumentException($"unknown model '{Model}' (w2, lenet; quick runs also w9, w20)"),
         };
-        int[] sample = Model == "w2" ? [784] : [28, 28, 1];
-        _x = Tensor.RandomUniform(new Shape([Batch, .. sample]), 0, 1, seed: 1);
+        int[] sample = Model switch { "w2" => [784], "lenet" => [28, 28, 1], "w9" => [28, 28], _ => [W20SpamBiLstm.Length] };
+        if (_model is Sequential { Inputs.Count: 0 } unbuilt) unbuilt.Build(sample);
+        // W20 reads token ids (0 = padding, unmasked in W20) in its vocabulary.
+        _x = Model == "w20"
+            ? Tensor.FromArray(Enumerable.Range(0, Batch * sample[0]).Select(i => (int)((i * 2654435761L) % W20SpamBiLstm.Vocabulary)).ToArray(), Batch, sample[0])
+            : Tensor.RandomUniform(new Shape([Batch, .. sample]), 0, 1, seed: 1);
         _model.Predict(_x, batchSize: Batch);
         _fetches = _model.Outputs.Select(o => o.Value).ToArray();
         _feeds = new Dictionary<Output, Tensor> { [_model.Inputs[0].Value] = _x };
@@ -79,7 +85,8 @@ public class OnnxBenchmarks
         _runOptions = new RunOptions();
         _inputNames = [.. _ort.InputMetadata.Keys];
         _outputNames = [.. _ort.OutputMetadata.Keys];
-        _ortInput = OrtValue.CreateTensorValueFromMemory(_x.ToArray<float>(), _x.Shape.Select(d => (long)d).ToArray());
+        var dims = _x.Shape.Select(d => (long)d).ToArray();
+        _ortInput = _x.DType == DType.Int32 ? OrtValue.CreateTensorValueFromMemory(_x.ToArray<int>(), dims) : OrtValue.CreateTensorValueFromMemory(_x.ToArray<float>(), dims);
         using var warm = _ort.Run(_runOptions, _inputNames, [_ortInput], _outputNames);
     }
 
