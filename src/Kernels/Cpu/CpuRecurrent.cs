@@ -1,3 +1,6 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using System.Numerics;
 using System.Numerics.Tensors;
 
@@ -40,7 +43,7 @@ internal static unsafe class CpuRecurrent
 
     /// <summary>Pointers of one call, as integers so the chunk lambdas can capture them.</summary>
     private readonly record struct Bufs(nint X, nint H0, nint C0, nint W, nint R, nint Bias, nint Mask, nint Y, nint States, nint Cells, nint Gates,
-        nint Dy, nint Dx, nint Ws, bool Deterministic = false);
+        nint Dy, nint Dx, nint Ws, bool Deterministic = false, nint PackedR = 0, nint PackedRh = 0);
 
     public static void Forward<T>(in RnnArgs args0, bool deterministic, T* x, T* h0, T* c0, T* w, T* r, T* bias, T* mask, T* y, T* hT, T* cT, T* states, T* cells, T* gates, T* ws)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -57,7 +60,11 @@ internal static unsafe class CpuRecurrent
         if (cells != null) new ReadOnlySpan<T>(c0, b * u).CopyTo(new Span<T>(cells, b * u));
         var bufs = new Bufs((nint)x, 0, 0, (nint)w, (nint)r, (nint)bias, (nint)mask, (nint)y, (nint)states, (nint)cells, (nint)gates, 0, 0, (nint)ws, deterministic);
         var args = a;
-        RunChunks(a, (lo, hi) => ForwardChunk<T>(args, bufs, lo, hi));
+        using (var packed = typeof(T) == typeof(float) ? new PackedRecurrent(a, transB: false, (float*)r) : null)
+        {
+            if (packed is not null) bufs = bufs with { PackedR = packed.Full, PackedRh = packed.Candidate };
+            RunChunks(a, (lo, hi) => ForwardChunk<T>(args, bufs, lo, hi));
+        }
         new ReadOnlySpan<T>(states + tb * u, b * u).CopyTo(new Span<T>(hT, b * u));
         if (cells != null) new ReadOnlySpan<T>(cells + tb * u, b * u).CopyTo(new Span<T>(cT, b * u));
     }
@@ -73,7 +80,7 @@ internal static unsafe class CpuRecurrent
         {
             T* hp = states + ((long)s * b + lo) * u, hn = hp + (long)b * u, ps = p + ((long)s * b + lo) * n, zs = z + (long)lo * n;
             // The recurrent product; a reset-before GRU multiplies its candidate block by r⊙h₋₁ further down.
-            Gemm.Product(false, false, rows, ResetBeforeGru(a) ? 2 * u : n, u, hp, u, r, n, zs, n, accumulate: false, parallel: false);
+            StepProduct(false, rows, ResetBeforeGru(a) ? 2 * u : n, u, hp, u, r, n, zs, n, bufs.PackedR);
             for (var i = 0; i < rows; i++)
             {
                 T* pr = ps + (long)i * n, zr = zs + (long)i * n, hPrev = hp + (long)i * u, hNew = hn + (long)i * u;
@@ -115,7 +122,7 @@ internal static unsafe class CpuRecurrent
             }
             if (ResetBeforeGru(a))
             {
-                Gemm.Product(false, false, rows, u, u, rh + (long)lo * u, u, r + 2 * u, n, zs + 2 * u, n, accumulate: false, parallel: false);
+                StepProduct(false, rows, u, u, rh + (long)lo * u, u, r + 2 * u, n, zs + 2 * u, n, bufs.PackedRh);
                 for (var i = 0; i < rows; i++)
                 {
                     var g = gates + ((long)s * b + lo + i) * sg;
@@ -164,7 +171,11 @@ internal static unsafe class CpuRecurrent
         if (dcT != null) Ro(dcT, b * u).CopyTo(Sp(dc, b * u));
         var bufs = new Bufs(0, 0, 0, (nint)w, (nint)r, 0, (nint)mask, 0, (nint)states, (nint)cells, (nint)gates, (nint)dy, 0, (nint)ws);
         var args = a;
-        RunChunks(a, (lo, hi) => BackwardChunk<T>(args, bufs, lo, hi));
+        using (var packed = typeof(T) == typeof(float) ? new PackedRecurrent(a, transB: true, (float*)r) : null)
+        {
+            if (packed is not null) bufs = bufs with { PackedR = packed.Full, PackedRh = packed.Candidate };
+            RunChunks(a, (lo, hi) => BackwardChunk<T>(args, bufs, lo, hi));
+        }
 
         // The parameter and input gradients, from the gate gradients of all steps at once.
         Gemm.Product(true, false, a.Input, n, (int)tb, xtm, a.Input, dIn, n, dW, n, accumulate: false, parallel: true);
@@ -252,7 +263,7 @@ internal static unsafe class CpuRecurrent
             if (ResetBeforeGru(a))
             {
                 // d(r⊙h₋₁) = dĥ_pre·R_hᵀ, then dr = d(r⊙h₋₁)⊙h₋₁.
-                Gemm.Product(false, true, rows, u, u, dIs + 2 * u, n, r + 2 * u, n, drh + (long)lo * u, u, accumulate: false, parallel: false);
+                StepProduct(true, rows, u, u, dIs + 2 * u, n, r + 2 * u, n, drh + (long)lo * u, u, bufs.PackedRh);
                 for (var i = 0; i < rows; i++)
                 {
                     if (!keep[i]) continue;
@@ -261,7 +272,7 @@ internal static unsafe class CpuRecurrent
                 }
             }
             // dh₋₁ = dRec·Rᵀ (over the blocks multiplying h₋₁) plus the direct terms.
-            Gemm.Product(false, true, rows, u, ResetBeforeGru(a) ? 2 * u : n, dRs, n, r, n, dhn + (long)lo * u, u, accumulate: false, parallel: false);
+            StepProduct(true, rows, u, ResetBeforeGru(a) ? 2 * u : n, dRs, n, r, n, dhn + (long)lo * u, u, bufs.PackedR);
             for (var i = 0; i < rows; i++)
             {
                 if (!keep[i]) continue; // a skipped step passes dh (and dc) through unchanged
@@ -300,6 +311,56 @@ internal static unsafe class CpuRecurrent
         for (long i = 0; i < rows; i++) TensorPrimitives.Add(new ReadOnlySpan<T>(src + i * n, n), acc, acc);
     }
 
+    /// <summary>
+    /// One step's product C[rows×cols] (row stride ldc) = A[rows×k]·op(B) (op(B) k×cols, B with row stride ldb), from op(B)
+    /// packed once per call when there is a packed copy and the blocked GEMM would run (the same bits as packing it here),
+    /// else as any strided product.
+    /// </summary>
+    private static void StepProduct<T>(bool transB, int rows, int cols, int k, T* a, int lda, T* b, int ldb, T* c, int ldc, nint packed)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (packed != 0 && !GemmSkinny.Applies(transB, rows, cols))
+            GemmDriver<GemmKernel512>.RunPackedB(rows, cols, k, (float*)a, lda, (float*)packed, (float*)c, ldc);
+        else
+            Gemm.Product(false, transB, rows, cols, k, a, lda, b, ldb, c, ldc, accumulate: false, parallel: false);
+    }
+
+    /// <summary>
+    /// The recurrent kernel's operands of the per-step products, packed once per call for the blocked float32 GEMM (one
+    /// step's product is only [rows, U]×[U, kU], so packing R at every step cost about a third of it): forward R[:, 0..c₁)
+    /// and (reset-before GRU) R[:, 2U..3U); backward the transposes of the same blocks. Null pointers when the products
+    /// will not use them (float64, no AVX-512, a batch the few-rows kernel takes).
+    /// </summary>
+    private sealed class PackedRecurrent : IDisposable
+    {
+        private float* _memory;
+
+        public PackedRecurrent(in RnnArgs a, bool transB, float* r)
+        {
+            int u = a.Units, n = N(a);
+            if (!Vector512.IsHardwareAccelerated || a.Batch <= GemmSkinny.MaxRows) return;
+            var wide = ResetBeforeGru(a) ? 2 * u : n;
+            // Forward: op(B) = R[:, 0..wide) is u×wide; backward: op(B) = R[:, 0..wide)ᵀ is wide×u.
+            var (cols1, k1) = transB ? (u, wide) : (wide, u);
+            long first = GemmDriver<GemmKernel512>.PackedBFloats(cols1, k1), second = ResetBeforeGru(a) ? GemmDriver<GemmKernel512>.PackedBFloats(u, u) : 0;
+            _memory = (float*)NativeMemory.Alloc((nuint)(first + second), sizeof(float));
+            Full = (nint)GemmDriver<GemmKernel512>.PackWholeB(transB, cols1, k1, r, n, _memory);
+            if (ResetBeforeGru(a)) Candidate = (nint)GemmDriver<GemmKernel512>.PackWholeB(transB, u, u, r + 2 * u, n, _memory + first);
+        }
+
+        /// <summary>The packed R[:, 0..c₁) (or its transpose), or 0.</summary>
+        public nint Full { get; }
+
+        /// <summary>The packed R[:, 2U..3U) of a reset-before GRU (or its transpose), or 0.</summary>
+        public nint Candidate { get; }
+
+        public void Dispose()
+        {
+            NativeMemory.Free(_memory);
+            _memory = null;
+        }
+    }
+
     /// <summary>Runs body over fixed batch chunks: one on the calling thread when small, one per core otherwise.</summary>
     private static void RunChunks(in RnnArgs a, Action<int, int> body)
     {
@@ -322,7 +383,10 @@ internal static unsafe class CpuRecurrent
     {
         if (!deterministic)
         {
-            TensorPrimitives.Sigmoid(x, y);
+            if (typeof(T) == typeof(float) && Avx512F.IsSupported)
+                fixed (T* px = x, py = y)
+                    VectorMath.Map<VectorMath.SigmoidFunction>((float*)px, (float*)py, x.Length);
+            else TensorPrimitives.Sigmoid(x, y);
             return;
         }
         for (var i = 0; i < x.Length; i++) y[i] = T.CreateTruncating(1 / (1 + Math.Exp(-double.CreateTruncating(x[i]))));
@@ -333,7 +397,10 @@ internal static unsafe class CpuRecurrent
     {
         if (!deterministic)
         {
-            TensorPrimitives.Tanh(x, y);
+            if (typeof(T) == typeof(float) && Avx512F.IsSupported)
+                fixed (T* px = x, py = y)
+                    VectorMath.Map<VectorMath.TanhFunction>((float*)px, (float*)py, x.Length);
+            else TensorPrimitives.Tanh(x, y);
             return;
         }
         for (var i = 0; i < x.Length; i++) y[i] = T.CreateTruncating(Math.Tanh(double.CreateTruncating(x[i])));

@@ -87,6 +87,65 @@ internal static unsafe class GemmDriver<TKernel>
         }
     }
 
+    /// <summary>Floats to allocate for <see cref="PackWholeB"/> of a k×n op(B) (n ≤ 4096), alignment slack included.</summary>
+    public static long PackedBFloats(int n, int k) => (long)RoundUp(n, TKernel.NR) * k + 16;
+
+    /// <summary>
+    /// Packs a whole k×n op(B) (n ≤ NC) once, block after K block as <see cref="Run"/> would pack them, into
+    /// <paramref name="buffer"/> (<see cref="PackedBFloats"/> floats); returns the aligned start for <see cref="RunPackedB"/>.
+    /// For a B that many products share: a recurrent kernel multiplies the same R at every step.
+    /// </summary>
+    public static float* PackWholeB(bool transB, int n, int k, float* b, nint ldb, float* buffer)
+    {
+        if (n > NC) throw new ArgumentOutOfRangeException(nameof(n), n, $"a whole packed B holds at most {NC} columns");
+        var dst = Align64(buffer);
+        var kcMax = CeilDiv(k, CeilDiv(k, KC));
+        var width = RoundUp(n, TKernel.NR);
+        for (var pc = 0; pc < k; pc += kcMax)
+            GemmPacking.PackB(TKernel.NR, transB, b, ldb, pc, 0, Math.Min(kcMax, k - pc), n, dst + (nint)pc * width);
+        return dst;
+    }
+
+    /// <summary>
+    /// <see cref="Run"/> for a row-major A and a B packed by <see cref="PackWholeB"/> with the same n and k: the same
+    /// blocks, micro-kernels and order of additions, so the same bits, without packing B.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunPackedB(int m, int n, int k, float* a, nint lda, float* packedB, float* c, nint ldc, bool accumulateC = false)
+    {
+        var inPlace = TKernel.ReadsRowsInPlace && RowsSpreadOverL1Sets(lda, TKernel.MR);
+        var mr = TKernel.MR;
+        var kcMax = CeilDiv(k, CeilDiv(k, KC));
+        var mcMax = RoundUp(CeilDiv(m, CeilDiv(m, MC)), mr);
+        var width = RoundUp(n, TKernel.NR);
+        var bufA = ArrayPool<float>.Shared.Rent(mcMax * kcMax + 16);
+        var edge = stackalloc float[mr * TKernel.NR + 16];
+        try
+        {
+            fixed (float* pA = bufA)
+            {
+                var packedA = Align64(pA);
+                var tile = Align64(edge);
+                for (var pc = 0; pc < k; pc += kcMax)
+                {
+                    var kc = Math.Min(kcMax, k - pc);
+                    var accumulate = accumulateC || pc != 0;
+                    for (var ic = 0; ic < m; ic += mcMax)
+                    {
+                        var mc = Math.Min(mcMax, m - ic);
+                        var rowsInPlace = inPlace ? mc / mr * mr : 0;
+                        if (rowsInPlace < mc) GemmPacking.PackA(mr, false, a, lda, ic + rowsInPlace, pc, mc - rowsInPlace, kc, packedA);
+                        MacroKernel(mc, n, kc, rowsInPlace, a + (nint)ic * lda + pc, lda, packedA, packedB + (nint)pc * width, c + ic * ldc, ldc, accumulate, tile);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(bufA);
+        }
+    }
+
     /// <summary>
     /// The two innermost loops (BLIS "macro-kernel") over one Ã block and B̃ panel: its first <paramref name="rowsInPlace"/>
     /// rows are read in place from the row-major <paramref name="aRows"/> (row stride <paramref name="lda"/>), the rest from

@@ -51,6 +51,38 @@ public class GemmTests
                         yield return new TestCaseData(threads, m, n, k, ta, tb).SetArgDisplayNames($"{threads}t", $"{m}x{n}x{k}", ta ? "At" : "A", tb ? "Bt" : "B");
     }
 
+    /// <summary>
+    /// A B packed once (<c>PackWholeB</c>, as the recurrent kernels do for R) and reused gives the bits of the ordinary
+    /// call that packs it itself: several K blocks (k &gt; 256), ragged MR/NR edges, transposed B, a row stride wider than
+    /// the product, and rows whose L1 sets collide (packed A).
+    /// </summary>
+    [TestCase(32, 400, 100, false, 400)]
+    [TestCase(13, 33, 257, true, 257)]
+    [TestCase(50, 100, 600, false, 640)]
+    [TestCase(7, 16, 33, true, 40)]
+    [TestCase(25, 64, 256, false, 1024)]
+    public unsafe void PrepackedBMatchesPackingEachCall(int m, int n, int k, bool transB, int lda)
+    {
+        if (!Vector512.IsHardwareAccelerated) Assert.Ignore("the packed path is the AVX-512 kernel's");
+        var rng = new Random(m + n + k);
+        var a = Enumerable.Range(0, m * lda).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var ldb = transB ? k + 3 : n + 5;
+        var b = Enumerable.Range(0, (transB ? n : k) * ldb).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var expected = new float[m * n];
+        var actual = new float[m * n];
+        var packed = new float[GemmDriver<GemmKernel512>.PackedBFloats(n, k)];
+        fixed (float* pa = a, pb = b, pe = expected, pc = actual, pp = packed)
+        {
+            GemmDriver<GemmKernel512>.Run(false, transB, m, n, k, pa, lda, pb, ldb, pe, n);
+            var start = GemmDriver<GemmKernel512>.PackWholeB(transB, n, k, pb, ldb, pp);
+            // Twice, as a recurrence reuses it; the second run must not depend on the first.
+            GemmDriver<GemmKernel512>.RunPackedB(m, n, k, pa, lda, start, pc, n);
+            Array.Fill(actual, float.NaN);
+            GemmDriver<GemmKernel512>.RunPackedB(m, n, k, pa, lda, start, pc, n);
+        }
+        Assert.That(actual, Is.EqualTo(expected), "bit for bit");
+    }
+
     [TestCaseSource(nameof(SkinnyCases))]
     public void SkinnyShapesMatchReference(int threads, int m, int n, int k, bool transA, bool transB)
         => Check(Gemm.Kernel.Auto, threads, m, n, k, transA, transB);
