@@ -65,14 +65,13 @@ internal static class VectorMath
     /// <summary>
     /// tanh per lane. Below |x| = 0.5 the Maclaurin series to x¹⁵ (coefficients 2²ⁿ(2²ⁿ−1)B₂ₙ/(2n)!, truncation under
     /// 10⁻⁸ relative there), so small arguments keep their relative accuracy; above it 1 − 2/(e^{2|x|} + 1) with x's
-    /// sign, within ~3 ulp (the cancellation is at most 2× at 0.5), ±1 once e^{2|x|} overflows; NaN kept.
+    /// sign, within ~3 ulp (the cancellation is at most 2× at 0.5), ±1 once e^{2|x|} overflows; ±0 and NaN kept.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Tanh(Vector512<float> x)
     {
         var a = Vector512.Abs(x);
         var large = Vector512<float>.One - Vector512.Create(2f) / (Exp(a + a) + Vector512<float>.One);
-        large = Vector512.ConditionalSelect(Vector512.Create(-0f), x, large); // x's sign on |tanh|
         var z = x * x;
         var p = Vector512.Create(-1.4558343870513183e-3f);
         p = Vector512.FusedMultiplyAdd(p, z, Vector512.Create(3.592128036572481e-3f));
@@ -81,8 +80,10 @@ internal static class VectorMath
         p = Vector512.FusedMultiplyAdd(p, z, Vector512.Create(-5.396825396825397e-2f));
         p = Vector512.FusedMultiplyAdd(p, z, Vector512.Create(0.13333333333333333f));
         p = Vector512.FusedMultiplyAdd(p, z, Vector512.Create(-0.3333333333333333f));
-        var small = Vector512.FusedMultiplyAdd(x * z, p, x);
-        return Vector512.ConditionalSelect(Vector512.LessThan(a, Vector512.Create(0.5f)), small, large);
+        var small = Vector512.FusedMultiplyAdd(a * z, p, a);
+        // tanh is odd: |tanh| from either branch, then x's sign bit (so tanh(−0) = −0 and tanh(−∞) = −1).
+        var magnitude = Vector512.ConditionalSelect(Vector512.LessThan(a, Vector512.Create(0.5f)), small, large);
+        return Vector512.ConditionalSelect(Vector512.Create(-0f), x, magnitude);
     }
 
     /// <summary>y = F(x) over a row, 16 lanes at a time and a masked tail (x and y may be the same row); F is inlined.</summary>
