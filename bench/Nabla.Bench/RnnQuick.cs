@@ -5,7 +5,7 @@ namespace Nabla.Bench;
 
 /// <summary>
 /// Stopwatch timing of a fused LSTM layer on the Cpu device
-/// (<c>dotnet run -c Release -- --rnn-quick [--batch 128] [--steps 64] [--features 64] [--units 64] [--runs 10]</c>);
+/// (<c>dotnet run -c Release -- --rnn-quick [--batch 128] [--steps 64] [--features 64] [--units 64] [--runs 10] [--forward-only]</c>);
 /// the PyTorch twin is <c>bench/peers/lstm_torch.py</c> (nn.LSTM, same sizes, 1 and 2 threads). Each row is one
 /// Session.Run whose only target is the measured node(s) (inputs and weights are variables, nothing is fetched), best
 /// of 5 blocks of <c>runs</c> runs.
@@ -28,7 +28,8 @@ internal static class RnnQuick
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"LSTM({units}) on [{batch},{steps},{features}], Cpu device, {Environment.ProcessorCount} cores, best of 5 × {runs} runs; forward {forwardFlops / 1e9:F3} GFLOP, training step {3 * forwardFlops / 1e9:F3} GFLOP"));
         Row("LSTM inference (forward)", forwardFlops, runs, g => Build(g, batch, steps, features, units, backward: false));
-        Row("LSTM training step (forward + backward)", 3 * forwardFlops, runs, g => Build(g, batch, steps, features, units, backward: true));
+        if (!args.Contains("--forward-only"))
+            Row("LSTM training step (forward + backward)", 3 * forwardFlops, runs, g => Build(g, batch, steps, features, units, backward: true));
     }
 
     private static int Arg(string[] args, string name, int fallback)

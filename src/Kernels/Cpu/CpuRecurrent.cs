@@ -8,14 +8,15 @@ namespace Nabla.Kernels.Cpu;
 
 /// <summary>
 /// Fused recurrent kernels (SimpleRNN, LSTM, GRU over a whole sequence), laid out as cuDNN's RNN API: one GEMM projects
-/// the inputs of all time steps (x is first gathered time-major, in processing order), then each step runs one recurrent
-/// GEMM h₋₁·R on its batch rows and the gate math on contiguous rows with TensorPrimitives. Batch rows never interact,
+/// the inputs of all time steps (forward: in x's batch-major order; backward: x is first gathered time-major, in
+/// processing order), then each step runs one recurrent GEMM h₋₁·R (R packed once per call) on its batch rows and the
+/// gate math on contiguous rows (float32 LSTM: one vector pass per row, <c>LstmRow</c>; otherwise TensorPrimitives). Batch rows never interact,
 /// so the batch is split into fixed chunks (one per core when there is enough work), each running every step on its
 /// own rows: no barrier per step, and the result does not depend on scheduling. The backward pass runs BPTT the same
 /// way, keeping the gate gradients of every step (dIn, dRec) so that dW, dR, db and dx are four big GEMMs/sums at the end.
 /// </summary>
 /// <remarks>
-/// Workspace layout (forward): Xtm [T·B·I] | P [T·B·n] | Z [B·n] | RH [B·U], with n = blocks·U. Backward:
+/// Workspace layout (forward): P [B·T·n] | Z [B·n] | RH [B·U], with n = blocks·U. Backward:
 /// Xtm [T·B·I] | dXtm [T·B·I] | dIn [T·B·n] | dRec [T·B·n] (reset_after GRU) | RH [T·B·U] (reset-before GRU) | five [B·U]
 /// rows (dh, dc, dhc, dhn, drh). NaN/±∞ propagate through the products and gates as in the formulas.
 /// </remarks>
@@ -37,7 +38,7 @@ internal static unsafe class CpuRecurrent
     {
         long tb = (long)a.Time * a.Batch, n = N(a);
         return pass == RnnPass.Forward
-            ? tb * a.Input + tb * n + (long)a.Batch * n + (long)a.Batch * a.Units
+            ? tb * n + (long)a.Batch * n + (long)a.Batch * a.Units
             : 2 * tb * a.Input + tb * n * (ResetAfterGru(a) ? 2 : 1) + (ResetBeforeGru(a) ? tb * a.Units : 0) + 5L * a.Batch * a.Units;
     }
 
@@ -51,11 +52,14 @@ internal static unsafe class CpuRecurrent
         var a = args0;
         int b = a.Batch, u = a.Units, n = N(a);
         long tb = (long)a.Time * b;
-        T* xtm = ws, p = xtm + tb * a.Input;
-        GatherTimeMajor(a, x, xtm);
-        Gemm.Product(false, false, (int)tb, n, a.Input, xtm, a.Input, w, n, p, n, accumulate: false, parallel: true);
-        var inBias = new ReadOnlySpan<T>(bias, n);
-        for (long i = 0; i < tb; i++) TensorPrimitives.Add(new ReadOnlySpan<T>(p + i * n, n), inBias, new Span<T>(p + i * n, n));
+        T* p = ws;
+        // The input part of every step at once, in x's batch-major order: row bi·T + t of P is x[bi, t]·W.
+        Gemm.Product(false, false, (int)tb, n, a.Input, x, a.Input, w, n, p, n, accumulate: false, parallel: true);
+        if (!BiasInRow<T>(a, deterministic))
+        {
+            var inBias = new ReadOnlySpan<T>(bias, n);
+            for (long i = 0; i < tb; i++) TensorPrimitives.Add(new ReadOnlySpan<T>(p + i * n, n), inBias, new Span<T>(p + i * n, n));
+        }
         new ReadOnlySpan<T>(h0, b * u).CopyTo(new Span<T>(states, b * u));
         if (cells != null) new ReadOnlySpan<T>(c0, b * u).CopyTo(new Span<T>(cells, b * u));
         var bufs = new Bufs((nint)x, 0, 0, (nint)w, (nint)r, (nint)bias, (nint)mask, (nint)y, (nint)states, (nint)cells, (nint)gates, 0, 0, (nint)ws, deterministic);
@@ -74,16 +78,20 @@ internal static unsafe class CpuRecurrent
         int b = a.Batch, u = a.Units, n = N(a), rows = hi - lo, sg = a.SavedGateWidth;
         long tb = (long)a.Time * b;
         T* r = (T*)bufs.R, bias = (T*)bufs.Bias, mask = (T*)bufs.Mask, y = (T*)bufs.Y, states = (T*)bufs.States, cells = (T*)bufs.Cells, gates = (T*)bufs.Gates;
-        T* p = (T*)bufs.Ws + tb * a.Input, z = p + tb * n, rh = z + (long)b * n;
+        T* p = (T*)bufs.Ws, z = p + tb * n, rh = z + (long)b * n;
         var det = bufs.Deterministic;
+        var fused = BiasInRow<T>(a, det);
+        var time = a.Time;
         for (var s = 0; s < a.Time; s++)
         {
-            T* hp = states + ((long)s * b + lo) * u, hn = hp + (long)b * u, ps = p + ((long)s * b + lo) * n, zs = z + (long)lo * n;
+            T* hp = states + ((long)s * b + lo) * u, hn = hp + (long)b * u, zs = z + (long)lo * n;
+            var t = a.TimeOf(s);
+            T* P(int i) => p + ((long)(lo + i) * time + t) * n; // row i's input part at this step
             // The recurrent product; a reset-before GRU multiplies its candidate block by r⊙h₋₁ further down.
             StepProduct(false, rows, ResetBeforeGru(a) ? 2 * u : n, u, hp, u, r, n, zs, n, bufs.PackedR);
             for (var i = 0; i < rows; i++)
             {
-                T* pr = ps + (long)i * n, zr = zs + (long)i * n, hPrev = hp + (long)i * u, hNew = hn + (long)i * u;
+                T* pr = P(i), zr = zs + (long)i * n, hPrev = hp + (long)i * u, hNew = hn + (long)i * u;
                 var g = gates + ((long)s * b + lo + i) * sg;
                 switch (a.Cell)
                 {
@@ -91,6 +99,12 @@ internal static unsafe class CpuRecurrent
                         Add(pr, zr, zr, n);
                         Tanh(det, Ro(zr, u), Sp(hNew, u));
                         break;
+                    case RnnCell.Lstm when fused:
+                        {
+                            T* cPrev = cells + ((long)s * b + lo + i) * u;
+                            LstmRow((float*)pr, (float*)bias, (float*)zr, (float*)g, (float*)cPrev, (float*)(cPrev + (long)b * u), (float*)hNew, u);
+                            break;
+                        }
                     case RnnCell.Lstm:
                         {
                             Add(pr, zr, g, n);
@@ -126,7 +140,7 @@ internal static unsafe class CpuRecurrent
                 for (var i = 0; i < rows; i++)
                 {
                     var g = gates + ((long)s * b + lo + i) * sg;
-                    Add(ps + (long)i * n + 2 * u, zs + (long)i * n + 2 * u, g + 2 * u, u);
+                    Add(P(i) + 2 * u, zs + (long)i * n + 2 * u, g + 2 * u, u);
                     Tanh(det, Ro(g + 2 * u, u), Sp(g + 2 * u, u));
                     GruBlend(g, hp + (long)i * u, hn + (long)i * u, u);
                 }
@@ -151,6 +165,40 @@ internal static unsafe class CpuRecurrent
             }
         }
     }
+
+    /// <summary>
+    /// Whether the forward pass adds the input bias inside <see cref="LstmRow"/> (float32 LSTM with AVX-512, not in
+    /// deterministic mode) instead of in a pass over every step's input part beforehand.
+    /// </summary>
+    private static bool BiasInRow<T>(in RnnArgs a, bool deterministic) =>
+        typeof(T) == typeof(float) && !deterministic && Avx512F.IsSupported && a.Cell == RnnCell.Lstm;
+
+    /// <summary>
+    /// One LSTM row's gate math in one pass, 16 lanes at a time: the operations of the span path in the same order,
+    /// (p + b) + z for each block, σ/tanh of <see cref="VectorMath"/>, c = i·ĉ + f·c₋₁ (one rounding), h = tanh(c)·o,
+    /// so the same bits, without its eight span calls per row and the pass that added the bias to every step's input part.
+    /// </summary>
+    private static void LstmRow(float* p, float* bias, float* z, float* g, float* cPrev, float* cNew, float* hNew, int u)
+    {
+        for (var j = 0; j < u; j += 16)
+        {
+            var m = GemmSkinny.Mask(Math.Min(16, u - j));
+            var i = VectorMath.Sigmoid(GateInput(p, bias, z, j, m));
+            var f = VectorMath.Sigmoid(GateInput(p, bias, z, u + j, m));
+            var c = VectorMath.Tanh(GateInput(p, bias, z, 2 * u + j, m));
+            var o = VectorMath.Sigmoid(GateInput(p, bias, z, 3 * u + j, m));
+            Avx512F.MaskStore(g + j, m, i);
+            Avx512F.MaskStore(g + u + j, m, f);
+            Avx512F.MaskStore(g + 2 * u + j, m, c);
+            Avx512F.MaskStore(g + 3 * u + j, m, o);
+            var cell = Vector512.FusedMultiplyAdd(i, c, f * Avx512F.MaskLoad(cPrev + j, m, Vector512<float>.Zero));
+            Avx512F.MaskStore(cNew + j, m, cell);
+            Avx512F.MaskStore(hNew + j, m, VectorMath.Tanh(cell) * o);
+        }
+    }
+
+    private static Vector512<float> GateInput(float* p, float* bias, float* z, int at, Vector512<float> m) =>
+        Avx512F.MaskLoad(p + at, m, Vector512<float>.Zero) + Avx512F.MaskLoad(bias + at, m, Vector512<float>.Zero) + Avx512F.MaskLoad(z + at, m, Vector512<float>.Zero);
 
     /// <summary>GRU output h = ĥ + z⊙(h₋₁ − ĥ) = z⊙h₋₁ + (1 − z)⊙ĥ, with z and ĥ the first and third blocks of the gate row.</summary>
     private static void GruBlend<T>(T* g, T* hPrev, T* hNew, int u) where T : unmanaged, IFloatingPointIeee754<T>
