@@ -39,7 +39,7 @@ public sealed partial class CpuBackend
                 ps = Seg<float>(states).AsSpan(), pc = Opt<float>(cells), pg = Opt<float>(gates), pdy = Seg<float>(dy).AsSpan(), pdhT = Seg<float>(dhT).AsSpan(),
                 pdcT = Opt<float>(dcT), pdx = Seg<float>(dx).AsSpan(), pdh0 = Seg<float>(dh0).AsSpan(), pdc0 = Opt<float>(dc0), pdw = Seg<float>(dKernel).AsSpan(),
                 pdr = Seg<float>(dRecurrent).AsSpan(), pdb = Seg<float>(dBias).AsSpan(), pws = Opt<float>(workspace))
-                CpuRecurrent.Backward(args, px, pw, pr, pm, ps, pc, pg, pdy, pdhT, pdcT, pdx, pdh0, pdc0, pdw, pdr, pdb, pws);
+                CpuRecurrent.Backward(args, deterministic, px, pw, pr, pm, ps, pc, pg, pdy, pdhT, pdcT, pdx, pdh0, pdc0, pdw, pdr, pdb, pws);
         }
         else
         {
@@ -47,7 +47,7 @@ public sealed partial class CpuBackend
                 ps = Seg<double>(states).AsSpan(), pc = Opt<double>(cells), pg = Opt<double>(gates), pdy = Seg<double>(dy).AsSpan(), pdhT = Seg<double>(dhT).AsSpan(),
                 pdcT = Opt<double>(dcT), pdx = Seg<double>(dx).AsSpan(), pdh0 = Seg<double>(dh0).AsSpan(), pdc0 = Opt<double>(dc0), pdw = Seg<double>(dKernel).AsSpan(),
                 pdr = Seg<double>(dRecurrent).AsSpan(), pdb = Seg<double>(dBias).AsSpan(), pws = Opt<double>(workspace))
-                CpuRecurrent.Backward(args, px, pw, pr, pm, ps, pc, pg, pdy, pdhT, pdcT, pdx, pdh0, pdc0, pdw, pdr, pdb, pws);
+                CpuRecurrent.Backward(args, deterministic, px, pw, pr, pm, ps, pc, pg, pdy, pdhT, pdcT, pdx, pdh0, pdc0, pdw, pdr, pdb, pws);
         }
     }
 
