@@ -16,8 +16,9 @@ namespace Nabla.Bench;
 /// thread count for both engines: DOTNET_PROCESSOR_COUNT for Nabla's Parallel.For, and the same number of ORT intra-op
 /// threads (1 and 2). Goal (issue 16): Nabla ≥ 1.0× ORT at both batch sizes.
 /// </summary>
-/// <remarks>Run: <c>dotnet run -c Release --project bench/Nabla.Bench -- --filter '*OnnxBenchmarks*'</c>; a quick in-process
-/// smoke run: <c>-- --onnx-quick [iterations]</c>.</remarks>
+/// <remarks>Run: <c>dotnet run -c Release --project bench/Nabla.Bench -- --filter '*OnnxBenchmarks*'</c>; the recurrent
+/// samples: <c>NABLA_ONNX_MODELS=w9,w20 NABLA_ONNX_BATCHES=1,64</c> in front; a quick in-process smoke run:
+/// <c>-- --onnx-quick [iterations] [models] [batches]</c>.</remarks>
 [MemoryDiagnoser]
 [Config(typeof(OnnxConfig))]
 public class OnnxBenchmarks
@@ -32,13 +33,20 @@ public class OnnxBenchmarks
     private OrtValue _ortInput = null!;
     private string[] _inputNames = null!, _outputNames = null!;
 
-    /// <summary>Which model.</summary>
-    [Params("w2", "lenet")]
+    /// <summary>Which model: w2 and lenet (issue 16's pair), or the list in NABLA_ONNX_MODELS (also w9, w20).</summary>
+    [ParamsSource(nameof(Models))]
     public string Model { get; set; } = "w2";
 
-    /// <summary>Images per forward pass.</summary>
-    [Params(1, 512)]
+    /// <summary>Images per forward pass: 1 and 512, or the list in NABLA_ONNX_BATCHES.</summary>
+    [ParamsSource(nameof(Batches))]
     public int Batch { get; set; } = 1;
+
+    /// <summary>The models of a run (NABLA_ONNX_MODELS, comma-separated; default w2,lenet).</summary>
+    public static IEnumerable<string> Models => (Environment.GetEnvironmentVariable("NABLA_ONNX_MODELS") ?? "w2,lenet").Split(',');
+
+    /// <summary>The batch sizes of a run (NABLA_ONNX_BATCHES, comma-separated; default 1,512).</summary>
+    public static IEnumerable<int> Batches =>
+        (Environment.GetEnvironmentVariable("NABLA_ONNX_BATCHES") ?? "1,512").Split(',').Select(b => int.Parse(b, System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>The W2 MLP of the sample (dropout is the identity at inference, and absent from the export).</summary>
     public static Sequential W2() => new(
