@@ -5,7 +5,7 @@ namespace Nabla.Bench;
 
 /// <summary>
 /// Stopwatch timing of a fused LSTM layer on the Cpu device
-/// (<c>dotnet run -c Release -- --rnn-quick [--batch 128] [--steps 64] [--features 64] [--units 64] [--runs 10] [--forward-only]</c>);
+/// (<c>dotnet run -c Release -- --rnn-quick [--batch 128] [--steps 64] [--features 64] [--units 64] [--runs 10] [--forward-only] [--gru]</c>);
 /// the PyTorch twin is <c>bench/peers/lstm_torch.py</c> (nn.LSTM, same sizes, 1 and 2 threads). Each row is one
 /// Session.Run whose only target is the measured node(s) (inputs and weights are variables, nothing is fetched), best
 /// of 5 blocks of <c>runs</c> runs.
@@ -24,12 +24,14 @@ internal static class RnnQuick
     {
         int batch = Arg(args, "--batch", 128), steps = Arg(args, "--steps", 64), features = Arg(args, "--features", 64),
             units = Arg(args, "--units", 64), runs = Arg(args, "--runs", 10);
-        var forwardFlops = 2.0 * batch * steps * 4 * units * (features + units);
+        var gru = args.Contains("--gru");
+        var cell = gru ? "GRU" : "LSTM";
+        var forwardFlops = 2.0 * batch * steps * (gru ? 3 : 4) * units * (features + units);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"LSTM({units}) on [{batch},{steps},{features}], Cpu device, {Environment.ProcessorCount} cores, best of 5 × {runs} runs; forward {forwardFlops / 1e9:F3} GFLOP, training step {3 * forwardFlops / 1e9:F3} GFLOP"));
-        Row("LSTM inference (forward)", forwardFlops, runs, g => Build(g, batch, steps, features, units, backward: false));
+            $"{cell}({units}) on [{batch},{steps},{features}], Cpu device, {Environment.ProcessorCount} cores, best of 5 × {runs} runs; forward {forwardFlops / 1e9:F3} GFLOP, training step {3 * forwardFlops / 1e9:F3} GFLOP"));
+        Row($"{cell} inference (forward)", forwardFlops, runs, g => Build(g, gru, batch, steps, features, units, backward: false));
         if (!args.Contains("--forward-only"))
-            Row("LSTM training step (forward + backward)", 3 * forwardFlops, runs, g => Build(g, batch, steps, features, units, backward: true));
+            Row($"{cell} training step (forward + backward)", 3 * forwardFlops, runs, g => Build(g, gru, batch, steps, features, units, backward: true));
     }
 
     private static int Arg(string[] args, string name, int fallback)
@@ -38,15 +40,16 @@ internal static class RnnQuick
         return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
-    /// <summary>The LSTM node (Keras layout, zero initial state) and, for training, the gradients of Σ h·w with respect to its weights.</summary>
-    private static Operation Build(Graph g, int batch, int steps, int features, int units, bool backward)
+    /// <summary>The LSTM node, or a reset_after GRU (Keras layout, zero initial state) and, for training, the gradients of Σ h·w with respect to its weights.</summary>
+    private static Operation Build(Graph g, bool gru, int batch, int steps, int features, int units, bool backward)
     {
         Output V(string name, Shape s, ulong seed, double scale) => g.Variable(Tensor.RandomUniform(s, -scale, scale, seed), name).Value;
         var x = V("x", new Shape(batch, steps, features), 1, 1);
         var zeros = g.Variable(Tensor.Fill(new Shape(batch, units), 0, DType.Float32), "h0").Value;
-        Output kernel = V("kernel", new Shape(features, 4 * units), 2, 0.2), recurrent = V("recurrent", new Shape(units, 4 * units), 3, 0.2),
-            bias = V("bias", new Shape(4 * units), 4, 0.1);
-        var (_, h, _) = g.LSTM(x, zeros, zeros, kernel, recurrent, bias);
+        var k = gru ? 3 : 4;
+        Output kernel = V("kernel", new Shape(features, k * units), 2, 0.2), recurrent = V("recurrent", new Shape(units, k * units), 3, 0.2),
+            bias = V("bias", gru ? new Shape(2, k * units) : new Shape(k * units), 4, 0.1);
+        var h = gru ? g.GRU(x, zeros, kernel, recurrent, bias).H : g.LSTM(x, zeros, zeros, kernel, recurrent, bias).H;
         if (!backward) return h.Op;
         var w = V("w", new Shape(batch, units), 5, 1);
         return g.Group(g.Gradients([g.ReduceSum(h * w)], [kernel, recurrent, bias]).Select(o => o!.Value.Op));
