@@ -23,7 +23,8 @@ public sealed record OnnxGradientCheckResult(IReadOnlyList<OnnxGradientCheckTens
 
 /// <summary>
 /// Gradient check of an arbitrary ONNX model: imports it in float64 with its inputs and floating initializers as
-/// placeholders, builds the symbolic gradients of L = Σ w ⊙ outputs (fixed weights w ∈ [0.5, 1.5)) with respect to all
+/// placeholders (integer inputs that index an initializer through Gather, such as an Embedding's token ids, become
+/// fixed random ids in range and are not differentiated), builds the symbolic gradients of L = Σ w ⊙ outputs (fixed weights w ∈ [0.5, 1.5)) with respect to all
 /// of them, and compares them on the <see cref="Device.Reference"/> backend with central differences
 /// (L(x + h·eₖ) − L(x − h·eₖ)) / 2h, h = delta·max(1, |xₖ|), as <see cref="GradientCheck"/> does. Large tensors are checked
 /// on a random sample of their elements (2 evaluations of the model per element).
@@ -35,6 +36,26 @@ public sealed record OnnxGradientCheckResult(IReadOnlyList<OnnxGradientCheckTens
 /// </remarks>
 public static class OnnxGradientCheck
 {
+    /// <summary>
+    /// For each graph input used as the indices of a Gather over an initializer (an Embedding), the number of rows it
+    /// may index: the smallest such table's size along the gathered axis.
+    /// </summary>
+    private static Dictionary<string, int> IdBounds(Proto.ModelProto proto)
+    {
+        var dims = proto.Graph.Initializer.ToDictionary(i => i.Name, i => i.Dims.ToArray(), StringComparer.Ordinal);
+        var bounds = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var node in proto.Graph.Node)
+        {
+            if (node.OpType != "Gather" || node.Input.Count < 2 || !dims.TryGetValue(node.Input[0], out var table)) continue;
+            var axis = node.Attribute.FirstOrDefault(a => a.Name == "axis")?.I ?? 0;
+            if (axis < 0) axis += table.Length;
+            if (axis < 0 || axis >= table.Length || table[axis] < 1 || table[axis] > int.MaxValue) continue;
+            var rows = (int)table[axis];
+            bounds[node.Input[1]] = bounds.TryGetValue(node.Input[1], out var b) ? Math.Min(b, rows) : rows;
+        }
+        return bounds;
+    }
+
     /// <summary>Checks the model in <paramref name="path"/>; see the class remarks.</summary>
     /// <exception cref="OnnxException">The file is not a valid or supported ONNX model.</exception>
     public static OnnxGradientCheckResult Run(string path, int batch = 2, int samplesPerTensor = 16, ulong seed = 1, GradientTolerance? tolerance = null, double delta = 1e-6) =>
@@ -59,9 +80,22 @@ public static class OnnxGradientCheck
         var xs = new List<(string Name, Output X, bool Init)>();
         var inits = proto.Graph.Initializer.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
         var importer = new OnnxImporter(proto, source);
+        var idBounds = IdBounds(proto);
+        var k = 0UL;
         var built = importer.Build(g, (name, dtype, shape) =>
         {
-            if (!dtype.IsFloating()) return null;
+            if (!dtype.IsFloating())
+            {
+                // Integer ids that index a table (Embedding's Gather) are not differentiable: they become fixed random ids
+                // in [0, rows) so the floating tensors after them can be checked.
+                if (inits.Contains(name) || !idBounds.TryGetValue(name, out var rows) || dtype is not (DType.Int32 or DType.Int64)) return null;
+                var idShape = new Shape(shape.Select((d, i) => d >= 0 ? d : i == 0 ? batch
+                    : throw new OnnxException($"gradcheck of '{source}': input '{name}' {shape} has an unknown dimension {i}; only the first (batch) may be unknown")).ToArray());
+                var rng = new Random(unchecked((int)(seed + 977 * ++k)));
+                var ids = Enumerable.Range(0, (int)idShape.ElementCount).Select(_ => rng.Next(rows)).ToArray();
+                var idTensor = Tensor.FromArray(ids, [.. idShape]);
+                return g.Constant(dtype == DType.Int32 ? idTensor : OnnxImporter.Convert(idTensor, DType.Int64), OnnxImporter.Safe(name) + "_ids");
+            }
             var isInit = inits.Contains(name);
             var dims = shape.Select((d, i) => d >= 0 ? d : i == 0 && !isInit ? batch
                 : throw new OnnxException($"gradcheck of '{source}': input '{name}' {shape} has an unknown dimension {i}; only the first (batch) may be unknown")).ToArray();
@@ -71,11 +105,10 @@ public static class OnnxGradientCheck
         }, DType.Float64);
         if (xs.Count == 0) throw new OnnxException($"gradcheck of '{source}': the model has no floating inputs or initializers");
         foreach (var (name, x) in built.Inputs)
-            if (!x.DType.IsFloating())
-                throw new OnnxException($"gradcheck of '{source}': input '{name}' is {x.DType.Name()} {x.Shape}; only floating inputs can be generated (and differentiated)");
+            if (!x.DType.IsFloating() && x.Op.Type != "Const")
+                throw new OnnxException($"gradcheck of '{source}': input '{name}' is {x.DType.Name()} {x.Shape}; only floating inputs, and integer ids that index an initializer through Gather, can be generated");
 
         var feeds = new Dictionary<Output, (Shape Shape, double[] Values)>();
-        var k = 0UL;
         foreach (var (name, x, isInit) in xs)
         {
             var values = isInit ? importer.Constant(name)!.ToDoubleArray() : Tensor.RandomNormal(x.Shape, 0, 1, seed + 977 * ++k, DType.Float64).ToDoubleArray();

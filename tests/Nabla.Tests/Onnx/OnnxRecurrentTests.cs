@@ -139,6 +139,8 @@ public sealed class OnnxRecurrentTests
     [TestCase("Bidirectional LSTM concat sequences")]
     [TestCase("Masking GRU")]
     [TestCase("W9 recurrent autoencoder")]
+    [TestCase("W20 spam BiLSTM")]
+    [TestCase("Embedding masked LSTM")]
     public void ExportedRecurrentModelsPassTheGradientCheck(string name)
     {
         var c = Case(name);
@@ -241,5 +243,17 @@ public sealed class OnnxRecurrentTests
         b.Output(b.Node(op, [.. inputs], name: "rec", attributes: [.. attrs]));
         var e = Assert.Throws<OnnxException>(() => Nabla.Onnx.Onnx.Import(b.Bytes(), "rec.onnx"));
         Assert.That(e!.Message, Does.Contain($"node 'rec' ({op})").And.Contain(message));
+    }
+
+    /// <summary>An integer input that indexes no table cannot be generated: the gradient check says so, naming the input.</summary>
+    [Test]
+    public void GradientCheckRefusesIntegerInputsItCannotGenerate()
+    {
+        var b = new OnnxBuilder();
+        b.Input("x0", [-1, 3]);
+        b.Input("k", [-1, 3], DType.Int32);
+        b.Output(b.Node("Mul", ["x0", b.Node("Cast", ["k"], OnnxBuilder.I("to", 1))]));
+        var e = Assert.Throws<OnnxException>(() => OnnxGradientCheck.Run(b.Bytes(), "ints.onnx", batch: 1));
+        Assert.That(e!.Message, Does.Contain("input 'k' is int32").And.Contain("Gather"));
     }
 }
