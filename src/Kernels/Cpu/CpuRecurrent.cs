@@ -10,9 +10,9 @@ namespace Nabla.Kernels.Cpu;
 /// Fused recurrent kernels (SimpleRNN, LSTM, GRU over a whole sequence), laid out as cuDNN's RNN API: one GEMM projects
 /// the inputs of all time steps (forward: in x's batch-major order; backward: x is first gathered time-major, in
 /// processing order), then each step runs one recurrent GEMM h₋₁·R (R packed once per call) on its batch rows and the
-/// gate math on contiguous rows (float32 LSTM: one vector pass per row, <c>LstmRow</c>; otherwise TensorPrimitives). Batch rows never interact,
-/// so the batch is split into fixed chunks (one per core when there is enough work), each running every step on its
-/// own rows: no barrier per step, and the result does not depend on scheduling. The backward pass runs BPTT the same
+/// gate math on contiguous rows (float32 LSTM: one vector pass per row, <c>LstmRow</c>/<c>LstmRowBackward</c>;
+/// otherwise span operations). Batch rows never interact, so the batch is split into fixed chunks (one per core when
+/// there is enough work), each running every step on its own rows: no barrier per step, and the result does not depend on scheduling. The backward pass runs BPTT the same
 /// way, keeping the gate gradients of every step (dIn, dRec) so that dW, dR, db and dx are four big GEMMs/sums at the end.
 /// </summary>
 /// <remarks>
