@@ -135,10 +135,13 @@ internal static partial class ImportRules
             (starts, ends, axes) = (n.Ints("starts") ?? throw n.Fail("starts are required"), n.Ints("ends") ?? throw n.Fail("ends are required"), n.Ints("axes") ?? []);
         else
         {
-            (starts, ends, axes) = (n.ConstInts(1, "starts")!, n.ConstInts(2, "ends")!, n.ConstInts(3, "axes") ?? []);
+            (starts, ends, axes) = (n.ConstInts(1, "starts") ?? throw n.Fail("starts are required"), n.ConstInts(2, "ends") ?? throw n.Fail("ends are required"),
+                n.ConstInts(3, "axes") ?? []);
             if (n.ConstInts(4, "steps") is { } steps && steps.Any(v => v != 1)) throw n.Fail($"steps [{string.Join(",", steps)}] are not supported (only 1)");
         }
         if (axes.Length == 0) axes = Enumerable.Range(0, starts.Length).Select(a => (long)a).ToArray();
+        if (ends.Length != starts.Length || axes.Length != starts.Length)
+            throw n.Fail($"starts, ends and axes must have one value per sliced axis, got {starts.Length}, {ends.Length} and {axes.Length}");
         var begin = new int[s.Rank];
         var size = Enumerable.Repeat(-1, s.Rank).ToArray();
         for (var k = 0; k < axes.Length; k++)
@@ -189,7 +192,7 @@ internal static partial class ImportRules
     private static Output Constant(OnnxNode n)
     {
         Tensor t;
-        if (n.TensorAttr("value") is { } tp) t = OnnxTypes.FromProto(tp, $"node '{n.Name}' (Constant)");
+        if (n.TensorAttr("value") is { } tp) t = OnnxTypes.FromProto(tp, n.Context);
         else if (n.Has("value_float")) t = Tensor.Scalar(n.Float("value_float", 0));
         else if (n.Has("value_int")) t = Tensor.Scalar(n.Int("value_int", 0));
         else if (n.Ints("value_ints") is { } ints) t = Tensor.FromArray(ints, ints.Length);
@@ -201,7 +204,7 @@ internal static partial class ImportRules
 
     private static Output ConstantOfShape(OnnxNode n)
     {
-        var value = n.TensorAttr("value") is { } tp ? OnnxTypes.FromProto(tp, $"node '{n.Name}' (ConstantOfShape)") : Tensor.Fill(new Shape(1), 0, DType.Float32);
+        var value = n.TensorAttr("value") is { } tp ? OnnxTypes.FromProto(tp, n.Context) : Tensor.Fill(new Shape(1), 0, DType.Float32);
         var dtype = value.DType.IsFloating() ? n.Importer.FloatType : value.DType;
         if (n.Importer.ShapeSource(n.Proto.Input[0]) is { } like)
         {

@@ -103,7 +103,7 @@ internal static partial class ImportRules
 
     private static Output Cast(OnnxNode n)
     {
-        var to = OnnxTypes.FromElemType((int)Required(n, "to"), $"node '{n.Name}' (Cast)");
+        var to = OnnxTypes.FromElemType((int)Required(n, "to"), n.Context);
         if (to.IsFloating()) to = n.Importer.FloatType;
         if (n.Has("saturate")) n.Accept("saturate", a => a.I == 1, "= 1");
         return n.G.Cast(n.Input(0), to);

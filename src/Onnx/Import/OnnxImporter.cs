@@ -189,9 +189,12 @@ internal sealed class OnnxNode
 
     public static long[] Longs(Tensor t) => t.DType == DType.Int64 ? t.ToArray<long>() : t.ToDoubleArray().Select(v => (long)v).ToArray();
 
-    public OnnxException Fail(string message) => new($"ONNX import of '{Importer.Source}': node '{Name}' ({OpType}): {message}");
+    /// <summary>"ONNX import of 'file': node 'n' (Op)", the prefix of every error about this node.</summary>
+    public string Context => $"ONNX import of '{Importer.Source}': node '{Name}' ({OpType})";
 
-    public OnnxException Fail(string message, Exception inner) => new($"ONNX import of '{Importer.Source}': node '{Name}' ({OpType}): {message}", inner);
+    public OnnxException Fail(string message) => new($"{Context}: {message}");
+
+    public OnnxException Fail(string message, Exception inner) => new($"{Context}: {message}", inner);
 
     private AttributeProto? Attr(string name)
     {

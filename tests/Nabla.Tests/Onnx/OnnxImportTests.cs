@@ -149,6 +149,9 @@ public sealed class OnnxImportTests
     [TestCase("MaxPooling2D same odd", 7)]
     [TestCase("BatchNormalization rank 4", 8)]
     [TestCase("W7 stacked autoencoder", 9)]
+    [TestCase("LSTM return_state", 10)]
+    [TestCase("Bidirectional GRU sum", 11)]
+    [TestCase("Embedding masked GRU reset_after", 12)]
     public void CorruptedFilesFailClearlyAndNeverCrash(string model, int seed)
     {
         var (_, onnx) = OnnxExportTests.Export(OnnxCases.All().First(c => c.Name == model));
