@@ -46,7 +46,7 @@ internal static class CpuUnary
         FixSmallTanh(src, y);
     }
 
-    private const float TanhSeriesLimit = 0.5f;
+    private const float TanhSeriesLimit = VectorMath.TanhSeriesLimit;
 
     /// <summary>
     /// TensorPrimitives.Tanh (System.Numerics.Tensors 10.0) cancels for small |x|: tanh(0) comes out
@@ -66,13 +66,13 @@ internal static class CpuUnary
                 var small = Vector.LessThan(Vector.Abs(v), limit);
                 if (small == Vector<int>.Zero) continue;
                 var z = v * v;
-                var p = new Vector<float>(-1.4558343870513183e-3f);
-                p = p * z + new Vector<float>(3.592128036572481e-3f);
-                p = p * z + new Vector<float>(-8.863235529902197e-3f);
-                p = p * z + new Vector<float>(2.1869488536155203e-2f);
-                p = p * z + new Vector<float>(-5.396825396825397e-2f);
-                p = p * z + new Vector<float>(0.13333333333333333f);
-                p = p * z + new Vector<float>(-0.3333333333333333f);
+                var p = new Vector<float>(VectorMath.TanhC15);
+                p = p * z + new Vector<float>(VectorMath.TanhC13);
+                p = p * z + new Vector<float>(VectorMath.TanhC11);
+                p = p * z + new Vector<float>(VectorMath.TanhC9);
+                p = p * z + new Vector<float>(VectorMath.TanhC7);
+                p = p * z + new Vector<float>(VectorMath.TanhC5);
+                p = p * z + new Vector<float>(VectorMath.TanhC3);
                 Vector.ConditionalSelect(small, v + v * z * p, new Vector<float>(y[i..])).CopyTo(y[i..]);
             }
         }

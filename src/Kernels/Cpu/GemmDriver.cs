@@ -68,14 +68,7 @@ internal static unsafe class GemmDriver<TKernel>
                         var kc = Math.Min(kcMax, k - pc);
                         var accumulate = accumulateC || pc != 0;
                         GemmPacking.PackB(nr, transB, b, ldb, pc, jc, kc, nc, packB);
-                        for (var ic = 0; ic < m; ic += mcMax)
-                        {
-                            var mc = Math.Min(mcMax, m - ic);
-                            // In place, only the ragged last rows are packed (their panel is zero-padded to MR rows).
-                            var rowsInPlace = inPlace ? mc / mr * mr : 0;
-                            if (rowsInPlace < mc) GemmPacking.PackA(mr, transA, a, lda, ic + rowsInPlace, pc, mc - rowsInPlace, kc, packedA);
-                            MacroKernel(mc, nc, kc, rowsInPlace, a + (nint)ic * lda + pc, lda, packedA, packB, c + ic * ldc + jc, ldc, accumulate, tile);
-                        }
+                        RowBlocks(transA, inPlace, m, mcMax, nc, kc, pc, a, lda, packedA, packB, c + jc, ldc, accumulate, tile);
                     }
                 }
             }
@@ -130,19 +123,31 @@ internal static unsafe class GemmDriver<TKernel>
                 {
                     var kc = Math.Min(kcMax, k - pc);
                     var accumulate = accumulateC || pc != 0;
-                    for (var ic = 0; ic < m; ic += mcMax)
-                    {
-                        var mc = Math.Min(mcMax, m - ic);
-                        var rowsInPlace = inPlace ? mc / mr * mr : 0;
-                        if (rowsInPlace < mc) GemmPacking.PackA(mr, false, a, lda, ic + rowsInPlace, pc, mc - rowsInPlace, kc, packedA);
-                        MacroKernel(mc, n, kc, rowsInPlace, a + (nint)ic * lda + pc, lda, packedA, packedB + (nint)pc * width, c + ic * ldc, ldc, accumulate, tile);
-                    }
+                    RowBlocks(false, inPlace, m, mcMax, n, kc, pc, a, lda, packedA, packedB + (nint)pc * width, c, ldc, accumulate, tile);
                 }
             }
         }
         finally
         {
             ArrayPool<float>.Shared.Return(bufA);
+        }
+    }
+
+    /// <summary>
+    /// The ic loop over one packed B̃ panel (K block pc): each MC block of A's rows is packed (only its ragged last rows when
+    /// A is read in place, their panel zero-padded to MR rows) and multiplied into C's columns at <paramref name="c"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowBlocks(bool transA, bool inPlace, int m, int mcMax, int nc, int kc, int pc, float* a, nint lda, float* packedA, float* packB,
+        float* c, nint ldc, bool accumulate, float* tile)
+    {
+        var mr = TKernel.MR;
+        for (var ic = 0; ic < m; ic += mcMax)
+        {
+            var mc = Math.Min(mcMax, m - ic);
+            var rowsInPlace = inPlace ? mc / mr * mr : 0;
+            if (rowsInPlace < mc) GemmPacking.PackA(mr, transA, a, lda, ic + rowsInPlace, pc, mc - rowsInPlace, kc, packedA);
+            MacroKernel(mc, nc, kc, rowsInPlace, a + (nint)ic * lda + pc, lda, packedA, packB, c + ic * ldc, ldc, accumulate, tile);
         }
     }
 

@@ -41,7 +41,7 @@ internal static partial class ExportRules
         var xt = w.Node("Transpose", [w.Value(x)], Ints("perm", 1, 0, 2));
         string[] inputs =
         [
-            xt, OnnxWeight(w, kernel, blocks, units), OnnxWeight(w, recurrent, blocks, units), OnnxBias(w, op, bias, blocks, units, resetAfter), "",
+            xt, OnnxWeight(w, kernel, blocks, units), OnnxWeight(w, recurrent, blocks, units), OnnxBias(w, bias, blocks, units, resetAfter), "",
             w.Node("Unsqueeze", [w.Value(op.Inputs[1]), w.Int64s("axes", 0)]),
             .. lstm ? new[] { w.Node("Unsqueeze", [w.Value(op.Inputs[2]), w.Int64s("axes", 0)]) } : [],
         ];
@@ -59,7 +59,13 @@ internal static partial class ExportRules
         }
         w.Bind(1, w.Node("Squeeze", [outs[1], w.Int64s("axes", 0)]));
         if (lstm) w.Bind(2, w.Node("Squeeze", [outs[2], w.Int64s("axes", 0)]));
-        for (var i = lstm ? 3 : 2; i < op.NumOutputs; i++)
+        SavedOutputsUnavailable(w, op, lstm ? 3 : 2);
+    }
+
+    /// <summary>The node's outputs from <paramref name="first"/> on are the tensors its gradient reads: using them fails, naming the layer.</summary>
+    private static void SavedOutputsUnavailable(OnnxWriter w, Operation op, int first)
+    {
+        for (var i = first; i < op.NumOutputs; i++)
             w.Unavailable(i, "it is a tensor saved for back-propagation, not an inference output");
     }
 
@@ -88,7 +94,7 @@ internal static partial class ExportRules
     }
 
     /// <summary>ONNX's [1, 2kU] bias: [Keras's bias reordered, zeros], or a reset_after GRU's two rows as they are.</summary>
-    private static string OnnxBias(OnnxWriter w, Operation op, Output bias, int[]? blocks, int units, bool resetAfter)
+    private static string OnnxBias(OnnxWriter w, Output bias, int[]? blocks, int units, bool resetAfter)
     {
         var width = resetAfter ? bias.Shape[1] : bias.Shape[0];
         var order = GateRows(blocks, units, width / units);
@@ -181,7 +187,6 @@ internal static partial class ExportRules
         w.Bind(0, steps == 1 ? w.Node("Identity", [ys[0]]) : w.Node("Concat", ys, Int("axis", 1)));
         w.Bind(1, w.Node("Identity", [h]));
         if (lstm) w.Bind(2, w.Node("Identity", [c]));
-        for (var i = lstm ? 3 : 2; i < op.NumOutputs; i++)
-            w.Unavailable(i, "it is a tensor saved for back-propagation, not an inference output");
+        SavedOutputsUnavailable(w, op, lstm ? 3 : 2);
     }
 }
