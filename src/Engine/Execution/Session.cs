@@ -105,8 +105,6 @@ public sealed partial class Session : IDisposable
         CheckFeeds(feeds);
         var plan = GetPlan(fetches, targets, feeds);
         var before = _backend.Memory.Stats;
-        // An inference run's parallel kernels (and deferred ones, which run at the downloads) use the spinning kernel pool.
-        using var pool = KernelThreads.Scope(!plan.WritesState);
         var run = Execute(plan, (feed, buffer) => _backend.Memory.Upload(feed.Data, buffer), feeds);
         RaiseDeviceErrors(plan, run);
         var result = new Tensor[fetches.Length];
@@ -177,7 +175,6 @@ public sealed partial class Session : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         var plan = GetPlan(fetches, [], feeds.Select(kv => new KeyValuePair<Output, Shape>(kv.Key, kv.Value.Shape)));
         shapes = plan.FetchShapes;
-        using var pool = KernelThreads.Scope(!plan.WritesState);
         var run = Execute(plan, (feed, buffer) => _backend.Memory.WriteFloat64(feed.Values, buffer), feeds);
         RaiseDeviceErrors(plan, run);
         return plan.FetchSlots.Select(s => _backend.Memory.ReadFloat64(run.Slots[s]!)).ToArray();

@@ -11,33 +11,27 @@ namespace Nabla.Kernels;
 /// sleep since the previous kernel, and waking one costs tens of µs in a virtual machine, against kernels of 5–200 µs.
 /// </summary>
 /// <remarks>
-/// Which loops use the pool: by default those started inside a <see cref="Scope"/> that asks for it, which the session
-/// opens for the runs of plans that write no state (inference); the environment variable <c>NABLA_KERNEL_POOL=1</c>
-/// puts every loop on the pool, <c>=0</c> none. Other loops run on <c>Parallel.For</c>. Training steps stay off it: there
-/// the pool was faster in most processes but about 2× slower in some (see <see cref="Enabled"/>); for inference it was
-/// faster in 15 of 20 alternating pairs of processes running W2's and LeNet's batch-512 forward passes, by a few per cent
-/// (docs/results.md, session (h)). The workers
-/// start at the first loop that uses the pool. One loop runs on the workers at a time. A loop started while another is
-/// running (replica sessions on their own threads, a kernel nested in a loop body) runs on <c>Parallel.For</c> instead. Which thread runs an iteration never changes what it computes: the kernels split their
-/// work into fixed chunks. An exception in an iteration is rethrown to the caller (the first one, as
-/// itself) after every started iteration has finished.
+/// Every loop uses the pool, training steps and inference runs alike, unless the environment variable
+/// <c>NABLA_KERNEL_POOL=0</c> sends them all to <c>Parallel.For</c> (CI's second test pass does, so both schemes stay tested).
+/// The workers start at the first loop. One loop runs on the workers at a time. A loop started while another is running
+/// (replica sessions on their own threads, a kernel nested in a loop body) runs on <c>Parallel.For</c> instead. Which
+/// thread runs an iteration never changes what it computes: the kernels split their work into fixed chunks. An exception
+/// in an iteration is rethrown to the caller (the first one, as itself) after every started iteration has finished.
+/// <para>
+/// Training steps used <c>Parallel.For</c> until session (j): the pool had been blamed for W2 steps that ran about 2×
+/// slower in some processes (session (d)). Forty alternating pairs of processes showed that slow state as often without
+/// the pool (6 of 40) as with it (7 of 40), while the pool was faster in 28 of the 40 pairs (medians 529 against 558 µs;
+/// docs/results.md, session (j)).
+/// </para>
 /// </remarks>
 internal static class KernelThreads
 {
     /// <summary>How long an idle worker keeps polling for the next loop before it blocks.</summary>
     public const int SpinMicroseconds = 200;
 
-    /// <summary>
-    /// Whether every loop uses the pool (<c>NABLA_KERNEL_POOL=1</c>). Not the default for training steps: on the 2-core VM
-    /// the W2 step ran 522–559 µs with the pool against 610–652 µs without in 4 of 6 processes, but about 2× slower
-    /// (1042–1110 µs) in the other 2, consistently within each process (docs/results.md, session (d)).
-    /// </summary>
-    public static bool Enabled { get; } = Environment.GetEnvironmentVariable("NABLA_KERNEL_POOL") == "1";
-
-    /// <summary>Whether no loop uses the pool (<c>NABLA_KERNEL_POOL=0</c>), not even inside a <see cref="Scope"/>.</summary>
+    /// <summary>Whether no loop uses the pool (<c>NABLA_KERNEL_POOL=0</c>): every loop then runs on <c>Parallel.For</c>.</summary>
     public static bool Disabled { get; } = Environment.GetEnvironmentVariable("NABLA_KERNEL_POOL") == "0";
 
-    [ThreadStatic] private static bool t_scoped;
     private static Worker[]? s_workers;
     private static readonly Lock s_start = new();
     private static Loop? s_current;
@@ -51,24 +45,6 @@ internal static class KernelThreads
     /// <summary>Loops this thread has started on the pool so far (for tests).</summary>
     public static long PooledLoops => t_pooledLoops;
 
-    /// <summary>
-    /// Until disposed, loops started on this thread use the pool when <paramref name="usePool"/> (unless
-    /// <see cref="Disabled"/>); <see cref="Enabled"/> puts every loop on it regardless. Scopes nest.
-    /// </summary>
-    public static PoolScope Scope(bool usePool)
-    {
-        var previous = t_scoped;
-        t_scoped = usePool;
-        return new PoolScope(previous);
-    }
-
-    /// <summary>Restores the thread's previous <see cref="Scope"/> when disposed.</summary>
-    public readonly struct PoolScope(bool previous) : IDisposable
-    {
-        /// <inheritdoc/>
-        public void Dispose() => t_scoped = previous;
-    }
-
     /// <summary>Runs <paramref name="body"/>(i) for every i in [<paramref name="fromInclusive"/>, <paramref name="toExclusive"/>), possibly concurrently; returns when all have run.</summary>
     public static void For(int fromInclusive, int toExclusive, Action<int> body)
     {
@@ -79,7 +55,7 @@ internal static class KernelThreads
             body(fromInclusive);
             return;
         }
-        if (Disabled || !(Enabled || t_scoped))
+        if (Disabled)
         {
             OnThreadPool(fromInclusive, toExclusive, body);
             return;
