@@ -17,6 +17,7 @@ namespace Nabla.Samples;
 /// <item><c>throw</c>: as equivalence, but rank <c>--rank</c> throws after batch <c>--step</c>.</item>
 /// <item><c>die</c>: as equivalence, but rank <c>--rank</c>'s process exits after batch <c>--step</c> (no MPI_Abort).</item>
 /// <item><c>scaling-plain</c>: the same without MPI or a strategy, the one-process baseline.</item>
+/// <item><c>scaling-mirrored</c>: the same under MirroredStrategy with two CPU replicas in one process (no MPI).</item>
 /// <item><c>scaling</c>: W2's network on random MNIST-shaped rows, <c>--steps</c> steps of a global batch of
 /// <c>--batch</c>; the chief prints throughput and the all-reduce time and bytes per step.</item>
 /// </list>
@@ -40,6 +41,7 @@ internal static class DistributedCheck
     public static int Run(string mode, string? output, int rank, int step, int steps, int batch)
     {
         if (mode == "scaling-plain") return ScalingPlain(steps, batch);
+        if (mode == "scaling-mirrored") return ScalingMirrored(steps, batch);
         using var strategy = new MultiWorkerMirroredStrategy();
         var chief = strategy.IsChief;
         switch (mode)
@@ -111,6 +113,27 @@ internal static class DistributedCheck
         var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / steps;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"scaling: plain Fit in one process, batch {batch}, steps {steps}, {steps * batch / seconds:F0} samples/s, {seconds * 1000 / steps:F3} ms/step, CPU {cpuMs:F3} ms/step, processors {Environment.ProcessorCount}"));
+        return 0;
+    }
+
+    /// <summary>
+    /// The same steps under <see cref="MirroredStrategy"/> with two CPU replicas in this process (each replica's share on
+    /// its own thread, the gradients summed in process): the in-process twin of <c>scaling</c>.
+    /// </summary>
+    private static int ScalingMirrored(int steps, int batch)
+    {
+        using var strategy = new MirroredStrategy(2);
+        var model = BuildW2Network(strategy, seed: 42);
+        var (x, y) = W2Data(steps * batch, seed: 7);
+        var (wx, wy) = W2Data(WarmupBatches * batch, seed: 8);
+        model.Fit(wx, wy, batchSize: batch, epochs: WarmupEpochs, verbose: 0, shuffle: false);
+        strategy.Stats.Reset();
+        var clock = Stopwatch.StartNew();
+        model.Fit(x, y, batchSize: batch, epochs: 1, verbose: 0, shuffle: false);
+        var seconds = clock.Elapsed.TotalSeconds;
+        var s = strategy.Stats;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"scaling: MirroredStrategy, 2 replicas in one process, global batch {batch}, steps {s.Steps}, {steps * batch / seconds:F0} samples/s, {seconds * 1000 / steps:F3} ms/step, all-reduce {s.AllReduceTime.TotalMilliseconds / s.Steps:F3} ms/step, processors {Environment.ProcessorCount}"));
         return 0;
     }
 

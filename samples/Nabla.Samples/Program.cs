@@ -40,7 +40,7 @@ AddSample(W20SpamBiLstm.Name, W20SpamBiLstm.Description, W20SpamBiLstm.Run);
 AddSample(W21Word2Vec.Name, W21Word2Vec.Description, W21Word2Vec.Run);
 AddSample(W22SelfOrganisingMap.Name, W22SelfOrganisingMap.Description, W22SelfOrganisingMap.Run);
 AddSample(W24Dqn.Name, W24Dqn.Description, W24Dqn.Run);
-var checkMode = new Option<string>("--mode") { Description = "equivalence, throw, die, restore, scaling or scaling-plain", Required = true };
+var checkMode = new Option<string>("--mode") { Description = "equivalence, throw, die, restore, scaling, scaling-plain or scaling-mirrored", Required = true };
 var checkOut = new Option<string?>("--out") { Description = "Where the chief saves the final weights" };
 var checkRank = new Option<int>("--rank") { Description = "throw: the rank that fails", DefaultValueFactory = _ => 1 };
 var checkStep = new Option<int>("--step") { Description = "throw: the batch after which it fails", DefaultValueFactory = _ => 5 };

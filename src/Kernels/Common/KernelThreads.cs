@@ -32,6 +32,7 @@ internal static class KernelThreads
     /// <summary>Whether no loop uses the pool (<c>NABLA_KERNEL_POOL=0</c>): every loop then runs on <c>Parallel.For</c>.</summary>
     public static bool Disabled { get; } = Environment.GetEnvironmentVariable("NABLA_KERNEL_POOL") == "0";
 
+    [ThreadStatic] private static bool t_inline;
     private static Worker[]? s_workers;
     private static readonly Lock s_start = new();
     private static Loop? s_current;
@@ -42,8 +43,34 @@ internal static class KernelThreads
     /// <summary>Number of persistent workers the pool has once started (0 on one core, where every loop runs on the caller, and with <see cref="Disabled"/>).</summary>
     public static int Workers => Disabled ? 0 : Math.Clamp(Environment.ProcessorCount - 1, 0, 63);
 
+    /// <summary>
+    /// The threads a loop started on this thread will run on: one inside <see cref="Inline"/>, else one per core. Kernels
+    /// whose results do not depend on their split (the GEMM's slabs) size it by this, so an inline product is one slab.
+    /// </summary>
+    public static int Threads => t_inline ? 1 : Environment.ProcessorCount;
+
     /// <summary>Loops this thread has started on the pool so far (for tests).</summary>
     public static long PooledLoops => t_pooledLoops;
+
+    /// <summary>
+    /// Until disposed, loops started on this thread run on it alone, iteration by iteration, with the same results and
+    /// error behaviour. For threads that are themselves one of several running at once on all the cores
+    /// (<c>MirroredStrategy</c>'s replicas): splitting each of their kernels across the cores again only makes them
+    /// wait for each other. Scopes nest.
+    /// </summary>
+    public static InlineScope Inline()
+    {
+        var previous = t_inline;
+        t_inline = true;
+        return new InlineScope(previous);
+    }
+
+    /// <summary>Restores the thread's previous <see cref="Inline"/> setting when disposed.</summary>
+    public readonly struct InlineScope(bool previous) : IDisposable
+    {
+        /// <inheritdoc/>
+        public void Dispose() => t_inline = previous;
+    }
 
     /// <summary>Runs <paramref name="body"/>(i) for every i in [<paramref name="fromInclusive"/>, <paramref name="toExclusive"/>), possibly concurrently; returns when all have run.</summary>
     public static void For(int fromInclusive, int toExclusive, Action<int> body)
@@ -53,6 +80,11 @@ internal static class KernelThreads
         if (count == 1)
         {
             body(fromInclusive);
+            return;
+        }
+        if (t_inline)
+        {
+            Run(new Loop(0, fromInclusive, toExclusive, body));
             return;
         }
         if (Disabled)

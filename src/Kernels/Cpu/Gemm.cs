@@ -14,7 +14,8 @@ public static partial class Gemm
     internal const double ParallelThresholdFlops = 2e6;
 
     /// <summary>
-    /// Threads for a product of this shape: all of them from <see cref="ParallelThresholdFlops"/> of work at the 12×32
+    /// Threads for a product of this shape: all of them (<see cref="KernelThreads.Threads"/>: one inside
+    /// <see cref="KernelThreads.Inline"/>) from <see cref="ParallelThresholdFlops"/> of work at the 12×32
     /// kernel's rate. A narrow C (N ≤ 16, <see cref="GemmSkinny"/>) fills only N of a vector's 16 lanes (of 8 on 256-bit
     /// vectors, which issue two per cycle, for N ≤ 8), so its flops count 16/N (8/N) times: W2's 10-class layer at batch 512
     /// (1.3 MFLOP, 24 µs on one core at 54 GFLOP/s, --gemm-quick 512x128x10) is split, the same at batch 128 (6 µs) is not.
@@ -23,7 +24,7 @@ public static partial class Gemm
     {
         var flops = 2.0 * m * n * k;
         if (n is > 0 and <= GemmSkinny.MaxColumns) flops *= n <= 8 ? 8.0 / n : 16.0 / n;
-        return flops >= ParallelThresholdFlops ? Environment.ProcessorCount : 1;
+        return flops >= ParallelThresholdFlops ? KernelThreads.Threads : 1;
     }
 
     /// <summary>Which micro-kernel the float32 path uses (tests force each one).</summary>

@@ -65,15 +65,7 @@ public sealed class MirroredStrategy : DistributionStrategy
         var group = replicas.Group!;
         var results = new (double[] Means, int Size)[_devices.Length];
         Exception? first = null;
-        var threads = new Thread[_devices.Length - 1];
-        for (var r = 1; r < _devices.Length; r++)
-        {
-            var replica = r;
-            threads[r - 1] = new Thread(() => Run(replica)) { IsBackground = true, Name = $"replica {replica}" };
-            threads[r - 1].Start();
-        }
-        Run(0);
-        foreach (var t in threads) t.Join();
+        replicas.Threads.RunAll(Run);
         if (first is not null)
         {
             // Later steps need a fresh group: this one is aborted.
@@ -86,6 +78,9 @@ public sealed class MirroredStrategy : DistributionStrategy
         {
             try
             {
+                // With a replica per core or more, each replica's thread is already a core's work: splitting its kernels
+                // across the cores again only makes the replicas wait for each other (docs/results.md, session (j)).
+                using var kernels = _devices.Length >= Environment.ProcessorCount ? CpuKernelThreads.OnThisThreadOnly() : null;
                 results[r] = ReplicaStep(replicas.Sessions[r], group.Member(r), replicas.Members[r], replicas.Shards[r], step, batch, record: r == 0);
             }
             catch (Exception e)
@@ -122,7 +117,11 @@ public sealed class MirroredStrategy : DistributionStrategy
             Sessions[0] = model.Session;
             for (var r = 1; r < devices.Length; r++) Sessions[r] = new Session(model.Session.Graph, devices[r], model.Session.Options);
             Shards = devices.Select((_, r) => new BatchShard(r, devices.Length)).ToArray();
+            Threads = new ReplicaThreads(devices.Length);
         }
+
+        /// <summary>The threads the replicas' steps run on.</summary>
+        public ReplicaThreads Threads { get; }
 
         /// <summary>Makes <paramref name="group"/> the one every replica's session all-reduces through.</summary>
         public void Join(InProcessGroup group)
@@ -147,6 +146,67 @@ public sealed class MirroredStrategy : DistributionStrategy
             // The model's own session outlives the strategy: it is a group of one again.
             Sessions[0].State.Collective = Kernels.IAllReduceGroup.Alone;
             for (var r = 1; r < Sessions.Length; r++) Sessions[r].Dispose();
+            Threads.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// One long-lived thread per replica after the first; replica 0 runs on the caller. A thread started for every step
+    /// cost its creation, and the per-thread caches it warmed (ArrayPool's, which hold the GEMM's packing buffers) died
+    /// with it, so every step allocated them again. W2 under 2 replicas on the 2-core machine, per 512-row step: 3.5–4.3 ms
+    /// with a thread per step, 2.1–2.9 ms with these and each replica's kernels on its own thread (docs/results.md, session (j)).
+    /// </summary>
+    private sealed class ReplicaThreads : IDisposable
+    {
+        private readonly Thread[] _threads;
+        private readonly SemaphoreSlim[] _go;
+        private readonly CountdownEvent _done;
+        private Action<int>? _work;
+        private volatile bool _stopping;
+
+        public ReplicaThreads(int replicas)
+        {
+            _threads = new Thread[replicas - 1];
+            _go = new SemaphoreSlim[replicas - 1];
+            _done = new CountdownEvent(0);
+            for (var i = 0; i < _threads.Length; i++)
+            {
+                var replica = i + 1;
+                _go[i] = new SemaphoreSlim(0);
+                _threads[i] = new Thread(() => Loop(replica)) { IsBackground = true, Name = $"replica {replica}" };
+                _threads[i].Start();
+            }
+        }
+
+        /// <summary>Runs <paramref name="work"/>(r) for every replica r, each on its thread, and returns when all have returned; <paramref name="work"/> must not throw.</summary>
+        public void RunAll(Action<int> work)
+        {
+            _work = work;
+            _done.Reset(_threads.Length);
+            foreach (var go in _go) go.Release();
+            work(0);
+            _done.Wait();
+            _work = null;
+        }
+
+        private void Loop(int replica)
+        {
+            while (true)
+            {
+                _go[replica - 1].Wait();
+                if (_stopping) return;
+                _work!(replica);
+                _done.Signal();
+            }
+        }
+
+        public void Dispose()
+        {
+            _stopping = true;
+            foreach (var go in _go) go.Release();
+            foreach (var t in _threads) t.Join();
+            foreach (var go in _go) go.Dispose();
+            _done.Dispose();
         }
     }
 }

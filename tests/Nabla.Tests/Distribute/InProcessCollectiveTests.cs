@@ -31,6 +31,7 @@ public sealed class InProcessCollectiveTests
     [TestCase(3, 1)]
     [TestCase(3, 1001)]
     [TestCase(4, 5)]
+    [TestCase(2, 4099)] // vectors of elements, then a scalar tail
     public void AllReduceSumMeanAndMaxMatchASerialReduction(int size, int length)
     {
         var group = new InProcessGroup(size);

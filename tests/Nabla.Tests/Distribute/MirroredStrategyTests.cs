@@ -149,6 +149,24 @@ public sealed class MirroredStrategyTests
     }
 
     [Test]
+    public void WithAReplicaPerCoreEachReplicasKernelsStayOnItsThread()
+    {
+        // Replica 0 runs on the calling thread: its parallel loops would show in this thread's pooled-loop count.
+        var (x, y) = DistributedCheck.W2Data(4 * 256, seed: 5);
+        var before = Nabla.Kernels.KernelThreads.PooledLoops;
+        TrainW2(null, x, y);
+        var plain = Nabla.Kernels.KernelThreads.PooledLoops - before;
+        if (!Nabla.Kernels.KernelThreads.Disabled) Assert.That(plain, Is.GreaterThan(0), "one process's W2 products run on the pool");
+        using var strategy = new MirroredStrategy(Math.Max(2, Environment.ProcessorCount));
+        var model = DistributedCheck.BuildW2Network(strategy, seed: 42);
+        model.Fit(x, y, batchSize: 256, epochs: 1, verbose: 0, shuffle: false); // initialisation may use the pool; the steps below must not
+        before = Nabla.Kernels.KernelThreads.PooledLoops;
+        model.Fit(x, y, batchSize: 256, epochs: 1, verbose: 0, shuffle: false);
+        Assert.That(Nabla.Kernels.KernelThreads.PooledLoops - before, Is.Zero, "replica 0's loops ran on its own thread");
+        Assert.That(strategy.Stats.Steps, Is.EqualTo(8), "two Fits of 4 steps");
+    }
+
+    [Test]
     public void TrainOnBatchIsASynchronousStepToo()
     {
         var (x, y) = DistributedCheck.W2Data(3 * 64, seed: 11);

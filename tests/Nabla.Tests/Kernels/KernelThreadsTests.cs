@@ -82,6 +82,41 @@ public sealed class KernelThreadsTests
     }
 
     [Test]
+    public void InsideInlineLoopsRunOnTheCallerInOrderWithTheSameErrorsAndScopesNest()
+    {
+        var caller = Environment.CurrentManagedThreadId;
+        var order = new List<int>();
+        var threadsSeen = new HashSet<int>();
+        var pooled = KernelThreads.PooledLoops;
+        using (KernelThreads.Inline())
+        {
+            Assert.That(KernelThreads.Threads, Is.EqualTo(1));
+            KernelThreads.For(0, 64, i =>
+            {
+                lock (order)
+                {
+                    order.Add(i);
+                    threadsSeen.Add(Environment.CurrentManagedThreadId);
+                }
+            });
+            var done = 0;
+            var error = Assert.Throws<InvalidOperationException>(() => KernelThreads.For(0, 8, i =>
+            {
+                if (i == 2) throw new InvalidOperationException("iteration 2");
+                done++;
+            }));
+            Assert.That(error!.Message, Is.EqualTo("iteration 2"));
+            Assert.That(done, Is.EqualTo(7), "every other iteration still ran");
+            using (KernelThreads.Inline()) KernelThreads.For(0, 2, _ => { });
+            KernelThreads.For(0, 2, i => threadsSeen.Add(Environment.CurrentManagedThreadId)); // still inline after the inner scope
+        }
+        Assert.That(order, Is.EqualTo(Enumerable.Range(0, 64)));
+        Assert.That(threadsSeen, Is.EquivalentTo(new[] { caller }));
+        Assert.That(KernelThreads.PooledLoops, Is.EqualTo(pooled), "no loop went to the pool");
+        Assert.That(KernelThreads.Threads, Is.EqualTo(Environment.ProcessorCount), "the scope ended");
+    }
+
+    [Test]
     public void ConcurrentAndNestedLoopsComplete()
     {
         var totals = new long[4];
