@@ -82,6 +82,9 @@ public static class OnnxGradientCheck
         var importer = new OnnxImporter(proto, source);
         var idBounds = IdBounds(proto);
         var k = 0UL;
+        // A generated input's dimensions: an unknown first one (a batch) becomes `batch` where batchDim allows it.
+        int[] Dims(string name, Shape shape, bool batchDim) => shape.Select((d, i) => d >= 0 ? d : i == 0 && batchDim ? batch
+            : throw new OnnxException($"gradcheck of '{source}': input '{name}' {shape} has an unknown dimension {i}; only the first (batch) may be unknown")).ToArray();
         var built = importer.Build(g, (name, dtype, shape) =>
         {
             if (!dtype.IsFloating())
@@ -89,16 +92,14 @@ public static class OnnxGradientCheck
                 // Integer ids that index a table (Embedding's Gather) are not differentiable: they become fixed random ids
                 // in [0, rows) so the floating tensors after them can be checked.
                 if (inits.Contains(name) || !idBounds.TryGetValue(name, out var rows) || dtype is not (DType.Int32 or DType.Int64)) return null;
-                var idShape = new Shape(shape.Select((d, i) => d >= 0 ? d : i == 0 ? batch
-                    : throw new OnnxException($"gradcheck of '{source}': input '{name}' {shape} has an unknown dimension {i}; only the first (batch) may be unknown")).ToArray());
+                var idShape = new Shape(Dims(name, shape, batchDim: true));
                 var rng = new Random(unchecked((int)(seed + 977 * ++k)));
                 var ids = Enumerable.Range(0, (int)idShape.ElementCount).Select(_ => rng.Next(rows)).ToArray();
                 var idTensor = Tensor.FromArray(ids, [.. idShape]);
                 return g.Constant(dtype == DType.Int32 ? idTensor : OnnxImporter.Convert(idTensor, DType.Int64), OnnxImporter.Safe(name) + "_ids");
             }
             var isInit = inits.Contains(name);
-            var dims = shape.Select((d, i) => d >= 0 ? d : i == 0 && !isInit ? batch
-                : throw new OnnxException($"gradcheck of '{source}': input '{name}' {shape} has an unknown dimension {i}; only the first (batch) may be unknown")).ToArray();
+            var dims = Dims(name, shape, batchDim: !isInit);
             var x = g.Placeholder(DType.Float64, new Shape(dims), OnnxImporter.Safe(name) + "_x");
             xs.Add((name, x, isInit));
             return x;

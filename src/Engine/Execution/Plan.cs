@@ -106,9 +106,6 @@ internal sealed class Plan
     /// <summary>Device-side check sites, in plan order; the run's flags hold two int64 per site.</summary>
     public required DeviceCheck[] Checks { get; init; }
 
-    /// <summary>Whether a step changes session state (a training step, an initializer); an inference plan writes none.</summary>
-    public bool WritesState { get; init; }
-
     /// <summary>Steps that enqueue device work (<see cref="PlanStep.LaunchesWork"/>): the kernels per run.</summary>
     public int KernelCount => Steps.Count(s => s.LaunchesWork);
 
@@ -243,7 +240,6 @@ internal sealed class Plan
             BorrowableFeeds = borrowable,
             Memory = memory,
             Checks = checks.ToArray(),
-            WritesState = writesState,
         };
     }
 
