@@ -45,6 +45,9 @@ internal sealed class KernelContext
     /// <summary>Workspace <paramref name="index"/>, in the order <see cref="PrepareContext.Workspace"/> declared it; it lives only during this step.</summary>
     public DeviceBuffer Workspace(int index) => Run.Slots[Step.WorkspaceSlots[index]]!;
 
+    /// <summary>For an all-reduce the plan made in place: the buffer spanning its inputs, which sit in it one after another (each at the arena's alignment); else null.</summary>
+    public DeviceBuffer? PackedSpan => Step.PackedSpan >= 0 ? Run.Slots[Step.PackedSpan] : null;
+
     /// <summary>The object <see cref="PrepareContext.State"/> was set to.</summary>
     public T Prepared<T>() => (T)Step.Prepared!;
 

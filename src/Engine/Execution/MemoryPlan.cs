@@ -36,6 +36,14 @@ internal sealed class MemoryPlan
     /// <summary>The most bytes live at one step; no placement can use less than this.</summary>
     public long LiveBytesLowerBound { get; }
 
+    /// <summary>Places <paramref name="slot"/> <paramref name="byteOffset"/> bytes into the already placed <paramref name="container"/> (a packed span's member).</summary>
+    public void PlaceInside(int slot, int container, long byteOffset)
+    {
+        if (Arenas[container] < 0) throw new InvalidOperationException($"slot {container} was not placed");
+        Arenas[slot] = Arenas[container];
+        Offsets[slot] = Offsets[container] + byteOffset;
+    }
+
     public static MemoryPlan Assign(int slotCount, IReadOnlyList<Region> regions)
     {
         var offsets = new long[slotCount];

@@ -27,6 +27,9 @@ internal sealed class PlanStep
     /// <summary>Slots of the workspaces Prepare declared.</summary>
     public int[] WorkspaceSlots { get; set; } = [];
 
+    /// <summary>For an in-place all-reduce (<see cref="Plan"/>'s PackCollectives): the slot spanning its packed inputs, else −1.</summary>
+    public int PackedSpan { get; set; } = -1;
+
     /// <summary>Device-side checks enqueued before the kernel (inputs) and after it (outputs, CheckNumerics).</summary>
     public DeviceCheck[] ChecksBefore { get; set; } = [];
 
@@ -61,10 +64,11 @@ internal sealed class PlanStep
     public string KernelType => Fusion is null ? Op.Type : "Fused";
 
     /// <summary>
-    /// Whether the step enqueues device work: not when every output is an alias, nor for the reads of
-    /// session state (variables, constants) and NoOp, whose kernels only point slots at buffers.
+    /// Whether the step enqueues device work: not when every output is an alias (except an in-place all-reduce, which
+    /// sums its aliased values), nor for the reads of session state (variables, constants) and NoOp, whose kernels only
+    /// point slots at buffers.
     /// </summary>
-    public bool LaunchesWork => Fusion is not null || !(Op.Type is "Variable" or "Const" or "NoOp" || (AliasOf.Length > 0 && AliasOf.All(a => a >= 0)));
+    public bool LaunchesWork => Fusion is not null || !(Op.Type is "Variable" or "Const" or "NoOp" || (AliasOf.Length > 0 && AliasOf.All(a => a >= 0) && PackedSpan < 0));
 
     /// <summary>Runs the step's kernel (or its fused program).</summary>
     public void Execute(KernelContext ctx)
@@ -226,7 +230,8 @@ internal sealed class Plan
         var firstCheckStep = checks.Count == 0 ? int.MaxValue : checks.Min(c => c.Step.Index + (c.Input < 0 ? 1 : 0));
         foreach (var step in steps) step.AfterDeviceCheck = step.Index >= firstCheckStep;
 
-        var memory = PlanMemory(steps, slotTypes, feedSlots, fetchSlots, backend.Memory);
+        var packed = backend.AllReducesInPlace ? PackCollectives(steps, fetchSlots, slotTypes, backend.Memory) : [];
+        var memory = PlanMemory(steps, slotTypes, feedSlots, fetchSlots, backend.Memory, packed);
         var borrowable = feedSlots.Values.Where(slot => !fetchSlots.Contains(slot)
             && steps.Where(st => st.InputSlots.Contains(slot)).All(st => st.Fusion is null && ReadsAnyAlignment.Contains(st.Op.Type))).ToHashSet();
         return new Plan
@@ -244,12 +249,55 @@ internal sealed class Plan
     }
 
     /// <summary>
+    /// In-place all-reduce (on backends with <see cref="IBackend.AllReducesInPlace"/>): an <c>AllReduce</c> step whose every
+    /// value is a kernel's own output that nothing else reads (not fetched, not read by another step, not an alias, not
+    /// session state) sums its values where they are. Its outputs become aliases of its inputs, and its staging workspace
+    /// is replaced by one slot spanning all its values (<see cref="PlanStep.PackedSpan"/>), which the memory plan places one after another (each at the
+    /// arena's alignment) for as long as any of them lives. The collective then sums that span in one call, so a
+    /// data-parallel step copies no gradient into or out of a staging buffer. Steps whose values do not qualify keep
+    /// the staging form.
+    /// </summary>
+    private static List<PackedValues> PackCollectives(List<PlanStep> steps, int[] fetchSlots, List<(DType DType, int Length)> slotTypes, IAllocator allocator)
+    {
+        var readers = new int[slotTypes.Count];
+        foreach (var step in steps) foreach (var i in step.InputSlots) readers[i]++;
+        foreach (var f in fetchSlots) readers[f]++;
+        var owned = new bool[slotTypes.Count];
+        foreach (var step in steps)
+            for (var k = 0; k < step.OutputSlots.Length; k++)
+                owned[step.OutputSlots[k]] = step.AliasOf[k] < 0 && !step.Op.Def.OutputsAreSessionState;
+        var packed = new List<PackedValues>();
+        foreach (var step in steps)
+        {
+            if (step.Op.Type != "AllReduce" || step.Fusion is not null || step.WorkspaceSlots.Length != 1) continue;
+            if (!step.InputSlots.All(i => owned[i] && readers[i] == 1)) continue;
+            var dtype = slotTypes[step.InputSlots[0]].DType;
+            var storage = allocator.StorageBytes(dtype);
+            long bytes = 0;
+            foreach (var i in step.InputSlots) bytes += AlignedBytes(slotTypes[i].Length, storage, allocator.Alignment);
+            if (bytes / storage > Shape.MaxElements) continue;
+            for (var k = 0; k < step.AliasOf.Length; k++) step.AliasOf[k] = k;
+            // The staging workspace's slot becomes the span.
+            var span = step.WorkspaceSlots[0];
+            slotTypes[span] = (dtype, (int)(bytes / storage));
+            step.WorkspaceSlots = [];
+            step.PackedSpan = span;
+            packed.Add(new PackedValues(span, step.InputSlots));
+        }
+        return packed;
+    }
+
+    private static long AlignedBytes(long length, int storageBytes, int alignment) =>
+        (length * storageBytes + alignment - 1) / alignment * alignment;
+
+    /// <summary>
     /// Lifetimes per buffer: a value is born at its producer (feeds before the first step), an alias
     /// extends its root's life to its own last reader, fetched values live to the end, workspaces live
-    /// during their step; session state and aliases take no arena space.
+    /// during their step; session state and aliases take no arena space. The values of an in-place
+    /// all-reduce (<paramref name="packed"/>) are one region, live from the first one's birth to the last one's end.
     /// </summary>
     private static MemoryPlan PlanMemory(List<PlanStep> steps, List<(DType DType, int Length)> slotTypes, Dictionary<Output, int> feedSlots,
-        int[] fetchSlots, IAllocator allocator)
+        int[] fetchSlots, IAllocator allocator, List<PackedValues> packed)
     {
         var root = Enumerable.Range(0, slotTypes.Count).ToArray();
         var owns = new bool[slotTypes.Count];
@@ -273,18 +321,37 @@ internal sealed class Plan
             foreach (var w in step.WorkspaceSlots) { owns[w] = true; start[w] = end[w] = step.Index; }
         }
         foreach (var f in fetchSlots) end[root[f]] = int.MaxValue;
+        // A packed span takes over its members' lifetimes; the members own no region of their own.
+        var members = new List<(int Span, int Slot, long Offset)>();
+        foreach (var p in packed)
+        {
+            long offset = 0;
+            int first = int.MaxValue, last = int.MinValue;
+            foreach (var m in p.Members)
+            {
+                (first, last) = (Math.Min(first, start[m]), Math.Max(last, Math.Max(end[m], start[m])));
+                owns[m] = false;
+                members.Add((p.Span, m, offset));
+                offset += AlignedBytes(slotTypes[m].Length, allocator.StorageBytes(slotTypes[m].DType), allocator.Alignment);
+            }
+            (owns[p.Span], start[p.Span], end[p.Span]) = (true, first, last);
+        }
         var regions = new List<MemoryPlan.Region>();
         for (var s = 0; s < slotTypes.Count; s++)
         {
             if (!owns[s]) continue;
             var (dtype, length) = slotTypes[s];
-            var bytes = (long)length * allocator.StorageBytes(dtype);
-            bytes = (bytes + allocator.Alignment - 1) / allocator.Alignment * allocator.Alignment;
+            var bytes = AlignedBytes(length, allocator.StorageBytes(dtype), allocator.Alignment);
             regions.Add(new MemoryPlan.Region(s, allocator.ArenaOf(dtype), bytes, start[s], Math.Max(end[s], start[s])));
         }
-        return MemoryPlan.Assign(slotTypes.Count, regions);
+        var memory = MemoryPlan.Assign(slotTypes.Count, regions);
+        foreach (var (span, slot, offset) in members) memory.PlaceInside(slot, span, offset);
+        return memory;
     }
 
     private static bool IsConsumed(Output o, HashSet<Operation> needed, Output[] fetches) =>
         fetches.Contains(o) || needed.Any(op => op.Inputs.Contains(o));
 }
+
+/// <summary>The values of an in-place <c>AllReduce</c> step: the slot spanning them and the member slots it holds, in order.</summary>
+internal sealed record PackedValues(int Span, int[] Members);

@@ -37,6 +37,13 @@ internal static class CollectiveOps
             },
             Kernel = ctx =>
             {
+                if (ctx.PackedSpan is { } span)
+                {
+                    // In place (the plan packed the values one after another in one span): the sums overwrite them.
+                    for (var i = 0; i < ctx.NumInputs; i++) ctx.AliasInput(i, i);
+                    ctx.Backend.AllReduceInPlace(ctx.State.Collective, span);
+                    return;
+                }
                 var inputs = new DeviceBuffer[ctx.NumInputs];
                 var outputs = new DeviceBuffer[ctx.NumInputs];
                 for (var i = 0; i < inputs.Length; i++) (inputs[i], outputs[i]) = (ctx.Input(i), ctx.Output(i));

@@ -122,6 +122,16 @@ public sealed partial class DeferredBackend : IBackend
     }
 
     /// <inheritdoc/>
+    public bool AllReducesInPlace => _inner.AllReducesInPlace;
+
+    /// <inheritdoc/>
+    public void AllReduceInPlace(IAllReduceGroup group, DeviceBuffer values)
+    {
+        if (!_inner.AllReducesInPlace) throw new NotSupportedException($"backend '{Name}' does not all-reduce in place");
+        Enqueue(() => _inner.AllReduceInPlace(group, values));
+    }
+
+    /// <inheritdoc/>
     public void Dispose()
     {
         _queue.Clear();

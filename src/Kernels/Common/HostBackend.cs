@@ -329,6 +329,12 @@ public abstract partial class HostBackend : IBackend
         HostAllReduce.Run(group, inputs, outputs, staging);
 
     /// <inheritdoc/>
+    public bool AllReducesInPlace => true;
+
+    /// <inheritdoc/>
+    public void AllReduceInPlace(IAllReduceGroup group, DeviceBuffer values) => HostAllReduce.Sum(group, (HostBuffer)values);
+
+    /// <inheritdoc/>
     public void Assign(BinaryOp? op, DeviceBuffer variable, DeviceBuffer value, DeviceBuffer? abortFlags)
     {
         if (Aborted(abortFlags)) return;

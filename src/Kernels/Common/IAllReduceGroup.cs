@@ -58,6 +58,17 @@ internal static class HostAllReduce
         }
     }
 
+    /// <summary>Sums <paramref name="values"/> over <paramref name="group"/> where they are (the in-place form: no staging copies).</summary>
+    public static void Sum(IAllReduceGroup group, HostBuffer values)
+    {
+        switch (values.Storage)
+        {
+            case float[]: group.Sum(values.Span<float>()); break;
+            case double[]: group.Sum(values.Span<double>()); break;
+            default: throw new NotSupportedException($"AllReduce sums float32 or float64 values, not {values.DType.Name()}");
+        }
+    }
+
     private static void Run<T>(IAllReduceGroup group, IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs, HostBuffer staging) where T : unmanaged
     {
         var all = staging.Span<T>();

@@ -284,4 +284,20 @@ public partial interface IBackend : IDisposable
     /// order like any kernel, and a host backend blocks in it until the other members arrive.
     /// </summary>
     void AllReduce(IAllReduceGroup group, IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs, DeviceBuffer staging);
+
+    /// <summary>
+    /// Whether <see cref="AllReduceInPlace"/> is available. The plan compiler then lets an <c>AllReduce</c> whose values
+    /// nothing else reads sum them where they are: its memory plan places them one after another in the arena, and the
+    /// outputs alias the inputs, so no value is copied in or out of a staging buffer.
+    /// </summary>
+    bool AllReducesInPlace => false;
+
+    /// <summary>
+    /// Replaces <paramref name="values"/> (the packed values of one <c>AllReduce</c>, with the alignment padding between them)
+    /// by their element-wise sum over the members of <paramref name="group"/>, in one collective call. Same ordering
+    /// rules as <see cref="AllReduce(IAllReduceGroup, IReadOnlyList{DeviceBuffer}, IReadOnlyList{DeviceBuffer}, DeviceBuffer)"/>.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The backend does not sum in place (<see cref="AllReducesInPlace"/> is false).</exception>
+    void AllReduceInPlace(IAllReduceGroup group, DeviceBuffer values) =>
+        throw new NotSupportedException($"backend '{Name}' does not all-reduce in place");
 }

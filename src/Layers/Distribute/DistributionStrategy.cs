@@ -161,7 +161,10 @@ public sealed class DistributionStats
     /// <summary>Gradient all-reduce calls (buckets) made by this worker (replica 0's, in one process).</summary>
     public long AllReduceCalls { get; internal set; }
 
-    /// <summary>Gradient bytes all-reduced by this worker (each bucket's payload).</summary>
+    /// <summary>
+    /// Bytes all-reduced by this worker: each bucket's gradients, plus, where the backend sums them in place in its arena
+    /// (the CPU), the alignment padding between them (under 64 bytes per gradient).
+    /// </summary>
     public long AllReduceBytes { get; internal set; }
 
     /// <summary>Time inside gradient all-reduces, waiting for other replicas included.</summary>

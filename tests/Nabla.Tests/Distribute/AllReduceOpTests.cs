@@ -77,6 +77,65 @@ public sealed class AllReduceOpTests : ICoversOps
         }
     }
 
+    [TestCase(false)]
+    [TestCase(true)]
+    public void ComputedValuesThatNothingElseReadsAreSummedInPlace(bool deferred)
+    {
+        // Kernel outputs read only by the AllReduce: the plan packs them into one span (odd lengths, a scalar and an empty
+        // value leave alignment padding between them), the outputs alias the inputs, and no staging workspace is planned.
+        Shape[] shapes = [new(3, 4), Shape.Scalar, new(0, 2), new(1, 1, 5), new(37)];
+        var g = new Graph();
+        var xs = shapes.Select((s, i) => g.Placeholder(DType.Float32, s, $"x{i}")).ToArray();
+        var ys = g.AllReduce(xs.Select(x => g.Mul(x, g.Scalar(2))).ToArray(), "bucket");
+        var options = new SessionOptions { DeferExecution = deferred };
+        var results = OnEveryMember(g, Device.Cpu, 2, (r, s) =>
+        {
+            var feeds = xs.Select((x, i) => (x, Values(shapes[i], DType.Float32, r))).ToDictionary(p => p.x, p => p.Item2);
+            var plan = s.Plan(ys, feeds);
+            Assert.That(plan.WorkspaceBytes, Is.Zero, "no staging buffer");
+            Assert.That(plan.Kernels.Count(k => k.OpType == "AllReduce"), Is.EqualTo(1));
+            var first = s.Run(ys, feeds);
+            Assert.That(s.ArenaBytes, Is.EqualTo(plan.PeakBytes), "the packed span is part of the planned peak");
+            var second = s.Run(ys, feeds);
+            for (var i = 0; i < shapes.Length; i++) Assert.That(second[i].ToDoubleArray(), Is.EqualTo(first[i].ToDoubleArray()), "a second run sums afresh");
+            return first;
+        }, options);
+        for (var i = 0; i < shapes.Length; i++)
+        {
+            var expected = Values(shapes[i], DType.Float32, 0).ToDoubleArray().Zip(Values(shapes[i], DType.Float32, 1).ToDoubleArray(), (a, b) => 2 * a + 2 * b).ToArray();
+            foreach (var member in results)
+            {
+                Assert.That(member[i].Shape, Is.EqualTo(shapes[i]));
+                Assert.That(member[i].ToDoubleArray(), Is.EqualTo(expected), $"value {i}");
+            }
+        }
+    }
+
+    [Test]
+    public void AValueThatIsAlsoReadElsewhereIsNotOverwrittenBySums()
+    {
+        // a is fetched and b feeds another kernel: summing either in place would change what those read, so the step stages.
+        var g = new Graph();
+        var x = g.Placeholder(DType.Float32, new Shape(5), "x");
+        var a = g.Mul(x, g.Scalar(2));
+        var b = g.Add(x, g.Scalar(1));
+        var sums = g.AllReduce([a, b], "bucket");
+        var other = g.Mul(b, g.Scalar(10));
+        var results = OnEveryMember(g, Device.Cpu, 2, (r, s) =>
+        {
+            var feeds = new Dictionary<Output, Tensor> { [x] = Tensor.FromArray(new float[] { r + 1, 2, 3, 4, 5 }, 5) };
+            Assert.That(s.Plan([a, sums[0], sums[1], other], feeds).WorkspaceBytes, Is.EqualTo(2 * 5 * sizeof(float)), "a staging buffer for both values");
+            return s.Run([a, sums[0], sums[1], other], feeds);
+        });
+        for (var r = 0; r < 2; r++)
+        {
+            Assert.That(results[r][0].ToDoubleArray(), Is.EqualTo(new double[] { 2 * (r + 1), 4, 6, 8, 10 }), "the fetched value a is this member's own");
+            Assert.That(results[r][1].ToDoubleArray(), Is.EqualTo(new double[] { 6, 8, 12, 16, 20 }));
+            Assert.That(results[r][2].ToDoubleArray(), Is.EqualTo(new double[] { 5, 6, 8, 10, 12 }));
+            Assert.That(results[r][3].ToDoubleArray(), Is.EqualTo(new double[] { 10 * (r + 2), 30, 40, 50, 60 }), "the other reader of b sees this member's b");
+        }
+    }
+
     [Test]
     public void DeferredExecutionRunsTheCollectiveInStreamOrder()
     {
