@@ -102,10 +102,10 @@ public abstract class DistributionStrategy : IDisposable
     /// <summary>
     /// The replica's part of a step: one run on its rows of the global batch, in which its gradients, weighted by
     /// its share of the global batch's rows, are all-reduced in buckets through <paramref name="group"/> (the session's
-    /// collective) and the update applies the global mean; then one float64 all-reduce of the row counts and
-    /// the weighted batch means for the logs.
+    /// collective) and the update applies the global mean. The first bucket also carries the replicas' weighted batch
+    /// means and row counts for the logs, so the replicas meet once per step.
     /// </summary>
-    internal (double[] Means, int Size) ReplicaStep(Session session, ICollective collective, CollectiveGroup group, BatchShard shard,
+    internal (double[] Means, int Size) ReplicaStep(Session session, CollectiveGroup group, BatchShard shard,
         StepFunction step, Batch batch, bool record)
     {
         _ = step.Replicated ?? throw new InvalidOperationException("the step was not built for a distribution strategy");
@@ -114,7 +114,7 @@ public abstract class DistributionStrategy : IDisposable
         var (calls, bytes, time) = (group.Calls, group.Bytes, group.Time);
         // A replica without rows (a global batch smaller than the replica count) still runs: its weighted
         // gradients are sums over no rows, zeros, and it must take part in every all-reduce.
-        var means = step.RunReplica(session, local.X, local.Y, local.Size, batch.Size);
+        var (means, total) = step.RunReplica(session, local.X, local.Y, local.Size, batch.Size);
         if (record)
         {
             Stats.Steps++;
@@ -122,17 +122,9 @@ public abstract class DistributionStrategy : IDisposable
             Stats.AllReduceBytes += group.Bytes - bytes;
             Stats.AllReduceTime += group.Time - time;
         }
-        var counts = new double[1 + means.Length];
-        counts[0] = local.Size;
-        if (local.Size > 0)
-            for (var i = 0; i < means.Length; i++) counts[1 + i] = means[i] * local.Size;
-        collective.AllReduce(counts.AsSpan(), ReduceOp.Sum);
-        var total = counts[0];
         if (total != batch.Size)
             throw new InvalidOperationException($"worker {WorkerIndex}: the replicas' shares add up to {total} rows, not the global batch's {batch.Size}: every worker must read the same batches");
-        var result = new double[means.Length];
-        for (var i = 0; i < result.Length; i++) result[i] = counts[1 + i] / total;
-        return (result, (int)total);
+        return (means, (int)total);
     }
 
     /// <summary>The variables a replica holds a copy of: the model's weights and the optimizer's slots and counters.</summary>
@@ -162,8 +154,9 @@ public sealed class DistributionStats
     public long AllReduceCalls { get; internal set; }
 
     /// <summary>
-    /// Bytes all-reduced by this worker: each bucket's gradients, plus, where the backend sums them in place in its arena
-    /// (the CPU), the alignment padding between them (under 64 bytes per gradient).
+    /// Bytes all-reduced by this worker: each bucket's gradients, the step's logs (loss and metric means and the row
+    /// count, in the first bucket), and, where the backend sums them in place in its arena (the CPU), the alignment
+    /// padding between them (under 64 bytes per value).
     /// </summary>
     public long AllReduceBytes { get; internal set; }
 

@@ -81,7 +81,7 @@ public sealed class MirroredStrategy : DistributionStrategy
                 // With a replica per core or more, each replica's thread is already a core's work: splitting its kernels
                 // across the cores again only makes the replicas wait for each other (docs/results.md, session (j)).
                 using var kernels = _devices.Length >= Environment.ProcessorCount ? CpuKernelThreads.OnThisThreadOnly() : null;
-                results[r] = ReplicaStep(replicas.Sessions[r], group.Member(r), replicas.Members[r], replicas.Shards[r], step, batch, record: r == 0);
+                results[r] = ReplicaStep(replicas.Sessions[r], replicas.Members[r], replicas.Shards[r], step, batch, record: r == 0);
             }
             catch (Exception e)
             {

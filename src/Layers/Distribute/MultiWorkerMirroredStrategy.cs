@@ -67,7 +67,7 @@ public sealed class MultiWorkerMirroredStrategy : DistributionStrategy
     }
 
     internal override (double[] Means, int Size) TrainStep(Model model, StepFunction step, Batch batch) =>
-        ReplicaStep(model.Session, _collective, _group, _shard, step, batch, record: true);
+        ReplicaStep(model.Session, _group, _shard, step, batch, record: true);
 
     /// <inheritdoc/>
     /// <remarks>Each worker holds the whole arrays (the same data on every worker) and gathers only its rows of each batch.</remarks>

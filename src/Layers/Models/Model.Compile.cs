@@ -139,7 +139,7 @@ public partial class Model
                 // apart; synchronising them (Keras's SyncBatchNormalization) is not built, so refuse rather than diverge.
                 if (stateUpdates.Count > 0)
                     throw new NotSupportedException($"model '{Name}': layer state updates (BatchNormalization's moving statistics) are not synchronised across replicas yet, so they cannot be trained under a distribution strategy");
-                (replicated, pairs) = AllReducedGradients(g, pairs, replicaWeight!.Value, _strategy.BucketBytes);
+                (replicated, pairs) = AllReducedGradients(g, pairs, replicaWeight!.Value, fetches, _strategy.BucketBytes);
             }
             update = compiled.Optimizer.ApplyGradients(pairs);
             // Layer state (batch-norm moving statistics) is updated in the same run as the weights.
@@ -156,20 +156,32 @@ public partial class Model
     /// so its gradients come out already weighted, at no cost; the replicas' gradients are then summed inside the graph,
     /// one AllReduce op per bucket, and the update applies the sums. Regularisation terms are in every replica's loss and
     /// their weights add up to 1, so they count once.
+    /// <para>The step's logs travel with the first bucket, so a step synchronises the replicas once: the vector
+    /// [n_r/N · mean_1, …, n_r/N · mean_k, n_r] of the <paramref name="fetches"/> (loss and metrics, batch means) sums to the
+    /// global batch's means and its row count. A replica without rows contributes zeros (its means are 0/0).</para>
     /// </summary>
-    private (ReplicatedUpdate, List<(Output, Variable)>) AllReducedGradients(Graph g, List<(Output, Variable)> pairs, Output weight, long bucketBytes)
+    private (ReplicatedUpdate, List<(Output, Variable)>) AllReducedGradients(Graph g, List<(Output, Variable)> pairs, Output weight, List<Output> fetches, long bucketBytes)
     {
         var buckets = new Distribute.GradientBuckets(pairs.Select(p => p.Item2).ToArray(), bucketBytes);
         var reduced = new Output[pairs.Count];
         using (g.NameScope($"{Name}_allreduce"))
         {
+            var rows = g.Placeholder(DType.Float32, Shape.Scalar, "replica_rows");
+            var w = weight.DType == DType.Float32 ? weight : g.Cast(weight, DType.Float32);
+            var means = g.Stack(fetches.Select(f => f.DType == DType.Float32 ? f : g.Cast(f, DType.Float32)).ToArray(), 0, "means");
+            var zero = g.Scalar(0);
+            var weighted = g.Select(g.Greater(w, zero), g.Mul(means, w), zero, "weighted_means");
+            var logs = g.Concat([weighted, g.Reshape(rows, [1])], 0, "logs");
+            Output? reducedLogs = null;
             for (var b = 0; b < buckets.Count; b++)
             {
                 var members = buckets.Layout[b];
-                var sums = g.AllReduce(members.Select(i => pairs[i].Item1).ToArray(), $"bucket_{b}");
+                Output[] values = [.. members.Select(i => pairs[i].Item1), .. b == 0 ? [logs] : Array.Empty<Output>()];
+                var sums = g.AllReduce(values, $"bucket_{b}");
                 for (var k = 0; k < members.Length; k++) reduced[members[k]] = sums[k];
+                if (b == 0) reducedLogs = sums[^1];
             }
-            return (new ReplicatedUpdate(weight), pairs.Select((p, i) => (reduced[i], p.Item2)).ToList());
+            return (new ReplicatedUpdate(weight, rows, reducedLogs!.Value), pairs.Select((p, i) => (reduced[i], p.Item2)).ToList());
         }
     }
 

@@ -17,9 +17,10 @@ internal sealed class StepFunction(Output[] inputs, Output[] targets, Output[] f
 
     /// <summary>
     /// One replica's whole step on its rows: forward, backward weighted by <paramref name="rows"/> / <paramref name="globalRows"/>,
-    /// the in-graph all-reduce of the gradients, and the update. Returns the replica's batch means.
+    /// the in-graph all-reduce of the gradients and of the step's logs, and the update. Returns the global batch's means
+    /// (in <see cref="Names"/> order) and its row count as the replicas reported it.
     /// </summary>
-    public double[] RunReplica(Session session, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, int rows, int globalRows)
+    public (double[] Means, long Rows) RunReplica(Session session, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, int rows, int globalRows)
     {
         var replicated = Replicated ?? throw new InvalidOperationException("the step was not built for a distribution strategy");
         // Replicas run this on their own threads: feeds of their own, not the shared _feeds.
@@ -28,7 +29,10 @@ internal sealed class StepFunction(Output[] inputs, Output[] targets, Output[] f
         // n_r / N rounded once (exact for the power-of-two shares of an even split).
         var weight = (double)rows / globalRows;
         feeds[replicated.Weight] = replicated.Weight.DType == DType.Float64 ? Tensor.Scalar(weight) : Tensor.Scalar((float)weight);
-        return Means(session.Run(fetches, feeds, update!));
+        feeds[replicated.Rows] = Tensor.Scalar((float)rows);
+        var logs = session.Run([replicated.Logs], feeds, update!)[0].ToDoubleArray();
+        // Row counts are float32 sums of integers: exact below 2^24 rows per global batch.
+        return (logs[..^1], (long)Math.Round(logs[^1]));
     }
 
     private void Feed(Dictionary<Output, Tensor> feeds, IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y)
@@ -57,9 +61,10 @@ internal sealed class StepFunction(Output[] inputs, Output[] targets, Output[] f
 /// The data-parallel form of a training step: the backward pass starts from the replica's weight n_r / N (<see cref="Weight"/>,
 /// its rows over the global batch's) instead of 1, so its gradients are its share of the global batch's mean gradient; they
 /// are summed over the replicas by one <c>AllReduce</c> op per bucket of <see cref="Distribute.GradientBuckets"/> and the
-/// update applies the sums, all in the one run of the step.
+/// update applies the sums, all in the one run of the step. The first bucket also sums <see cref="Logs"/>: the replicas'
+/// weighted loss and metric means, then their row counts (<see cref="Rows"/>, fed as n_r).
 /// </summary>
-internal sealed record ReplicatedUpdate(Output Weight);
+internal sealed record ReplicatedUpdate(Output Weight, Output Rows, Output Logs);
 
 /// <summary>Batch-size-weighted running means of a step's fetched values (Keras's Mean metric state).</summary>
 internal sealed class RunningMeans(string[] names)

@@ -43,10 +43,13 @@ public sealed class GradientBucketsTests
         model.Fit(x, y, batchSize: 4, epochs: 1, verbose: 0);
         var reduces = model.Session.Graph.Operations.Where(o => o.Type == "AllReduce").ToArray();
         // W2's gradients, last first: 10 + 1280 + 128 + 16384 + 128 floats (17,930 floats, 71,720 B) fit one 200 KB bucket; the 784×128 kernel (401 KB) travels alone.
-        Assert.That(reduces.Select(o => o.Inputs.Count), Is.EqualTo(new[] { 5, 1 }));
+        // The first bucket also carries the step's logs (weighted loss and metric means, then the row count): one meeting per step.
+        Assert.That(reduces.Select(o => o.Inputs.Count), Is.EqualTo(new[] { 6, 1 }));
+        Assert.That(reduces[0].Inputs[^1].Op.Type, Is.EqualTo("Concat"));
+        Assert.That(reduces[0].Inputs[^1].Shape, Is.EqualTo(new Shape(3)));
         // No element-wise pass over the gradients before or after the collective: the AllReduce reads the backward pass's
         // own outputs, and each of the six Adam updates reads an AllReduce output as its gradient.
-        Assert.That(reduces.SelectMany(o => o.Inputs).Select(i => i.Op.Type), Is.All.AnyOf("MatMul", "SumToShape"));
+        Assert.That(reduces.SelectMany(o => o.Inputs.Take(o == reduces[0] ? 5 : 1)).Select(i => i.Op.Type), Is.All.AnyOf("MatMul", "SumToShape"));
         var updates = model.Session.Graph.Operations.Where(o => o.Type == "ApplyAdam").ToArray();
         Assert.That(updates, Has.Length.EqualTo(6));
         Assert.That(updates.Select(u => u.Inputs.Count(i => i.Op.Type == "AllReduce")), Is.All.EqualTo(1));

@@ -52,7 +52,8 @@ public sealed class MirroredStrategyTests
         Assert.That(strategy.Stats.Steps, Is.EqualTo(DistributedCheck.EquivalenceSteps));
         // W2 has 118,282 parameters, all-reduced once per step where they lie in the arena: each gradient at a 64-byte boundary,
         // so the output bias's 10 floats carry 6 floats of padding.
-        Assert.That(strategy.Stats.AllReduceBytes, Is.EqualTo(DistributedCheck.EquivalenceSteps * (118_282L + 6) * sizeof(float)));
+        // The same bucket carries the step's logs: [loss, accuracy, rows], padded to 16 floats.
+        Assert.That(strategy.Stats.AllReduceBytes, Is.EqualTo(DistributedCheck.EquivalenceSteps * (118_282L + 6 + 16) * sizeof(float)));
         AssertWeightsClose(actual, expected);
         Assert.That(actual[0].ToDoubleArray(), Is.Not.EqualTo(DistributedCheck.BuildW2Network(null, 42).GetWeights()[0].ToDoubleArray()), "training must have moved the weights");
     }
@@ -186,6 +187,30 @@ public sealed class MirroredStrategyTests
         AssertWeightsClose(actual, expected);
         Assert.That(loss, Is.EqualTo(expectedLoss).Within(1e-5 * expectedLoss));
         Assert.That(strategy.Stats.Steps, Is.EqualTo(3));
+    }
+
+    [Test]
+    public void AReplicaWithoutRowsAddsNothingToTheLogs()
+    {
+        // A global batch of one row on two replicas: replica 1 has no rows, so its batch means are 0/0. The logs (summed in the
+        // gradients' first bucket) must still be replica 0's, and the step must equal one process's.
+        var (x, y) = DistributedCheck.W2Data(3, seed: 5);
+        (Tensor[] Weights, IReadOnlyDictionary<string, double> Logs) Train(DistributionStrategy? strategy)
+        {
+            var model = DistributedCheck.BuildW2Network(strategy, seed: 42);
+            IReadOnlyDictionary<string, double> logs = new Dictionary<string, double>();
+            for (var i = 0; i < 3; i++) logs = model.TrainOnBatch([Nabla.Data.Rows.Slice(x, i, 1)], [Nabla.Data.Rows.Slice(y, i, 1)]);
+            return (model.GetWeights(), logs);
+        }
+        var (expected, expectedLogs) = Train(null);
+        using var strategy = new MirroredStrategy(2);
+        var (actual, logs) = Train(strategy);
+        AssertWeightsClose(actual, expected);
+        foreach (var name in new[] { "loss", "accuracy" })
+        {
+            Assert.That(double.IsFinite(logs[name]), name);
+            Assert.That(logs[name], Is.EqualTo(expectedLogs[name]).Within(1e-5 * Math.Max(1, expectedLogs[name])), name);
+        }
     }
 
     [Test]

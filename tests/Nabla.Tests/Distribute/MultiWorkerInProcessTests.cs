@@ -66,6 +66,34 @@ public sealed class MultiWorkerInProcessTests
         Assert.That(Directory.GetFiles(_dir).Select(Path.GetFileName).Order(), Is.EqualTo(new[] { "rank0.csv", "rank0.safetensors" }));
     }
 
+    [Test]
+    public void WorkersThatReadDifferentBatchesFailNamingTheRowCounts()
+    {
+        // Worker 1 is given 3 rows where the chief has 4: the row counts summed with the gradients expose it on the chief.
+        var errors = new Exception?[2];
+        var group = new InProcessGroup(2, TimeSpan.FromSeconds(30));
+        var threads = Enumerable.Range(0, 2).Select(r => new Thread(() =>
+        {
+            try
+            {
+                var rows = r == 0 ? 4 : 3;
+                var (x, y) = DistributedCheck.W2Data(rows, seed: 3);
+                using var strategy = new MultiWorkerMirroredStrategy(group.Member(r));
+                var model = DistributedCheck.BuildW2Network(strategy, seed: 42);
+                model.Fit(x, y, batchSize: rows, epochs: 1, verbose: 0, shuffle: false);
+            }
+            catch (Exception e)
+            {
+                errors[r] = e;
+                group.Abort(r, e);
+            }
+        })).ToArray();
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) Assert.That(t.Join(TimeSpan.FromSeconds(60)), "a worker hung");
+        Assert.That(errors[0], Is.InstanceOf<InvalidOperationException>()
+            .With.Message.Contains("worker 0: the replicas' shares add up to 3 rows, not the global batch's 4"));
+    }
+
     /// <summary>Shuffled epochs: workers seeded differently still shuffle alike (the chief's seed), so two epochs match one process.</summary>
     [Test]
     public void ShuffledEpochsUseTheChiefsSeed()
