@@ -5,7 +5,8 @@
 #   bench/run-w2-scaling.sh [steps] [global batch]     (defaults 400, 512; "20" is a smoke test)
 # Single-threaded: DOTNET_PROCESSOR_COUNT=1 makes the CPU kernels use one thread; mpirun binds each
 # rank to its own core (--bind-to core, Open MPI's default for 2 ranks).
-# Napkin math: W2 has 118,282 parameters = 473,128 B of float32 gradients per step. A ring all-reduce
+# Napkin math: W2 has 118,282 parameters = 473,128 B of float32 gradients per step (the printed 473,216 B adds the
+# step's logs, which travel in the same call, and the 64-byte alignment padding between gradients). A ring all-reduce
 # over p ranks moves 2(p-1)/p x that per rank (473 KB at p = 2); at the ~1 GB/s an Allreduce of 1M floats
 # reaches between 2 local processes (4 MB in 0.7-1.4 ms, docs/scale-out.md), that is ~0.5 ms per step, to
 # compare with the printed ms/step of compute.
