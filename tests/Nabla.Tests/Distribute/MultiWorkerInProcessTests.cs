@@ -24,6 +24,14 @@ public sealed class MultiWorkerInProcessTests
 
     private static T[] OnWorkers<T>(int workers, Func<ICollective, T> body)
     {
+        var (results, errors) = RunWorkers(workers, body);
+        Assert.That(errors, Is.All.Null, () => string.Join("\n", errors.Where(e => e is not null)));
+        return results;
+    }
+
+    /// <summary>Runs <paramref name="body"/> on one thread per member of a fresh group; a member that throws aborts the group. Returns each member's result or error.</summary>
+    private static (T[] Results, Exception?[] Errors) RunWorkers<T>(int workers, Func<ICollective, T> body)
+    {
         var group = new InProcessGroup(workers, TimeSpan.FromSeconds(60));
         var results = new T[workers];
         var errors = new Exception?[workers];
@@ -41,8 +49,7 @@ public sealed class MultiWorkerInProcessTests
         })).ToArray();
         foreach (var t in threads) t.Start();
         foreach (var t in threads) Assert.That(t.Join(TimeSpan.FromSeconds(120)), "a worker hung");
-        Assert.That(errors, Is.All.Null, () => string.Join("\n", errors.Where(e => e is not null)));
-        return results;
+        return (results, errors);
     }
 
     [Test]
@@ -70,26 +77,15 @@ public sealed class MultiWorkerInProcessTests
     public void WorkersThatReadDifferentBatchesFailNamingTheRowCounts()
     {
         // Worker 1 is given 3 rows where the chief has 4: the row counts summed with the gradients expose it on the chief.
-        var errors = new Exception?[2];
-        var group = new InProcessGroup(2, TimeSpan.FromSeconds(30));
-        var threads = Enumerable.Range(0, 2).Select(r => new Thread(() =>
+        var (_, errors) = RunWorkers(2, c =>
         {
-            try
-            {
-                var rows = r == 0 ? 4 : 3;
-                var (x, y) = DistributedCheck.W2Data(rows, seed: 3);
-                using var strategy = new MultiWorkerMirroredStrategy(group.Member(r));
-                var model = DistributedCheck.BuildW2Network(strategy, seed: 42);
-                model.Fit(x, y, batchSize: rows, epochs: 1, verbose: 0, shuffle: false);
-            }
-            catch (Exception e)
-            {
-                errors[r] = e;
-                group.Abort(r, e);
-            }
-        })).ToArray();
-        foreach (var t in threads) t.Start();
-        foreach (var t in threads) Assert.That(t.Join(TimeSpan.FromSeconds(60)), "a worker hung");
+            var rows = c.Rank == 0 ? 4 : 3;
+            var (x, y) = DistributedCheck.W2Data(rows, seed: 3);
+            using var strategy = new MultiWorkerMirroredStrategy(c);
+            var model = DistributedCheck.BuildW2Network(strategy, seed: 42);
+            model.Fit(x, y, batchSize: rows, epochs: 1, verbose: 0, shuffle: false);
+            return rows;
+        });
         Assert.That(errors[0], Is.InstanceOf<InvalidOperationException>()
             .With.Message.Contains("worker 0: the replicas' shares add up to 3 rows, not the global batch's 4"));
     }
