@@ -30,8 +30,11 @@ internal static class CollectiveOps
             },
             Prepare = ctx =>
             {
+                // A backend that can also sum in place stages at its alignment, the in-place layout (HostAllReduce.Run).
+                var memory = ctx.Backend.Memory;
+                var align = ctx.Backend.AllReducesInPlace ? memory.Alignment / memory.StorageBytes(ctx.InputDType(0)) : 1;
                 long total = 0;
-                for (var i = 0; i < ctx.NumInputs; i++) total += ctx.InputShape(i).Size;
+                for (var i = 0; i < ctx.NumInputs; i++) total += HostAllReduce.Padded(ctx.InputShape(i).Size, align);
                 if (total > Shape.MaxElements) throw new ShapeException($"AllReduce '{ctx.Op.Name}': {total} elements in one call, more than 2^31-1; split the values over several AllReduce ops");
                 ctx.Workspace(ctx.InputDType(0), (int)total);
             },

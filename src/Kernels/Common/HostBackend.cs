@@ -326,7 +326,7 @@ public abstract partial class HostBackend : IBackend
 
     /// <inheritdoc/>
     public void AllReduce(IAllReduceGroup group, IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs, DeviceBuffer staging) =>
-        HostAllReduce.Run(group, inputs, outputs, staging);
+        HostAllReduce.Run(group, inputs, outputs, staging, Memory.Alignment / Memory.StorageBytes(staging.DType));
 
     /// <inheritdoc/>
     public bool AllReducesInPlace => true;

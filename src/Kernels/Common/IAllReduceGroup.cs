@@ -43,17 +43,21 @@ public interface IAllReduceGroup
 internal static class HostAllReduce
 {
     /// <summary>
-    /// Packs <paramref name="inputs"/> one after another into <paramref name="staging"/>, sums it over
-    /// <paramref name="group"/> in one call, and unpacks the sums into <paramref name="outputs"/>. The
-    /// buffers hold float32 or float64 storage (the reference backend keeps float32 as float64).
+    /// Packs <paramref name="inputs"/> one after another into <paramref name="staging"/>, each starting at a multiple of
+    /// <paramref name="alignElements"/> elements, sums it over <paramref name="group"/> in one call, and unpacks the sums
+    /// into <paramref name="outputs"/>. A backend that also sums in place (<see cref="IBackend.AllReducesInPlace"/>) passes
+    /// its arena alignment, so a member whose plan stages and one whose plan sums in place exchange the same layout;
+    /// the padding is summed and discarded. The buffers hold float32 or float64 storage (the reference backend keeps
+    /// float32 as float64).
     /// </summary>
-    public static void Run(IAllReduceGroup group, IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs, DeviceBuffer staging)
+    public static void Run(IAllReduceGroup group, IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs, DeviceBuffer staging, int alignElements)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(alignElements, 1);
         var s = (HostBuffer)staging;
         switch (s.Storage)
         {
-            case float[]: Run<float>(group, inputs, outputs, s); break;
-            case double[]: Run<double>(group, inputs, outputs, s); break;
+            case float[]: Run<float>(group, inputs, outputs, s, alignElements); break;
+            case double[]: Run<double>(group, inputs, outputs, s, alignElements); break;
             default: throw new NotSupportedException($"AllReduce sums float32 or float64 values, not {staging.DType.Name()}");
         }
     }
@@ -69,23 +73,27 @@ internal static class HostAllReduce
         }
     }
 
-    private static void Run<T>(IAllReduceGroup group, IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs, HostBuffer staging) where T : unmanaged
+    /// <summary>Elements a value of <paramref name="length"/> takes in a packed all-reduce buffer: rounded up to a multiple of <paramref name="alignElements"/>.</summary>
+    public static long Padded(long length, int alignElements) => (length + alignElements - 1) / alignElements * alignElements;
+
+    private static void Run<T>(IAllReduceGroup group, IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs, HostBuffer staging, int alignElements) where T : unmanaged
     {
         var all = staging.Span<T>();
         var offset = 0;
         foreach (var x in inputs)
         {
+            if (offset + x.Length > all.Length) throw new ArgumentException($"AllReduce staging holds {all.Length} elements, too few for the inputs", nameof(staging));
             ((HostBuffer)x).Span<T>().CopyTo(all[offset..]);
-            offset += x.Length;
+            offset += (int)Padded(x.Length, alignElements);
         }
-        if (offset != all.Length) throw new ArgumentException($"AllReduce staging holds {all.Length} elements, the inputs {offset}", nameof(staging));
+        if (offset != all.Length) throw new ArgumentException($"AllReduce staging holds {all.Length} elements, the inputs {offset} (packed at {alignElements}-element boundaries)", nameof(staging));
         if (typeof(T) == typeof(float)) group.Sum(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(all));
         else group.Sum(System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(all));
         offset = 0;
         foreach (var y in outputs)
         {
             all.Slice(offset, y.Length).CopyTo(((HostBuffer)y).Span<T>());
-            offset += y.Length;
+            offset += (int)Padded(y.Length, alignElements);
         }
     }
 }

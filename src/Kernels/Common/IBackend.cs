@@ -279,8 +279,9 @@ public partial interface IBackend : IDisposable
 
     /// <summary>
     /// outputs[i] = the element-wise sum of inputs[i] over the members of <paramref name="group"/>, in one
-    /// collective call on <paramref name="staging"/> (a float buffer as long as all inputs together, where
-    /// they are packed). Every member enqueues the same calls in the same order; the call runs in stream
+    /// collective call on <paramref name="staging"/> (a float buffer where the inputs are packed one after another;
+    /// on a backend that also sums in place, <see cref="AllReducesInPlace"/>, each starts at the arena's alignment, the
+    /// layout of the in-place form, so members whose plans chose differently still exchange equal buffers). Every member enqueues the same calls in the same order; the call runs in stream
     /// order like any kernel, and a host backend blocks in it until the other members arrive.
     /// </summary>
     void AllReduce(IAllReduceGroup group, IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs, DeviceBuffer staging);

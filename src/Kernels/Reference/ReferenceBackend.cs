@@ -209,7 +209,7 @@ public sealed partial class ReferenceBackend : IBackend
 
     /// <inheritdoc/>
     public void AllReduce(IAllReduceGroup group, IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs, DeviceBuffer staging) =>
-        HostAllReduce.Run(group, inputs, outputs, staging);
+        HostAllReduce.Run(group, inputs, outputs, staging, alignElements: 1);
 
     /// <inheritdoc/>
     public void Assign(BinaryOp? op, DeviceBuffer variable, DeviceBuffer value, DeviceBuffer? abortFlags)

@@ -124,7 +124,7 @@ public sealed class AllReduceOpTests : ICoversOps
         var results = OnEveryMember(g, Device.Cpu, 2, (r, s) =>
         {
             var feeds = new Dictionary<Output, Tensor> { [x] = Tensor.FromArray(new float[] { r + 1, 2, 3, 4, 5 }, 5) };
-            Assert.That(s.Plan([a, sums[0], sums[1], other], feeds).WorkspaceBytes, Is.EqualTo(2 * 5 * sizeof(float)), "a staging buffer for both values");
+            Assert.That(s.Plan([a, sums[0], sums[1], other], feeds).WorkspaceBytes, Is.EqualTo(2 * 16 * sizeof(float)), "a staging buffer for both values, each at a 64-byte boundary");
             return s.Run([a, sums[0], sums[1], other], feeds);
         });
         for (var r = 0; r < 2; r++)
@@ -134,6 +134,31 @@ public sealed class AllReduceOpTests : ICoversOps
             Assert.That(results[r][2].ToDoubleArray(), Is.EqualTo(new double[] { 5, 6, 8, 10, 12 }));
             Assert.That(results[r][3].ToDoubleArray(), Is.EqualTo(new double[] { 10 * (r + 2), 30, 40, 50, 60 }), "the other reader of b sees this member's b");
         }
+    }
+
+    [Test]
+    public void AMemberThatStagesAndOneThatSumsInPlaceExchangeTheSameLayout()
+    {
+        // Member 0 also fetches a value before the sum, so its plan stages the bucket; member 1's plan sums in place. Both
+        // must hand the collective a buffer of the same length and layout (under MPI, unequal counts would corrupt or hang).
+        var g = new Graph();
+        var x = g.Placeholder(DType.Float32, new Shape(5), "x");
+        var a = g.Mul(x, g.Scalar(2));
+        var b = g.Add(x, g.Scalar(1));
+        var sums = g.AllReduce([a, b], "bucket");
+        var results = OnEveryMember(g, Device.Cpu, 2, (r, s) =>
+        {
+            var feeds = new Dictionary<Output, Tensor> { [x] = Tensor.FromArray(new float[] { r + 1, 2, 3, 4, 5 }, 5) };
+            Output[] fetches = r == 0 ? [sums[0], sums[1], a] : [sums[0], sums[1]];
+            Assert.That(s.Plan(fetches, feeds).WorkspaceBytes, r == 0 ? Is.GreaterThan(0) : Is.Zero, r == 0 ? "member 0 stages" : "member 1 sums in place");
+            return s.Run(fetches, feeds);
+        });
+        foreach (var member in results)
+        {
+            Assert.That(member[0].ToDoubleArray(), Is.EqualTo(new double[] { 6, 8, 12, 16, 20 }));
+            Assert.That(member[1].ToDoubleArray(), Is.EqualTo(new double[] { 5, 6, 8, 10, 12 }));
+        }
+        Assert.That(results[0][2].ToDoubleArray(), Is.EqualTo(new double[] { 2, 4, 6, 8, 10 }));
     }
 
     [Test]
