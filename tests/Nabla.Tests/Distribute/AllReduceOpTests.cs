@@ -111,19 +111,28 @@ public sealed class AllReduceOpTests : ICoversOps
         }
     }
 
-    [Test]
-    public void AValueThatIsAlsoReadElsewhereIsNotOverwrittenBySums()
+    /// <summary>a = 2x and b = x + 1 (kernel outputs, x of 5 floats), summed by one AllReduce.</summary>
+    private static (Graph G, Output X, Output A, Output B, Output[] Sums) TwoComputedValuesSummed()
     {
-        // a is fetched and b feeds another kernel: summing either in place would change what those read, so the step stages.
         var g = new Graph();
         var x = g.Placeholder(DType.Float32, new Shape(5), "x");
         var a = g.Mul(x, g.Scalar(2));
         var b = g.Add(x, g.Scalar(1));
-        var sums = g.AllReduce([a, b], "bucket");
+        return (g, x, a, b, g.AllReduce([a, b], "bucket"));
+    }
+
+    /// <summary>Member r's x: [r + 1, 2, 3, 4, 5].</summary>
+    private static Dictionary<Output, Tensor> MemberFeed(Output x, int r) => new() { [x] = Tensor.FromArray(new float[] { r + 1, 2, 3, 4, 5 }, 5) };
+
+    [Test]
+    public void AValueThatIsAlsoReadElsewhereIsNotOverwrittenBySums()
+    {
+        // a is fetched and b feeds another kernel: summing either in place would change what those read, so the step stages.
+        var (g, x, a, b, sums) = TwoComputedValuesSummed();
         var other = g.Mul(b, g.Scalar(10));
         var results = OnEveryMember(g, Device.Cpu, 2, (r, s) =>
         {
-            var feeds = new Dictionary<Output, Tensor> { [x] = Tensor.FromArray(new float[] { r + 1, 2, 3, 4, 5 }, 5) };
+            var feeds = MemberFeed(x, r);
             Assert.That(s.Plan([a, sums[0], sums[1], other], feeds).WorkspaceBytes, Is.EqualTo(2 * 16 * sizeof(float)), "a staging buffer for both values, each at a 64-byte boundary");
             return s.Run([a, sums[0], sums[1], other], feeds);
         });
@@ -141,14 +150,10 @@ public sealed class AllReduceOpTests : ICoversOps
     {
         // Member 0 also fetches a value before the sum, so its plan stages the bucket; member 1's plan sums in place. Both
         // must hand the collective a buffer of the same length and layout (under MPI, unequal counts would corrupt or hang).
-        var g = new Graph();
-        var x = g.Placeholder(DType.Float32, new Shape(5), "x");
-        var a = g.Mul(x, g.Scalar(2));
-        var b = g.Add(x, g.Scalar(1));
-        var sums = g.AllReduce([a, b], "bucket");
+        var (g, x, a, _, sums) = TwoComputedValuesSummed();
         var results = OnEveryMember(g, Device.Cpu, 2, (r, s) =>
         {
-            var feeds = new Dictionary<Output, Tensor> { [x] = Tensor.FromArray(new float[] { r + 1, 2, 3, 4, 5 }, 5) };
+            var feeds = MemberFeed(x, r);
             Output[] fetches = r == 0 ? [sums[0], sums[1], a] : [sums[0], sums[1]];
             Assert.That(s.Plan(fetches, feeds).WorkspaceBytes, r == 0 ? Is.GreaterThan(0) : Is.Zero, r == 0 ? "member 0 stages" : "member 1 sums in place");
             return s.Run(fetches, feeds);
