@@ -230,7 +230,7 @@ internal sealed class Plan
         var firstCheckStep = checks.Count == 0 ? int.MaxValue : checks.Min(c => c.Step.Index + (c.Input < 0 ? 1 : 0));
         foreach (var step in steps) step.AfterDeviceCheck = step.Index >= firstCheckStep;
 
-        var packed = backend.AllReducesInPlace ? PackCollectives(steps, fetchSlots, slotTypes, backend.Memory) : [];
+        var packed = backend.AllReducesInPlace ? PackCollectives(steps, fetchSlots, slotTypes.Count) : [];
         var memory = PlanMemory(steps, slotTypes, feedSlots, fetchSlots, backend.Memory, packed);
         var borrowable = feedSlots.Values.Where(slot => !fetchSlots.Contains(slot)
             && steps.Where(st => st.InputSlots.Contains(slot)).All(st => st.Fusion is null && ReadsAnyAlignment.Contains(st.Op.Type))).ToHashSet();
@@ -252,17 +252,18 @@ internal sealed class Plan
     /// In-place all-reduce (on backends with <see cref="IBackend.AllReducesInPlace"/>): an <c>AllReduce</c> step whose every
     /// value is a kernel's own output that nothing else reads (not fetched, not read by another step, not an alias, not
     /// session state) sums its values where they are. Its outputs become aliases of its inputs, and its staging workspace
-    /// is replaced by one slot spanning all its values (<see cref="PlanStep.PackedSpan"/>), which the memory plan places one after another (each at the
-    /// arena's alignment) for as long as any of them lives. The collective then sums that span in one call, so a
-    /// data-parallel step copies no gradient into or out of a staging buffer. Steps whose values do not qualify keep
-    /// the staging form.
+    /// becomes the span of all its values (<see cref="PlanStep.PackedSpan"/>; Prepare already sized it for the values one
+    /// after another, each at the arena's alignment), which the memory plan places over the values for as long as any of
+    /// them lives. The collective then sums that span in one call, so a data-parallel step copies no gradient into or
+    /// out of a staging buffer. Steps whose values do not qualify keep the staging form.
     /// </summary>
-    private static List<PackedValues> PackCollectives(List<PlanStep> steps, int[] fetchSlots, List<(DType DType, int Length)> slotTypes, IAllocator allocator)
+    private static List<PackedValues> PackCollectives(List<PlanStep> steps, int[] fetchSlots, int slotCount)
     {
-        var readers = new int[slotTypes.Count];
+        if (!steps.Any(s => s.Op.Type == "AllReduce")) return [];
+        var readers = new int[slotCount];
         foreach (var step in steps) foreach (var i in step.InputSlots) readers[i]++;
         foreach (var f in fetchSlots) readers[f]++;
-        var owned = new bool[slotTypes.Count];
+        var owned = new bool[slotCount];
         foreach (var step in steps)
             for (var k = 0; k < step.OutputSlots.Length; k++)
                 owned[step.OutputSlots[k]] = step.AliasOf[k] < 0 && !step.Op.Def.OutputsAreSessionState;
@@ -271,15 +272,8 @@ internal sealed class Plan
         {
             if (step.Op.Type != "AllReduce" || step.Fusion is not null || step.WorkspaceSlots.Length != 1) continue;
             if (!step.InputSlots.All(i => owned[i] && readers[i] == 1)) continue;
-            var dtype = slotTypes[step.InputSlots[0]].DType;
-            var storage = allocator.StorageBytes(dtype);
-            long bytes = 0;
-            foreach (var i in step.InputSlots) bytes += AlignedBytes(slotTypes[i].Length, storage, allocator.Alignment);
-            if (bytes / storage > Shape.MaxElements) continue;
             for (var k = 0; k < step.AliasOf.Length; k++) step.AliasOf[k] = k;
-            // The staging workspace's slot becomes the span.
             var span = step.WorkspaceSlots[0];
-            slotTypes[span] = (dtype, (int)(bytes / storage));
             step.WorkspaceSlots = [];
             step.PackedSpan = span;
             packed.Add(new PackedValues(span, step.InputSlots));
@@ -334,6 +328,9 @@ internal sealed class Plan
                 members.Add((p.Span, m, offset));
                 offset += AlignedBytes(slotTypes[m].Length, allocator.StorageBytes(slotTypes[m].DType), allocator.Alignment);
             }
+            var (dtype, length) = slotTypes[p.Span];
+            if (offset != (long)length * allocator.StorageBytes(dtype))
+                throw new InvalidOperationException($"an in-place AllReduce's span holds {length} elements, its values {offset} bytes (Prepare and the memory plan disagree on the layout)");
             (owns[p.Span], start[p.Span], end[p.Span]) = (true, first, last);
         }
         var regions = new List<MemoryPlan.Region>();
