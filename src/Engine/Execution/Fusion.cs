@@ -82,9 +82,13 @@ internal static class Fusion
 
         var fused = all.Where(g => g.MergedInto is null && g.Computes >= 2).ToList();
         if (fused.Count == 0) return steps;
+        // Who reads each slot as data. A fused member that reads an input only for its shape (SumToShape's and
+        // BroadcastLike's template, ZerosLike's, Random's) does not make it a live output: the fused step that
+        // replaces the member does not read it. Steps left unfused keep every input (their kernels may read it).
+        var fusedMembers = new HashSet<PlanStep>(fused.SelectMany(g => g.Members));
         var readers = new Dictionary<int, List<PlanStep>>();
         foreach (var s in steps)
-            foreach (var i in s.InputSlots)
+            foreach (var i in fusedMembers.Contains(s) ? DataInputs(s).Select(k => s.InputSlots[k]) : s.InputSlots)
             {
                 if (!readers.TryGetValue(i, out var list)) readers[i] = list = [];
                 list.Add(s);

@@ -300,6 +300,41 @@ public sealed class FusionTests(bool codegen)
     }
 
     [Test]
+    public void AValueReadOnlyForItsShapeIsNotWritten()
+    {
+        // The dropout pattern of a training step: the backward tree's SumToShape takes the forward ReLU's
+        // output only as its shape template. The forward tree must not write the ReLU output for it (it did:
+        // 64 KB written per dropout layer of W2 and read by nobody), only the pre-activation (read by the
+        // ReLU gradient), the mask and the result; and results are unchanged.
+        var g = new Graph();
+        var x = g.Placeholder(DType.Float32, new Shape(8, 6), "x");
+        var b = g.Placeholder(DType.Float32, new Shape(6), "b");
+        var pre = x + b;
+        var relu = g.Relu(pre);
+        var mask = g.DropoutMask(relu, 0.3, seed: 5);
+        var h = relu * mask;
+        var total = g.ReduceSum(g.MatMul(h, g.Constant(Sample(DType.Float32, [6, 3], 4, specials: false))));
+        var dx = g.Gradients(total, x)[0];
+        var feeds = new Dictionary<Output, Tensor>
+        {
+            [x] = Sample(DType.Float32, [8, 6], 2, specials: false),
+            [b] = Sample(DType.Float32, [6], 3, specials: false),
+        };
+        using var fused = new Session(g, Device.Cpu, new SessionOptions { FusedCodegen = codegen, Deterministic = true });
+        using var plain = new Session(g, Device.Cpu, new SessionOptions { Fusion = false, Deterministic = true });
+        var plan = fused.Plan([dx, total], feeds);
+        var forward = plan.FusedSteps.Single(f => f.Nodes.Any(n => n.OpType == "Random"));
+        Assert.That(forward.Nodes.Select(n => n.OpType), Does.Contain("Relu"));
+        Assert.That(forward.Outputs, Is.EqualTo(3), "pre-activation, mask, result; not the ReLU output: " + forward);
+        Assert.That(forward.BytesWritten, Is.EqualTo(3 * 8 * 6 * 4));
+        var f = fused.Run([dx, total], feeds);
+        var p = plain.Run([dx, total], feeds);
+        AssertSameBits(p[0], f[0], "dx");
+        AssertSameBits(p[1], f[1], "total");
+        Assert.That(fused.ArenaBytes, Is.EqualTo(plan.PeakBytes), "planned peak == what the arenas hold");
+    }
+
+    [Test]
     public void CheckNumericsAndTheReferenceBackendDoNotFuse()
     {
         var g = new Graph();
