@@ -32,6 +32,12 @@ public static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] == "--w2-serve")
+        {
+            W2Serve.Run();
+            return;
+        }
+
         if (args.Length > 0 && args[0] == "--fuzz")
         {
             Environment.ExitCode = FuzzCommand.Run(args[1..]);

@@ -16,6 +16,7 @@ BLAS, OpenBLAS here, whose thread pool torch.set_num_threads does not reliably c
 torch.set_num_threads. Prints one JSON object on stdout.
 
 Usage: /usr/bin/python3 w2_step_torch.py [--threads 1 2] [--min-run-time 3]
+       /usr/bin/python3 w2_step_torch.py --serve THREADS   (a step server for w2_interleaved.py)
 """
 import argparse
 import json
@@ -83,12 +84,39 @@ def measure(threads: int, min_run_time: float) -> dict:
     }
 
 
+def serve(threads: int) -> None:
+    """The step as a server for w2_interleaved.py: 'ready' after 2 s of warm-up, then for each line N on stdin, N timed
+    steps and their wall time per step in ms; 'quit' or end of input ends it. The caller sets OMP_NUM_THREADS,
+    OPENBLAS_NUM_THREADS and MKL_NUM_THREADS before this process starts, as the --child processes get them."""
+    torch.set_num_threads(threads)
+    model, opt, x, y = build()
+    t_end = time.perf_counter() + 2.0
+    while time.perf_counter() < t_end:
+        step(model, opt, x, y)
+    print("ready", flush=True)
+    for line in sys.stdin:
+        if line.strip() == "quit":
+            break
+        n = int(line)
+        if n <= 0:
+            raise ValueError(f"--serve: expected a positive step count, got {line!r}")
+        start = time.perf_counter()
+        for _ in range(n):
+            step(model, opt, x, y)
+        print(repr((time.perf_counter() - start) * 1e3 / n), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--min-run-time", type=float, default=3.0, help="seconds of timed steps per thread count")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--serve", type=int, metavar="THREADS", help="serve timed blocks of steps on stdin (w2_interleaved.py)")
     args = ap.parse_args()
+
+    if args.serve is not None:
+        serve(args.serve)
+        return
 
     if args.child is not None:
         print(json.dumps(measure(args.child, args.min_run_time)))
