@@ -87,8 +87,7 @@ internal static class HostAllReduce
             offset += (int)Padded(x.Length, alignElements);
         }
         if (offset != all.Length) throw new ArgumentException($"AllReduce staging holds {all.Length} elements, the inputs {offset} (packed at {alignElements}-element boundaries)", nameof(staging));
-        if (typeof(T) == typeof(float)) group.Sum(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(all));
-        else group.Sum(System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(all));
+        Sum(group, staging);
         offset = 0;
         foreach (var y in outputs)
         {
